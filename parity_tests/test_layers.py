@@ -1,0 +1,112 @@
+"""Linear, activations, Dropout, Flatten and Sequential against torch.nn, in train and eval mode."""
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from parity_tests.harness import compare_modules, dtypes, finite_difference_check, float_arrays, randomise, seeds
+from scratch import nn
+
+TORCH_DTYPE = {np.float32: torch.float32, np.float64: torch.float64}
+
+# (scratch constructor, torch constructor) for each element-wise or softmax activation.
+ACTIVATIONS = {
+    "ReLU": (lambda: nn.ReLU(), lambda: torch.nn.ReLU()),
+    "LeakyReLU": (lambda: nn.LeakyReLU(0.2), lambda: torch.nn.LeakyReLU(0.2)),
+    "ELU": (lambda: nn.ELU(alpha=0.7), lambda: torch.nn.ELU(alpha=0.7)),
+    "GELU": (lambda: nn.GELU(), lambda: torch.nn.GELU()),
+    "GELU-tanh": (lambda: nn.GELU("tanh"), lambda: torch.nn.GELU("tanh")),
+    "Sigmoid": (lambda: nn.Sigmoid(), lambda: torch.nn.Sigmoid()),
+    "Tanh": (lambda: nn.Tanh(), lambda: torch.nn.Tanh()),
+    "SiLU": (lambda: nn.SiLU(), lambda: torch.nn.SiLU()),
+    "Softplus": (lambda: nn.Softplus(beta=2.0, threshold=3.0), lambda: torch.nn.Softplus(beta=2.0, threshold=3.0)),
+    "Softmax": (lambda: nn.Softmax(dim=-1), lambda: torch.nn.Softmax(dim=-1)),
+    "LogSoftmax": (lambda: nn.LogSoftmax(dim=1), lambda: torch.nn.LogSoftmax(dim=1)),
+}
+
+shapes = st.lists(st.integers(1, 7), min_size=2, max_size=4).map(tuple)
+
+
+@given(in_features=st.integers(1, 40), out_features=st.integers(1, 40), lead=st.lists(st.integers(1, 5), max_size=3),
+       bias=st.booleans(), dtype=dtypes, seed=seeds, training=st.booleans())
+def test_linear_matches_torch(in_features, out_features, lead, bias, dtype, seed, training):
+    rng = np.random.default_rng(seed)
+    layer = randomise(nn.Linear(in_features, out_features, bias=bias, dtype=dtype, rng=rng), rng).train(training)
+    twin = torch.nn.Linear(in_features, out_features, bias=bias, dtype=TORCH_DTYPE[dtype]).train(training)
+    x = rng.normal(size=(*lead, in_features)).astype(dtype)
+    compare_modules(layer, twin, (x,), rng, "Linear", reduction=in_features * int(np.prod(lead, initial=1)))
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+@given(shape=shapes, dtype=dtypes, data=st.data(), seed=seeds)
+def test_activation_matches_torch(name, shape, dtype, data, seed):
+    make, make_twin = ACTIVATIONS[name]
+    x = data.draw(float_arrays(shape, dtype, -6.0, 6.0))
+    compare_modules(make(), make_twin().to(TORCH_DTYPE[dtype]), (x,), np.random.default_rng(seed), name)
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+@given(shape=shapes, seed=seeds)
+def test_activation_finite_differences(name, shape, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-4, 4, shape)
+    x[np.abs(x) < 1e-3] = 0.5  # keep away from ReLU-family kinks, where no derivative exists
+    finite_difference_check(ACTIVATIONS[name][0](), (x,), rng)
+
+
+@given(sizes=st.lists(st.integers(1, 12), min_size=2, max_size=4), batch=st.integers(1, 9), seed=seeds)
+def test_linear_stack_finite_differences(sizes, batch, seed):
+    rng = np.random.default_rng(seed)
+    layers = []
+    for fan_in, fan_out in zip(sizes, sizes[1:]):
+        layers += [nn.Linear(fan_in, fan_out, dtype=np.float64, rng=rng), nn.Tanh()]
+    model = randomise(nn.Sequential(*layers), rng)
+    finite_difference_check(model, (rng.normal(size=(batch, sizes[0])),), rng)
+
+
+@given(p=st.sampled_from([0.0, 0.2, 0.5, 0.9]), shape=shapes, dtype=dtypes, seed=seeds, training=st.booleans())
+def test_dropout_with_shared_mask_matches_torch(p, shape, dtype, seed, training):
+    """torch draws its own mask, so the twin gets scratch's mask through a functional dropout."""
+    rng = np.random.default_rng(seed)
+    layer = nn.Dropout(p, rng=rng).train(training)
+    x = rng.normal(size=shape).astype(dtype)
+    y = layer(x)
+    mask = layer._mask
+    tx = torch.from_numpy(x.copy()).requires_grad_()
+    ty = tx * torch.from_numpy(mask) if mask is not None else torch.nn.Dropout(p).train(training)(tx)
+    np.testing.assert_array_equal(y, ty.detach().numpy())
+    g = rng.normal(size=shape).astype(dtype)
+    ty.backward(torch.from_numpy(g))
+    np.testing.assert_array_equal(layer.backward(g), tx.grad.numpy())
+    if training and p > 0:
+        kept = mask != 0
+        np.testing.assert_allclose(mask[kept], 1 / (1 - p), rtol=1e-6)
+    else:
+        assert mask is None
+
+
+def test_dropout_rate_is_p():
+    x = np.ones((200, 500))
+    y = nn.Dropout(0.3, rng=np.random.default_rng(0))(x)
+    assert abs(np.mean(y == 0) - 0.3) < 0.01
+    assert abs(y.mean() - 1.0) < 0.02
+
+
+@given(shape=st.lists(st.integers(1, 5), min_size=2, max_size=5).map(tuple), data=st.data(), seed=seeds)
+def test_flatten_matches_torch(shape, data, seed):
+    start = data.draw(st.integers(0, len(shape) - 1))
+    end = data.draw(st.integers(start, len(shape) - 1))
+    x = np.random.default_rng(seed).normal(size=shape)
+    compare_modules(nn.Flatten(start, end), torch.nn.Flatten(start, end), (x,), np.random.default_rng(seed), "Flatten")
+
+
+@given(dtype=dtypes, seed=seeds, training=st.booleans())
+def test_sequential_matches_torch(dtype, seed, training):
+    rng = np.random.default_rng(seed)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(12, 7, dtype=dtype, rng=rng), nn.GELU(), nn.Identity(),
+                          nn.Linear(7, 3, dtype=dtype, rng=rng), nn.LogSoftmax(dim=1))
+    twin = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 7), torch.nn.GELU(), torch.nn.Identity(),
+                               torch.nn.Linear(7, 3), torch.nn.LogSoftmax(dim=1)).to(TORCH_DTYPE[dtype])
+    randomise(model, rng).train(training)
+    compare_modules(model, twin.train(training), (rng.normal(size=(5, 3, 4)).astype(dtype),), rng, "Sequential", reduction=12)

@@ -1,0 +1,6 @@
+"""Machine learning from scratch in NumPy: every forward and backward pass by hand.
+
+Twin of the ``reference`` package, which builds the same models from PyTorch modules.
+"""
+from . import nn
+from .serialization import load, save

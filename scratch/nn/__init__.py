@@ -1,0 +1,8 @@
+"""scratch.nn: torch.nn's layers with hand-written backward passes, in NumPy."""
+from . import functional, init
+from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
+from .container import ModuleList, Sequential
+from .dropout import Dropout
+from .flatten import Flatten
+from .linear import Identity, Linear
+from .module import Module, Parameter

@@ -1,0 +1,52 @@
+"""Sequential and ModuleList, as in torch.nn. Sequential's backward runs its layers in reverse."""
+from .module import Module
+
+
+class Sequential(Module):
+    def __init__(self, *modules):
+        super().__init__()
+        for index, module in enumerate(modules):
+            if not isinstance(module, Module):
+                raise TypeError(f"Sequential: argument {index} is a {type(module).__name__}, not a Module")
+            setattr(self, str(index), module)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        return list(self._modules.values())[index]
+
+    def forward(self, x):
+        for module in self:
+            x = module(x)
+        return x
+
+    def backward(self, grad):
+        for module in reversed(list(self)):
+            grad = module.backward(grad)
+        return grad
+
+
+class ModuleList(Module):
+    def __init__(self, modules=()):
+        super().__init__()
+        for module in modules:
+            self.append(module)
+
+    def append(self, module):
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList.append: expected a Module, got {type(module).__name__}")
+        setattr(self, str(len(self._modules)), module)
+        return self
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        return list(self._modules.values())[index]

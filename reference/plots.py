@@ -1,0 +1,68 @@
+"""The projects' figures, saved as PNG: training curves, confusion matrices, heatmaps."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+TWIN_STYLES = {"scratch": {"color": "tab:blue", "linestyle": "-"}, "torch": {"color": "tab:orange", "linestyle": "--"}}
+
+
+def _save(fig, path):
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path
+
+
+def training_curves(histories, path, title):
+    """Loss and accuracy per epoch of each run in ``histories`` (name -> history), overlaid."""
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
+    for name, history in histories.items():
+        style = TWIN_STYLES.get(name, {})
+        epochs = np.arange(1, len(history["train_loss"]) + 1)
+        ax_loss.plot(epochs, history["train_loss"], label=f"{name} train", alpha=0.6, **style)
+        ax_loss.plot(epochs, history["val_loss"], label=f"{name} validation", marker="o", markersize=3, **style)
+        ax_acc.plot(epochs, history["val_acc"], label=f"{name} validation", marker="o", markersize=3, **style)
+    ax_loss.set(xlabel="epoch", ylabel="cross-entropy", title="loss", yscale="log")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="validation accuracy")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def confusion_matrix(counts, class_names, path, title):
+    """Row-normalised confusion matrix with the counts written in each cell."""
+    rates = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    size = max(5, 0.6 * len(class_names))
+    fig, ax = plt.subplots(figsize=(size + 1.5, size))
+    image = ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(class_names)), class_names, rotation=45, ha="right")
+    ax.set_yticks(range(len(class_names)), class_names)
+    for (i, j), count in np.ndenumerate(counts):
+        ax.text(j, i, str(count), ha="center", va="center", fontsize=7, color="white" if rates[i, j] > 0.5 else "black")
+    ax.set(xlabel="predicted", ylabel="true", title=title)
+    fig.colorbar(image, ax=ax, label="fraction of the true class")
+    return _save(fig, path)
+
+
+def heatmaps(grids, row_labels, col_labels, path, title, row_name, col_name, value_name):
+    """One annotated heatmap per panel (panel name -> 2-d array), on one shared colour scale."""
+    fig, axes = plt.subplots(1, len(grids), figsize=(4.2 * len(grids) + 1, 4), squeeze=False)
+    low = min(np.nanmin(grid) for grid in grids.values())
+    high = max(np.nanmax(grid) for grid in grids.values())
+    for ax, (panel, grid) in zip(axes[0], grids.items()):
+        image = ax.imshow(grid, cmap="viridis", vmin=low, vmax=high, aspect="auto")
+        ax.set_xticks(range(len(col_labels)), col_labels)
+        ax.set_yticks(range(len(row_labels)), row_labels)
+        ax.set(xlabel=col_name, ylabel=row_name, title=panel)
+        for (i, j), value in np.ndenumerate(grid):
+            ax.text(j, i, f"{value:.3f}", ha="center", va="center", fontsize=7,
+                    color="black" if value > (low + high) / 2 else "white")
+    fig.colorbar(image, ax=list(axes[0]), label=value_name)
+    fig.suptitle(title)
+    fig.savefig(path, dpi=130, bbox_inches="tight")
+    plt.close(fig)
+    return path

@@ -1,0 +1,67 @@
+"""The plumbing of a training loop that both twins share: mini-batches, early stopping,
+and the guard against a diverging loss. The loop itself lives in each project file."""
+import math
+
+import numpy as np
+
+
+def minibatches(num_samples, batch_size, rng=None):
+    """Index arrays covering range(num_samples) in batches; shuffled when ``rng`` is given."""
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size: expected a positive int, got {batch_size!r}")
+    order = rng.permutation(num_samples) if rng is not None else np.arange(num_samples)
+    for start in range(0, num_samples, batch_size):
+        yield order[start:start + batch_size]
+
+
+def check_finite(loss, epoch, step):
+    """Stop a run whose loss went NaN/inf, naming where, instead of training on garbage."""
+    if not math.isfinite(loss):
+        raise FloatingPointError(
+            f"training loss became {loss} at epoch {epoch}, step {step}: the run diverged "
+            f"(try a smaller lr, or check the inputs for NaN/inf)")
+
+
+class EarlyStopping:
+    """Track the best validation loss; ``should_stop`` once ``patience`` epochs bring no improvement."""
+
+    def __init__(self, patience=5, min_delta=0.0):
+        if patience < 1:
+            raise ValueError(f"patience: expected an int >= 1, got {patience!r}")
+        self.patience, self.min_delta = patience, min_delta
+        self.best, self.best_epoch, self.bad_epochs = math.inf, -1, 0
+
+    def step(self, val_loss, epoch):
+        """Record an epoch's validation loss; True if it is the best so far."""
+        if val_loss < self.best - self.min_delta:
+            self.best, self.best_epoch, self.bad_epochs = val_loss, epoch, 0
+            return True
+        self.bad_epochs += 1
+        return False
+
+    @property
+    def should_stop(self):
+        return self.bad_epochs >= self.patience
+
+
+def validation_split(X, y, fraction, rng):
+    """A shuffled (X_train, y_train, X_val, y_val) split; the validation part never trains."""
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction: expected a number in (0, 1), got {fraction}")
+    if len(X) != len(y):
+        raise ValueError(f"X and y: expected one sample count, got {len(X)} and {len(y)}")
+    order = rng.permutation(len(X))
+    cut = len(X) - max(1, round(fraction * len(X)))
+    return X[order[:cut]], y[order[:cut]], X[order[cut:]], y[order[cut:]]
+
+
+def check_dataset(X, y, num_classes, name="X"):
+    """Refuse data a classifier cannot learn from, before the first step rather than mid-run."""
+    if not isinstance(X, np.ndarray) or X.ndim != 2 or not np.issubdtype(X.dtype, np.floating):
+        raise ValueError(f"{name}: expected a 2-d float array (samples, features), got {getattr(X, 'shape', type(X))} {getattr(X, 'dtype', '')}")
+    if not np.isfinite(X).all():
+        raise ValueError(f"{name}: contains NaN or inf in rows {np.flatnonzero(~np.isfinite(X).all(axis=1))[:5].tolist()}")
+    if not isinstance(y, np.ndarray) or y.shape != (len(X),) or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"labels of {name}: expected {len(X)} integer class labels, got {getattr(y, 'shape', type(y))} {getattr(y, 'dtype', '')}")
+    if len(y) and (y.min() < 0 or y.max() >= num_classes):
+        raise ValueError(f"labels of {name}: expected classes in [0, {num_classes}), got range [{y.min()}, {y.max()}]")

@@ -7,10 +7,14 @@ import numpy as np
 
 def save(state_dict, f):
     """Write a state_dict (key -> ndarray) to ``f``, like torch.save(model.state_dict(), f)."""
-    bad = [key for key, value in state_dict.items() if not isinstance(value, np.ndarray)]
+    bad = [key for key, value in state_dict.items() if not isinstance(value, np.ndarray) or value.dtype.hasobject]
     if bad:
-        raise TypeError(f"save: every value must be an ndarray; not so for {bad}")
-    np.savez(f, **state_dict)
+        raise TypeError(f"save: every value must be an ndarray of numbers; not so for {bad}")
+    if isinstance(f, (str, os.PathLike)):
+        with open(f, "wb") as file:  # np.savez would append ".npz" to a path without it
+            np.savez(file, **state_dict)
+    else:
+        np.savez(f, **state_dict)
 
 
 def load(f):

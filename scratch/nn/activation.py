@@ -8,7 +8,10 @@ from .module import Module, check_array, check_grad, require_forward
 
 
 class _Pointwise(Module):
-    """An element-wise activation: backward multiplies by d output / d input."""
+    """An element-wise activation: backward multiplies by d output / d input.
+
+    Where torch takes ``inplace``, it is kept for the repr only: scratch never overwrites its input.
+    """
 
     def __init__(self):
         super().__init__()
@@ -27,16 +30,21 @@ class _Pointwise(Module):
 class ReLU(_Pointwise):
     def __init__(self, inplace=False):
         super().__init__()
+        self.inplace = inplace
 
     function = staticmethod(F.relu)
 
     def derivative(self, x, y):
         return (x > 0).astype(x.dtype)
 
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
 
 class LeakyReLU(_Pointwise):
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
+        self.inplace = inplace
         self.negative_slope = negative_slope
 
     def function(self, x):
@@ -46,12 +54,13 @@ class LeakyReLU(_Pointwise):
         return np.where(x > 0, x.dtype.type(1), x.dtype.type(self.negative_slope))
 
     def extra_repr(self):
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class ELU(_Pointwise):
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
+        self.inplace = inplace
         self.alpha = alpha
 
     def function(self, x):
@@ -61,7 +70,7 @@ class ELU(_Pointwise):
         return np.where(x > 0, x.dtype.type(1), y + x.dtype.type(self.alpha))  # alpha e^x = y + alpha
 
     def extra_repr(self):
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
 class GELU(_Pointwise):
@@ -105,12 +114,16 @@ class Tanh(_Pointwise):
 class SiLU(_Pointwise):
     def __init__(self, inplace=False):
         super().__init__()
+        self.inplace = inplace
 
     function = staticmethod(F.silu)
 
     def derivative(self, x, y):
         s = F.sigmoid(x)
         return s * (1 + x * (1 - s))
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class Softplus(_Pointwise):

@@ -50,3 +50,16 @@ class ModuleList(Module):
 
     def __getitem__(self, index):
         return list(self._modules.values())[index]
+
+    def __repr__(self):
+        # like torch, runs of identical modules print once: "(0-2): 3 x Linear(...)"
+        blocks = []  # [first index, last index, repr]
+        for index, module in enumerate(self):
+            text = repr(module)
+            if blocks and blocks[-1][2] == text:
+                blocks[-1][1] = index
+            else:
+                blocks.append([index, index, text])
+        lines = [(f"({first}): " if first == last else f"({first}-{last}): {last - first + 1} x ") + text.replace("\n", "\n  ")
+                 for first, last, text in blocks]
+        return f"{type(self).__name__}(" + ("\n  " + "\n  ".join(lines) + "\n)" if lines else ")")

@@ -13,7 +13,9 @@ class Dropout(Module):
         super().__init__()
         if not 0 <= p <= 1:
             raise ValueError(f"Dropout(p): expected a probability in [0, 1], got {p}")
-        self.p = p
+        if rng is not None and not isinstance(rng, np.random.Generator):
+            raise TypeError(f"Dropout(rng): expected a numpy.random.Generator, got {type(rng).__name__}")
+        self.p, self.inplace = p, inplace  # inplace only for torch's repr: the input is never overwritten
         self.rng = np.random.default_rng() if rng is None else rng
         self._mask = self._output = None
 
@@ -37,4 +39,4 @@ class Dropout(Module):
         return grad if self._mask is None else grad * self._mask
 
     def extra_repr(self):
-        return f"p={self.p}, inplace=False"
+        return f"p={self.p}, inplace={self.inplace}"

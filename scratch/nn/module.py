@@ -59,6 +59,10 @@ class Module:
         elif isinstance(value, Module):
             table = self._modules
         elif name in self._buffers:
+            if isinstance(value, np.generic):
+                value = np.asarray(value)  # ``buf += 1`` on a 0-d array yields a NumPy scalar
+            elif value is not None and not isinstance(value, np.ndarray):
+                raise TypeError(f"cannot assign {_describe(value)} as buffer {name!r} (ndarray or None expected)")
             table = self._buffers
         else:
             table = None
@@ -89,6 +93,8 @@ class Module:
         """A named array that is state (saved, loaded) but not learned, e.g. running_mean."""
         if array is not None and not isinstance(array, np.ndarray):
             raise TypeError(f"register_buffer({name!r}): expected an ndarray or None, got {_describe(array)}")
+        if name in self._parameters or name in self._modules:
+            raise KeyError(f"register_buffer({name!r}): attribute {name!r} already exists")
         self.__dict__.pop(name, None)
         self._buffers[name] = array
 
@@ -215,9 +221,14 @@ class Module:
         return ""
 
     def __repr__(self):
-        lines = [f"({name}): " + repr(child).replace("\n", "\n  ") for name, child in self._modules.items()]
-        head = f"{type(self).__name__}({self.extra_repr()}"
-        return head + ("\n  " + "\n  ".join(lines) + "\n)" if lines else ")")
+        # torch's layout: a lone one-line extra_repr stays inline, anything else goes one item a line
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): " + repr(child).replace("\n", "\n  ") for name, child in self._modules.items()]
+        if len(extra_lines) == 1 and not child_lines:
+            return f"{type(self).__name__}({extra_lines[0]})"
+        lines = extra_lines + child_lines
+        return f"{type(self).__name__}(" + ("\n  " + "\n  ".join(lines) + "\n)" if lines else ")")
 
 
 def _describe(value):

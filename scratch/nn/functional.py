@@ -135,7 +135,8 @@ def _check_like(array, input, fn, name):
     if not isinstance(array, np.ndarray):
         raise TypeError(f"{fn}: {name}: expected an ndarray, got {_describe(array)}")
     if array.shape != input.shape:
-        raise ValueError(f"{fn}: {name}: expected shape {input.shape} (the input's; nothing is broadcast), got {array.shape}")
+        raise ValueError(f"{fn}: {name}: expected shape {input.shape} (the input's; nothing is broadcast), "
+                         f"got {array.shape}")
     if array.dtype != input.dtype:
         raise TypeError(f"{fn}: {name}: expected dtype {input.dtype} (the input's), got {array.dtype}")
     return array
@@ -163,7 +164,8 @@ def _check_weight(weight, input, fn, name, shape=None):
     if shape is not None and weight.shape != shape:
         raise ValueError(f"{fn}: {name}: expected shape {shape} (one weight per class), got {weight.shape}")
     if shape is None and not _broadcasts_to(weight.shape, input.shape):
-        raise ValueError(f"{fn}: {name}: expected a shape that broadcasts to the input's {input.shape}, got {weight.shape}")
+        raise ValueError(f"{fn}: {name}: expected a shape that broadcasts to the input's {input.shape}, "
+                         f"got {weight.shape}")
     return weight
 
 
@@ -217,7 +219,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     input, target = _check_pair(input, target, "binary_cross_entropy")
     outside = ~((input >= 0) & (input <= 1))
     if outside.any():
-        raise ValueError(f"binary_cross_entropy: input: expected probabilities in [0, 1], got {input[outside].flat[0].item()!r} "
+        first = input[outside].flat[0].item()
+        raise ValueError(f"binary_cross_entropy: input: expected probabilities in [0, 1], got {first!r} "
                          f"(and {outside.sum() - 1} more outside); use BCEWithLogitsLoss for logits")
     weight = _check_weight(weight, input, "binary_cross_entropy", "weight")
     with np.errstate(divide="ignore"):  # log(0) = -inf, clamped to -100 as torch does

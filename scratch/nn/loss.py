@@ -164,8 +164,10 @@ class _ClassLoss(_WeightedLoss):
             q = F._soft_target(target, self.weight, self.label_smoothing)
             samples = target.shape[:dim] + target.shape[dim + 1:]  # (N, d1, ...) or ()
             return -q * np.expand_dims(self._dloss(grad, samples, int(np.prod(samples))), dim)
-        keep, index, target_weight, class_weight = F._class_index_terms(log_probs, target, self.weight, self.ignore_index)
-        dloss = np.where(keep, self._dloss(grad, target.shape, target_weight.sum()), 0)  # (N, d1, ...); 0, not NaN, where ignored
+        keep, index, target_weight, class_weight = F._class_index_terms(
+            log_probs, target, self.weight, self.ignore_index)
+        # (N, d1, ...); 0 where ignored, even when an all-ignored mean divided by 0
+        dloss = np.where(keep, self._dloss(grad, target.shape, target_weight.sum()), 0)
         smoothing = log_probs.dtype.type(self.label_smoothing)
         dlog_probs = np.zeros_like(log_probs)
         if self.label_smoothing:

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from .module import _describe
+
 _erf = np.frompyfunc(math.erf, 1, 1)  # NumPy has no erf; the C library's, element by element
 
 
@@ -93,7 +95,6 @@ def dropout(input, p=0.5, training=True, rng=None, mask=None):
     return input * mask
 
 
-from .module import _describe  # noqa: E402  (the loss functions' error messages; kept beside them)
 
 _REDUCTIONS = ("none", "mean", "sum")
 

@@ -95,7 +95,6 @@ def dropout(input, p=0.5, training=True, rng=None, mask=None):
     return input * mask
 
 
-
 _REDUCTIONS = ("none", "mean", "sum")
 
 

@@ -3,4 +3,5 @@
 Twin of the ``reference`` package, which builds the same models from PyTorch modules.
 """
 from . import nn
+from . import optim
 from .serialization import load, save

@@ -1,5 +1,6 @@
 """scratch.nn: torch.nn's layers with hand-written backward passes, in NumPy."""
 from . import functional, init
+from . import utils
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from .container import ModuleList, Sequential
 from .dropout import Dropout

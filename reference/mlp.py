@@ -86,11 +86,11 @@ def fit(model, X, y, X_val, y_val, config, progress=False):
         for step, idx in enumerate(minibatches(len(X), config.batch_size, rng)):
             y_hat = model(X[idx])
             loss = criterion(y_hat, y[idx])
-            check_finite(float(loss), epoch, step)
+            check_finite(loss.item(), epoch, step)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            total_loss += float(loss) * len(idx)
+            total_loss += loss.item() * len(idx)
             correct += int((y_hat.argmax(axis=1) == y[idx]).sum())
         history["epoch_time"].append(time.perf_counter() - start)
         history["train_loss"].append(total_loss / len(X))

@@ -50,17 +50,18 @@ def confusion_matrix(counts, class_names, path, title):
 
 def heatmaps(grids, row_labels, col_labels, path, title, row_name, col_name, value_name):
     """One annotated heatmap per panel (panel name -> 2-d array), on one shared colour scale."""
-    fig, axes = plt.subplots(1, len(grids), figsize=(4.2 * len(grids) + 1, 4), squeeze=False)
+    fig, axes = plt.subplots(1, len(grids), figsize=(4.6 * len(grids) + 1.5, 4.2), squeeze=False)
     low = min(np.nanmin(grid) for grid in grids.values())
     high = max(np.nanmax(grid) for grid in grids.values())
     for ax, (panel, grid) in zip(axes[0], grids.items()):
         image = ax.imshow(grid, cmap="viridis", vmin=low, vmax=high, aspect="auto")
         ax.set_xticks(range(len(col_labels)), col_labels)
         ax.set_yticks(range(len(row_labels)), row_labels)
-        ax.set(xlabel=col_name, ylabel=row_name, title=panel)
+        ax.set(xlabel=col_name, title=panel)
         for (i, j), value in np.ndenumerate(grid):
             ax.text(j, i, f"{value:.3f}", ha="center", va="center", fontsize=7,
                     color="black" if value > (low + high) / 2 else "white")
+    axes[0, 0].set_ylabel(row_name)
     fig.colorbar(image, ax=list(axes[0]), label=value_name)
     fig.suptitle(title)
     fig.savefig(path, dpi=130, bbox_inches="tight")

@@ -2,13 +2,8 @@
 from .module import Module
 
 
-class Sequential(Module):
-    def __init__(self, *modules):
-        super().__init__()
-        for index, module in enumerate(modules):
-            if not isinstance(module, Module):
-                raise TypeError(f"Sequential: argument {index} is a {type(module).__name__}, not a Module")
-            setattr(self, str(index), module)
+class _Container(Module):
+    """Children named '0', '1', ...: len, iteration and indexing over them."""
 
     def __len__(self):
         return len(self._modules)
@@ -18,6 +13,15 @@ class Sequential(Module):
 
     def __getitem__(self, index):
         return list(self._modules.values())[index]
+
+
+class Sequential(_Container):
+    def __init__(self, *modules):
+        super().__init__()
+        for index, module in enumerate(modules):
+            if not isinstance(module, Module):
+                raise TypeError(f"Sequential: argument {index} is a {type(module).__name__}, not a Module")
+            setattr(self, str(index), module)
 
     def forward(self, x):
         for module in self:
@@ -30,7 +34,7 @@ class Sequential(Module):
         return grad
 
 
-class ModuleList(Module):
+class ModuleList(_Container):
     def __init__(self, modules=()):
         super().__init__()
         for module in modules:
@@ -41,15 +45,6 @@ class ModuleList(Module):
             raise TypeError(f"ModuleList.append: expected a Module, got {type(module).__name__}")
         setattr(self, str(len(self._modules)), module)
         return self
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, index):
-        return list(self._modules.values())[index]
 
     def __repr__(self):
         # like torch, runs of identical modules print once: "(0-2): 3 x Linear(...)"

@@ -1,0 +1,51 @@
+"""The `twins` command line: listing, running a demo, diffing a pair, and its errors."""
+import json
+
+import pytest
+
+from reference.cli import main
+
+
+def test_list_names_each_project_and_its_twin_files(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "mlp" in out and "scratch/mlp.py, reference/mlp.py" in out
+
+
+def test_diff_shows_the_lesson(capsys):
+    assert main(["diff", "mlp"]) == 0
+    out = capsys.readouterr().out
+    assert "-            model.backward(criterion.backward())" in out
+    assert "+            loss.backward()" in out
+    assert main(["diff", "mlp", "--side-by-side"]) == 0
+    assert "|" in capsys.readouterr().out
+
+
+def test_run_writes_metrics_and_plots(tmp_path, capsys):
+    out = tmp_path / "mlp"
+    assert main(["run", "mlp", "--dataset", "digits", "--epochs", "2", "--no-study", "--no-sklearn",
+                 "--no-progress", "--out", str(out)]) == 0
+    assert {"digits_curves.png", "digits_confusion.png", "metrics.json"} <= {p.name for p in out.iterdir()}
+    report = json.loads((out / "metrics.json").read_text())["digits"]
+    assert report["scratch"]["epochs"] == 2 and 0 < report["scratch"]["test_accuracy"] <= 1
+    assert report["lockstep_float64_one_epoch"]["max_weight_gap"] < 1e-10
+    assert "digits: test accuracy scratch" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "cnn"], "unknown project 'cnn'"),
+    (["diff", "nope"], "unknown project 'nope'"),
+    (["run", "mlp", "--dataset", "mnist"], "unknown dataset 'mnist'"),
+])
+def test_unknown_project_or_dataset_exits_non_zero_with_a_message(argv, message):
+    with pytest.raises(SystemExit, match=message) as caught:
+        main(argv)
+    assert caught.value.code not in (0, None)
+
+
+@pytest.mark.parametrize("argv", [["frobnicate"], ["run", "mlp", "--epochs", "many"], ["list", "--colour"], []])
+def test_bad_usage_exits_with_status_2(argv, capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 2
+    assert "usage: twins" in capsys.readouterr().err

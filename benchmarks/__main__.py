@@ -59,6 +59,10 @@ def main(argv=None):
     print()
     print(table)
     print("\nratio scratch/torch > 1: scratch is slower. Times are the median per call, in ms.")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    if load > 1.0:
+        print(f"warning: load average {load:.1f} on {os.cpu_count()} cores: other processes share the CPU, "
+              "so times (multi-threaded BLAS above all) may be inflated; compare runs on a quiet machine.")
 
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / f"{args.project}-{dtype}-{args.threads}t"

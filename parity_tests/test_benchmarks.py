@@ -1,0 +1,50 @@
+"""Smoke test of the benchmark machinery: structure only, never timing."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from benchmarks import bench_mlp, core
+
+
+@pytest.fixture(scope="module")
+def digits_case():
+    return bench_mlp.forward_backward_case((64, 128, 10), 64, "digits", np.dtype(np.float32), np.random.default_rng(0))
+
+
+def test_one_case_runs_and_reports_consistent_numbers(digits_case, tmp_path):
+    result = core.run_case(digits_case, repeats=1, warmup=1, threads=1)
+    assert set(result.times_ms) >= {"scratch", "torch"}
+    assert all(t > 0 for t in result.times_ms.values())
+    assert result.ratio == pytest.approx(result.times_ms["scratch"] / result.times_ms["torch"])
+    assert result.naive_ratio is None
+    assert "digits" in core.format_table([result])
+
+    path = core.write_json([result], tmp_path / "r.json", core.machine_info(1, np.float32), {"repeats": 1})
+    payload = json.loads(path.read_text())
+    assert payload["machine"]["dtype"] == "float32" and payload["machine"]["threads"] == 1
+    assert payload["results"][0]["ratio"] == pytest.approx(result.ratio)
+    assert core.plot([result], tmp_path / "r.png", "smoke").stat().st_size > 0
+
+
+def test_naive_time_is_scaled_to_the_full_workload():
+    calls = []
+    case = core.Case("c", "s", scratch=lambda: None, torch=lambda: None, naive=lambda: calls.append(1), naive_scale=10.0)
+    result = core.run_case(case, repeats=1, warmup=0, threads=1)
+    assert result.spread_ms["naive"][0] == pytest.approx(result.times_ms["naive"])  # one repeat: min = median
+    assert result.naive_ratio == pytest.approx(result.times_ms["naive"] / result.times_ms["scratch"])
+
+
+def test_twins_start_from_the_same_weights():
+    rng = np.random.default_rng(0)
+    model = bench_mlp.scratch_mlp((8, 16, 4), np.dtype(np.float64), rng)
+    X, y, Y = bench_mlp.synthetic_data(5, 8, 4, np.float64, rng)
+    loss, dlogits = bench_mlp.cross_entropy(model(X), y)
+    twin = bench_mlp.torch_mlp(model)
+    torch_loss = torch.nn.functional.cross_entropy(twin(torch.from_numpy(X)), torch.from_numpy(y))
+    assert loss == pytest.approx(torch_loss.item(), rel=1e-10)
+    naive = bench_mlp.naive_mlp(model)
+    assert naive.compute_gradients(X, Y) == pytest.approx(loss, rel=1e-10)
+    model.backward(dlogits)
+    assert np.allclose(naive.weight_gradients[0], model[0].weight.grad, rtol=1e-10, atol=1e-12)

@@ -45,9 +45,9 @@ class Linear(Module):
         x = require_forward(self, self._input)
         check_grad(grad, self._output)
         grad_2d = grad.reshape(-1, self.out_features)  # (N, out), N = all leading dims
-        self.weight.accumulate_grad(grad_2d.T @ x.reshape(-1, self.in_features))  # (out, in)
+        self.weight.accumulate_grad(grad_2d.T @ x.reshape(-1, self.in_features), owned=True)  # (out, in)
         if self.bias is not None:
-            self.bias.accumulate_grad(grad_2d.sum(axis=0))
+            self.bias.accumulate_grad(grad_2d.sum(axis=0), owned=True)
         return grad @ self.weight.data  # (*, out) @ (out, in) -> (*, in)
 
     def extra_repr(self):

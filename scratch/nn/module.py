@@ -27,12 +27,18 @@ class Parameter:
     ndim = property(lambda self: self.data.ndim)
     size = property(lambda self: self.data.size)
 
-    def accumulate_grad(self, grad):
-        """Add ``grad`` to ``.grad``, as torch's autograd does for a leaf tensor."""
+    def accumulate_grad(self, grad, owned=False):
+        """Add ``grad`` to ``.grad``, as torch's autograd does for a leaf tensor.
+
+        ``owned=True`` says ``grad`` is a fresh array nobody else holds, so the first
+        gradient is stored as it is instead of copied.
+        """
         if grad.shape != self.data.shape:
             raise ValueError(f"gradient of shape {grad.shape} for a parameter of shape {self.data.shape}")
+        if grad.dtype != self.data.dtype:
+            raise TypeError(f"gradient of dtype {grad.dtype} for a parameter of dtype {self.data.dtype}")
         if self.grad is None:
-            self.grad = grad.astype(self.data.dtype, copy=True)
+            self.grad = grad if owned else grad.copy()
         else:
             self.grad += grad
 

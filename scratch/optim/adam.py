@@ -35,8 +35,10 @@ class Adam(Optimizer):
             param *= 1 - lr * float(group["weight_decay"])
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         lerp_(exp_avg, grad, 1 - beta1)
+        scratch = np.multiply(grad, 1 - beta2, out=np.empty_like(grad))  # reused below: few temporaries
+        scratch *= grad
         exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
+        exp_avg_sq += scratch
         bias_correction1 = 1 - beta1 ** step
         bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
         if group["amsgrad"]:
@@ -44,5 +46,9 @@ class Adam(Optimizer):
             second = np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
         else:
             second = exp_avg_sq
-        denom = np.sqrt(second) / bias_correction2_sqrt + eps
-        param -= (lr / bias_correction1) * (exp_avg / denom)
+        denom = np.sqrt(second, out=scratch)
+        denom /= bias_correction2_sqrt
+        denom += eps
+        step_size = lr / bias_correction1
+        update = np.multiply(exp_avg, step_size, out=np.empty_like(exp_avg))
+        param -= np.divide(update, denom, out=update)  # torch's addcdiv: (value * m) / denom

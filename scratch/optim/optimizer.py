@@ -165,7 +165,8 @@ def lerp_(start, end, weight):
     """start += weight * (end - start) in place, with torch's two-sided formula for accuracy."""
     diff = end - start
     if abs(weight) < 0.5:
-        start += weight * diff
+        diff *= weight
+        start += diff
     else:
         start[...] = end - diff * (1 - weight)
     return start

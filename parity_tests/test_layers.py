@@ -39,11 +39,12 @@ def test_linear_matches_torch(in_features, out_features, lead, bias, dtype, seed
 
 
 @pytest.mark.parametrize("name", ACTIVATIONS)
-@given(shape=shapes, dtype=dtypes, data=st.data(), seed=seeds)
-def test_activation_matches_torch(name, shape, dtype, data, seed):
+@given(shape=shapes, dtype=dtypes, data=st.data(), seed=seeds, training=st.booleans())
+def test_activation_matches_torch(name, shape, dtype, data, seed, training):
     make, make_twin = ACTIVATIONS[name]
     x = data.draw(float_arrays(shape, dtype, -6.0, 6.0))
-    compare_modules(make(), make_twin().to(TORCH_DTYPE[dtype]), (x,), np.random.default_rng(seed), name)
+    twin = make_twin().to(TORCH_DTYPE[dtype]).train(training)
+    compare_modules(make().train(training), twin, (x,), np.random.default_rng(seed), name)
 
 
 @pytest.mark.parametrize("name", ACTIVATIONS)

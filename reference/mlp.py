@@ -44,6 +44,11 @@ def make_optimizer(name, params, lr, weight_decay=0.0):
     return optimizer_class(params, lr=lr, weight_decay=weight_decay, **defaults)
 
 
+def make_scheduler(name, optimizer, num_epochs):
+    """'cosine' anneals the lr to 0 over num_epochs (stepped once an epoch); 'constant' keeps it."""
+    return optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=num_epochs) if name == "cosine" else None
+
+
 @torch.no_grad()
 def evaluate(model, X, y, batch_size=1024):
     """Mean cross-entropy and accuracy over (X, y), in eval mode, batch by batch."""
@@ -73,6 +78,7 @@ def fit(model, X, y, X_val, y_val, config, progress=False):
     rng = np.random.default_rng(config.seed)  # batch order only: the same on both twins
     criterion = nn.CrossEntropyLoss()
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.weight_decay)
+    scheduler = make_scheduler(config.lr_schedule, optimizer, config.num_epochs)
     stopper = EarlyStopping(config.patience)
     history = {key: [] for key in ("train_loss", "train_acc", "val_loss", "val_acc", "epoch_time")}
     X, y = torch.from_numpy(X), torch.from_numpy(y)
@@ -92,6 +98,8 @@ def fit(model, X, y, X_val, y_val, config, progress=False):
             optimizer.step()
             total_loss += loss.item() * len(idx)
             correct += int((y_hat.argmax(axis=1) == y[idx]).sum())
+        if scheduler is not None:
+            scheduler.step()
         history["epoch_time"].append(time.perf_counter() - start)
         history["train_loss"].append(total_loss / len(X))
         history["train_acc"].append(correct / len(X))

@@ -18,6 +18,8 @@ ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": 
 OPTIMIZERS = {"sgd": (optim.SGD, {"momentum": 0.9}), "adam": (optim.Adam, {}),
               "adamw": (optim.AdamW, {}), "rmsprop": (optim.RMSprop, {})}
 
+LR_SCHEDULES = ("constant", "cosine")
+
 
 @dataclass
 class MLPConfig:
@@ -27,6 +29,7 @@ class MLPConfig:
     dropout: float = 0.2
     optimizer: str = "adam"
     lr: float = 1e-3
+    lr_schedule: str = "cosine"
     weight_decay: float = 0.0
     batch_size: int = 128
     num_epochs: int = 30
@@ -38,6 +41,8 @@ class MLPConfig:
             raise ValueError(f"activation: expected one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer: expected one of {sorted(OPTIMIZERS)}, got {self.optimizer!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule: expected one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
         if not all(isinstance(h, int) and h > 0 for h in self.hidden_sizes):
             raise ValueError(f"hidden_sizes: expected positive ints, got {self.hidden_sizes!r}")
 
@@ -70,6 +75,11 @@ def make_optimizer(name, params, lr, weight_decay=0.0):
     return optimizer_class(params, lr=lr, weight_decay=weight_decay, **defaults)
 
 
+def make_scheduler(name, optimizer, num_epochs):
+    """'cosine' anneals the lr to 0 over num_epochs (stepped once an epoch); 'constant' keeps it."""
+    return optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=num_epochs) if name == "cosine" else None
+
+
 def evaluate(model, X, y, batch_size=1024):
     """Mean cross-entropy and accuracy over (X, y), in eval mode, batch by batch."""
     model.eval()
@@ -95,6 +105,7 @@ def fit(model, X, y, X_val, y_val, config, progress=False):
     rng = np.random.default_rng(config.seed)  # batch order only: the same on both twins
     criterion = nn.CrossEntropyLoss()
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.weight_decay)
+    scheduler = make_scheduler(config.lr_schedule, optimizer, config.num_epochs)
     stopper = EarlyStopping(config.patience)
     history = {key: [] for key in ("train_loss", "train_acc", "val_loss", "val_acc", "epoch_time")}
     epochs = range(1, config.num_epochs + 1)
@@ -113,6 +124,8 @@ def fit(model, X, y, X_val, y_val, config, progress=False):
             optimizer.step()
             total_loss += float(loss) * len(idx)
             correct += int((y_hat.argmax(axis=1) == y[idx]).sum())
+        if scheduler is not None:
+            scheduler.step()
         history["epoch_time"].append(time.perf_counter() - start)
         history["train_loss"].append(total_loss / len(X))
         history["train_acc"].append(correct / len(X))

@@ -21,8 +21,8 @@ from scratch.mlp import MLPConfig
 from scratch.training import validation_split
 
 CONFIGS = {
-    "digits": MLPConfig(hidden_sizes=(256, 128), dropout=0.2, lr=1e-3, batch_size=64, num_epochs=100, patience=10),
-    "fashion-mnist": MLPConfig(hidden_sizes=(256, 128), dropout=0.2, lr=1e-3, batch_size=128, num_epochs=40, patience=5),
+    "digits": MLPConfig(hidden_sizes=(256, 128), dropout=0.2, lr=1e-3, batch_size=64, num_epochs=50, patience=15),
+    "fashion-mnist": MLPConfig(hidden_sizes=(256, 128), dropout=0.2, lr=1e-3, batch_size=128, num_epochs=30, patience=10),
 }
 CLASS_NAMES = {"digits": [str(d) for d in range(10)], "fashion-mnist": list(datasets.FASHION_MNIST_CLASSES)}
 STUDY_GRID = {"lr": (1e-3, 3e-3, 1e-2, 3e-2), "hidden": (32, 64, 128, 256), "optimizer": ("sgd", "adam", "rmsprop")}

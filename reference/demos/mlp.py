@@ -36,7 +36,11 @@ def load_splits(name, seed=0, validation_fraction=0.1):
 
 
 def twins(in_features, num_classes, config, dtype=np.float32):
-    """A scratch MLP and a torch MLP holding the very same initial weights."""
+    """A scratch MLP and a torch MLP holding the very same initial weights.
+
+    torch draws its dropout masks from its global generator, seeded here so a run repeats.
+    """
+    torch.manual_seed(config.seed)
     model = scratch_mlp.MLP(in_features, config.hidden_sizes, num_classes, config.activation, config.dropout,
                             dtype=dtype, rng=np.random.default_rng(config.seed))
     twin = torch_mlp.MLP(in_features, config.hidden_sizes, num_classes, config.activation, config.dropout,

@@ -77,22 +77,30 @@ def cmd_bench(args):
     return subprocess.call(command, cwd=ROOT)
 
 
+TRAINING_LOOP = "training"  # scratch/training.py and reference/training.py: the loop every project shares
+
+
 def cmd_diff(args):
     project = _project(args.project)
-    scratch, reference = (ROOT / side / f"{project.module}.py" for side in ("scratch", "reference"))
-    left, right = scratch.read_text().splitlines(), reference.read_text().splitlines()
-    if not args.side_by_side:
-        sys.stdout.writelines(line + "\n" for line in difflib.unified_diff(
-            left, right, f"scratch/{scratch.name}", f"reference/{reference.name}", lineterm=""))
-        return 0
+    for module in (project.module, TRAINING_LOOP):
+        scratch, reference = (ROOT / side / f"{module}.py" for side in ("scratch", "reference"))
+        _print_diff(scratch.read_text().splitlines(), reference.read_text().splitlines(),
+                    f"scratch/{module}.py", f"reference/{module}.py", args.side_by_side)
+    return 0
+
+
+def _print_diff(left, right, left_name, right_name, side_by_side):
+    if not side_by_side:
+        sys.stdout.writelines(line + "\n" for line in difflib.unified_diff(left, right, left_name, right_name, lineterm=""))
+        return
     width = (shutil.get_terminal_size((200, 40)).columns - 3) // 2
     marks = {"equal": " ", "replace": "|", "delete": "<", "insert": ">"}
+    print(f"{left_name:<{width}}   {right_name}")
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, left, right, autojunk=False).get_opcodes():
         for k in range(max(i2 - i1, j2 - j1)):
             a = left[i1 + k] if i1 + k < i2 else ""
             b = right[j1 + k] if j1 + k < j2 else ""
             print(f"{a[:width]:<{width}} {marks[tag]} {b[:width]}")
-    return 0
 
 
 def build_parser():
@@ -121,7 +129,7 @@ def build_parser():
     bench.add_argument("--quick", action="store_true", help="few repeats, for a smoke run")
     bench.set_defaults(func=cmd_bench)
 
-    diff = sub.add_parser("diff", help="show a project's scratch and reference files against each other")
+    diff = sub.add_parser("diff", help="show a project's scratch and reference files, and the two training loops, against each other")
     diff.add_argument("project")
     diff.add_argument("--side-by-side", "-y", action="store_true", help="two columns instead of a unified diff")
     diff.set_defaults(func=cmd_diff)

@@ -1,23 +1,16 @@
 """Project 2: a multilayer perceptron classifier trained by backpropagation.
 
-Linear layers with a chosen activation and dropout between them, softmax cross-entropy
-on the logits, mini-batch training with a validation split and early stopping. Every
-gradient is computed by torch's autograd from the recorded forward pass.
-Twin of scratch/mlp.py: the same names, loop and state_dict keys.
+Linear layers with a chosen activation and dropout between them, giving logits for a
+softmax cross-entropy. Every gradient comes from torch's autograd, which records the
+forward pass and replays it in reverse. Trained by reference/training.py.
+Twin of scratch/mlp.py: the same names, arguments and state_dict keys.
 """
-import time
-
-import numpy as np
-import torch
-from torch import nn, optim
+from torch import nn
 
 from scratch.mlp import MLPConfig  # noqa: F401  (the run settings are shared, not twinned)
-from scratch.training import EarlyStopping, check_dataset, check_finite, minibatches
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
                "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "silu": nn.SiLU}
-OPTIMIZERS = {"sgd": (optim.SGD, {"momentum": 0.9}), "adam": (optim.Adam, {}),
-              "adamw": (optim.AdamW, {}), "rmsprop": (optim.RMSprop, {})}
 
 
 class MLP(nn.Module):
@@ -27,6 +20,7 @@ class MLP(nn.Module):
         super().__init__()
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation: expected one of {sorted(ACTIVATIONS)}, got {activation!r}")
+        self.num_classes = num_classes
         layers, width = [], in_features
         for hidden in hidden_sizes:
             layers += [nn.Linear(width, hidden, dtype=dtype), ACTIVATIONS[activation]()]
@@ -37,81 +31,3 @@ class MLP(nn.Module):
 
     def forward(self, X):
         return self.layers(X)  # (N, in_features) -> (N, num_classes)
-
-
-def make_optimizer(name, params, lr, weight_decay=0.0):
-    optimizer_class, defaults = OPTIMIZERS[name]
-    return optimizer_class(params, lr=lr, weight_decay=weight_decay, **defaults)
-
-
-def make_scheduler(name, optimizer, num_epochs):
-    """'cosine' anneals the lr to 0 over num_epochs (stepped once an epoch); 'constant' keeps it."""
-    return optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=num_epochs) if name == "cosine" else None
-
-
-@torch.no_grad()
-def evaluate(model, X, y, batch_size=1024):
-    """Mean cross-entropy and accuracy over (X, y), in eval mode, batch by batch."""
-    model.eval()
-    criterion = nn.CrossEntropyLoss(reduction="sum")
-    X, y = torch.from_numpy(X), torch.from_numpy(y)
-    total_loss, correct = 0.0, 0
-    for idx in minibatches(len(X), batch_size):
-        y_hat = model(X[idx])
-        total_loss += float(criterion(y_hat, y[idx]))
-        correct += int((y_hat.argmax(axis=1) == y[idx]).sum())
-    return total_loss / len(X), correct / len(X)
-
-
-@torch.no_grad()
-def predict(model, X, batch_size=1024):
-    model.eval()
-    X = torch.from_numpy(X)
-    return np.concatenate([model(X[idx]).argmax(axis=1).numpy() for idx in minibatches(len(X), batch_size)])
-
-
-def fit(model, X, y, X_val, y_val, config, progress=False):
-    """Train with mini-batches, keep the weights of the best validation loss; returns the history."""
-    num_classes = model.layers[-1].out_features
-    check_dataset(X, y, num_classes, "X")
-    check_dataset(X_val, y_val, num_classes, "X_val")
-    rng = np.random.default_rng(config.seed)  # batch order only: the same on both twins
-    criterion = nn.CrossEntropyLoss()
-    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.weight_decay)
-    scheduler = make_scheduler(config.lr_schedule, optimizer, config.num_epochs)
-    stopper = EarlyStopping(config.patience)
-    history = {key: [] for key in ("train_loss", "train_acc", "val_loss", "val_acc", "epoch_time")}
-    X, y = torch.from_numpy(X), torch.from_numpy(y)
-    epochs = range(1, config.num_epochs + 1)
-    if progress:
-        from tqdm.auto import tqdm
-        epochs = tqdm(epochs, desc=f"torch MLP ({config.optimizer})", unit="epoch")
-    for epoch in epochs:
-        model.train()
-        start, total_loss, correct = time.perf_counter(), 0.0, 0
-        for step, idx in enumerate(minibatches(len(X), config.batch_size, rng)):
-            y_hat = model(X[idx])
-            loss = criterion(y_hat, y[idx])
-            check_finite(loss.item(), epoch, step)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total_loss += loss.item() * len(idx)
-            correct += int((y_hat.argmax(axis=1) == y[idx]).sum())
-        if scheduler is not None:
-            scheduler.step()
-        history["epoch_time"].append(time.perf_counter() - start)
-        history["train_loss"].append(total_loss / len(X))
-        history["train_acc"].append(correct / len(X))
-        val_loss, val_acc = evaluate(model, X_val, y_val)
-        history["val_loss"].append(val_loss)
-        history["val_acc"].append(val_acc)
-        if stopper.step(val_loss, epoch):
-            best_state = {key: value.clone() for key, value in model.state_dict().items()}
-        if progress:
-            epochs.set_postfix(loss=f"{history['train_loss'][-1]:.4f}", val_acc=f"{val_acc:.4f}")
-        if stopper.should_stop:
-            break
-    model.load_state_dict(best_state)
-    history["best_epoch"] = stopper.best_epoch
-    return history

@@ -1,67 +1,89 @@
-"""The plumbing of a training loop that both twins share: mini-batches, early stopping,
-and the guard against a diverging loss. The loop itself lives in each project file."""
-import math
+"""The supervised training loop every scratch model shares: mini-batches, cross-entropy,
+an optimizer and lr schedule, validation each epoch, early stopping on validation loss.
+
+Twin of reference/training.py: the loops differ only where autograd does the work
+(``model.backward(criterion.backward())`` here, ``loss.backward()`` there).
+"""
+import time
 
 import numpy as np
 
+from scratch import nn, optim
+from scratch.plumbing import EarlyStopping, check_dataset, check_finite, minibatches
 
-def minibatches(num_samples, batch_size, rng=None):
-    """Index arrays covering range(num_samples) in batches; shuffled when ``rng`` is given."""
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size: expected a positive int, got {batch_size!r}")
-    order = rng.permutation(num_samples) if rng is not None else np.arange(num_samples)
-    for start in range(0, num_samples, batch_size):
-        yield order[start:start + batch_size]
+OPTIMIZERS = {"sgd": (optim.SGD, {"momentum": 0.9}), "adam": (optim.Adam, {}),
+              "adamw": (optim.AdamW, {}), "rmsprop": (optim.RMSprop, {})}
 
 
-def check_finite(loss, epoch, step):
-    """Stop a run whose loss went NaN/inf, naming where, instead of training on garbage."""
-    if not math.isfinite(loss):
-        raise FloatingPointError(
-            f"training loss became {loss} at epoch {epoch}, step {step}: the run diverged "
-            f"(try a smaller lr, or check the inputs for NaN/inf)")
+def make_optimizer(name, params, lr, weight_decay=0.0):
+    optimizer_class, defaults = OPTIMIZERS[name]
+    return optimizer_class(params, lr=lr, weight_decay=weight_decay, **defaults)
 
 
-class EarlyStopping:
-    """Track the best validation loss; ``should_stop`` once ``patience`` epochs bring no improvement."""
-
-    def __init__(self, patience=5, min_delta=0.0):
-        if patience < 1:
-            raise ValueError(f"patience: expected an int >= 1, got {patience!r}")
-        self.patience, self.min_delta = patience, min_delta
-        self.best, self.best_epoch, self.bad_epochs = math.inf, -1, 0
-
-    def step(self, val_loss, epoch):
-        """Record an epoch's validation loss; True if it is the best so far."""
-        if val_loss < self.best - self.min_delta:
-            self.best, self.best_epoch, self.bad_epochs = val_loss, epoch, 0
-            return True
-        self.bad_epochs += 1
-        return False
-
-    @property
-    def should_stop(self):
-        return self.bad_epochs >= self.patience
+def make_scheduler(name, optimizer, num_epochs):
+    """'cosine' anneals the lr to 0 over num_epochs (stepped once an epoch); 'constant' keeps it."""
+    return optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=num_epochs) if name == "cosine" else None
 
 
-def validation_split(X, y, fraction, rng):
-    """A shuffled (X_train, y_train, X_val, y_val) split; the validation part never trains."""
-    if not 0 < fraction < 1:
-        raise ValueError(f"fraction: expected a number in (0, 1), got {fraction}")
-    if len(X) != len(y):
-        raise ValueError(f"X and y: expected one sample count, got {len(X)} and {len(y)}")
-    order = rng.permutation(len(X))
-    cut = len(X) - max(1, round(fraction * len(X)))
-    return X[order[:cut]], y[order[:cut]], X[order[cut:]], y[order[cut:]]
+def evaluate(model, X, y, batch_size=1024):
+    """Mean cross-entropy and accuracy over (X, y), in eval mode, batch by batch."""
+    model.eval()
+    criterion = nn.CrossEntropyLoss(reduction="sum")
+    total_loss, correct = 0.0, 0
+    for idx in minibatches(len(X), batch_size):
+        y_hat = model(X[idx])
+        total_loss += float(criterion(y_hat, y[idx]))
+        correct += int((y_hat.argmax(axis=1) == y[idx]).sum())
+    return total_loss / len(X), correct / len(X)
 
 
-def check_dataset(X, y, num_classes, name="X"):
-    """Refuse data a classifier cannot learn from, before the first step rather than mid-run."""
-    if not isinstance(X, np.ndarray) or X.ndim != 2 or not np.issubdtype(X.dtype, np.floating):
-        raise ValueError(f"{name}: expected a 2-d float array (samples, features), got {getattr(X, 'shape', type(X))} {getattr(X, 'dtype', '')}")
-    if not np.isfinite(X).all():
-        raise ValueError(f"{name}: contains NaN or inf in rows {np.flatnonzero(~np.isfinite(X).all(axis=1))[:5].tolist()}")
-    if not isinstance(y, np.ndarray) or y.shape != (len(X),) or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"labels of {name}: expected {len(X)} integer class labels, got {getattr(y, 'shape', type(y))} {getattr(y, 'dtype', '')}")
-    if len(y) and (y.min() < 0 or y.max() >= num_classes):
-        raise ValueError(f"labels of {name}: expected classes in [0, {num_classes}), got range [{y.min()}, {y.max()}]")
+def predict(model, X, batch_size=1024):
+    model.eval()
+    return np.concatenate([model(X[idx]).argmax(axis=1) for idx in minibatches(len(X), batch_size)])
+
+
+def fit(model, X, y, X_val, y_val, config, transform=None, progress=False):
+    """Train ``model`` (which names its ``num_classes``) and keep the weights of the best
+    validation loss. ``transform`` augments each training batch. Returns the history."""
+    check_dataset(X, y, model.num_classes, "X")
+    check_dataset(X_val, y_val, model.num_classes, "X_val")
+    rng = np.random.default_rng(config.seed)  # batch order only: the same on both twins
+    criterion = nn.CrossEntropyLoss()
+    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.weight_decay)
+    scheduler = make_scheduler(config.lr_schedule, optimizer, config.num_epochs)
+    stopper = EarlyStopping(config.patience)
+    history = {key: [] for key in ("train_loss", "train_acc", "val_loss", "val_acc", "epoch_time")}
+    epochs = range(1, config.num_epochs + 1)
+    if progress:
+        from tqdm.auto import tqdm
+        epochs = tqdm(epochs, desc=f"scratch {type(model).__name__} ({config.optimizer})", unit="epoch")
+    for epoch in epochs:
+        model.train()
+        start, total_loss, correct = time.perf_counter(), 0.0, 0
+        for step, idx in enumerate(minibatches(len(X), config.batch_size, rng)):
+            X_batch = X[idx] if transform is None else transform(X[idx])
+            y_hat = model(X_batch)
+            loss = criterion(y_hat, y[idx])
+            check_finite(float(loss), epoch, step)
+            optimizer.zero_grad()
+            model.backward(criterion.backward())
+            optimizer.step()
+            total_loss += float(loss) * len(idx)
+            correct += int((y_hat.argmax(axis=1) == y[idx]).sum())
+        if scheduler is not None:
+            scheduler.step()
+        history["epoch_time"].append(time.perf_counter() - start)
+        history["train_loss"].append(total_loss / len(X))
+        history["train_acc"].append(correct / len(X))
+        val_loss, val_acc = evaluate(model, X_val, y_val)
+        history["val_loss"].append(val_loss)
+        history["val_acc"].append(val_acc)
+        if stopper.step(val_loss, epoch):
+            best_state = model.state_dict()
+        if progress:
+            epochs.set_postfix(loss=f"{history['train_loss'][-1]:.4f}", val_acc=f"{val_acc:.4f}")
+        if stopper.should_stop:
+            break
+    model.load_state_dict(best_state)
+    history["best_epoch"] = stopper.best_epoch
+    return history

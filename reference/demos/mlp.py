@@ -14,11 +14,13 @@ import numpy as np
 import torch
 
 from reference import mlp as torch_mlp
+from reference import training as torch_training
 from reference import plots
 from scratch import datasets, metrics
 from scratch import mlp as scratch_mlp
+from scratch import training as scratch_training
 from scratch.mlp import MLPConfig
-from scratch.training import validation_split
+from scratch.plumbing import validation_split
 
 CONFIGS = {
     "digits": MLPConfig(hidden_sizes=(256, 128), dropout=0.2, lr=1e-3, batch_size=64, num_epochs=50, patience=15),
@@ -54,8 +56,8 @@ def lockstep_gap(X, y, X_val, y_val, config, num_classes):
     config = dataclasses.replace(config, dropout=0.0, num_epochs=1)
     model, twin = twins(X.shape[1], num_classes, config, dtype=np.float64)
     X, X_val = X.astype(np.float64), X_val.astype(np.float64)
-    history = scratch_mlp.fit(model, X, y, X_val, y_val, config)
-    torch_history = torch_mlp.fit(twin, X, y, X_val, y_val, config)
+    history = scratch_training.fit(model, X, y, X_val, y_val, config)
+    torch_history = torch_training.fit(twin, X, y, X_val, y_val, config)
     torch_state = twin.state_dict()
     weight_gap = max(float(np.max(np.abs(value - torch_state[key].numpy()))) for key, value in model.state_dict().items())
     return {"steps": -(-len(X) // config.batch_size), "train_loss_gap": abs(history["train_loss"][0] - torch_history["train_loss"][0]),
@@ -95,8 +97,8 @@ def hyperparameter_study(X, y, X_val, y_val, num_classes, base, out_dir, num_epo
                 model = scratch_mlp.MLP(X.shape[1], config.hidden_sizes, num_classes, config.activation, config.dropout,
                                         dtype=X.dtype, rng=np.random.default_rng(config.seed))
                 try:
-                    scratch_mlp.fit(model, X, y, X_val, y_val, config)
-                    val_loss, accuracy = scratch_mlp.evaluate(model, X_val, y_val)
+                    scratch_training.fit(model, X, y, X_val, y_val, config)
+                    val_loss, accuracy = scratch_training.evaluate(model, X_val, y_val)
                 except FloatingPointError:
                     val_loss, accuracy = float("nan"), float("nan")  # a diverged run is a result, not a crash
                 grids[optimizer][i, j] = accuracy
@@ -115,8 +117,8 @@ def run_dataset(name, out_dir, num_epochs=None, compare_sklearn=True, progress=T
     model, twin = twins(X.shape[1], num_classes, config)
     report = {"dataset": name, "config": dataclasses.asdict(config), "samples": {"train": len(X), "val": len(X_val), "test": len(X_test)}}
     histories = {}
-    for side, module, fit, predict in (("scratch", model, scratch_mlp.fit, scratch_mlp.predict),
-                                       ("torch", twin, torch_mlp.fit, torch_mlp.predict)):
+    for side, module, fit, predict in (("scratch", model, scratch_training.fit, scratch_training.predict),
+                                       ("torch", twin, torch_training.fit, torch_training.predict)):
         start = time.perf_counter()
         histories[side] = fit(module, X, y, X_val, y_val, config, progress=progress)
         y_pred = predict(module, X_test)

@@ -1,0 +1,98 @@
+"""The plumbing that both twins' training loops share: the run settings, mini-batches,
+validation split, early stopping, and the guards against bad data and a diverging loss.
+The loops themselves are twins: scratch/training.py and reference/training.py."""
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+OPTIMIZER_NAMES = ("sgd", "adam", "adamw", "rmsprop")
+LR_SCHEDULES = ("constant", "cosine")
+
+
+@dataclass
+class TrainingConfig:
+    """How to train, whatever the model: both twins read the same one."""
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    lr_schedule: str = "cosine"
+    weight_decay: float = 0.0
+    batch_size: int = 128
+    num_epochs: int = 30
+    patience: int = 5
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.optimizer not in OPTIMIZER_NAMES:
+            raise ValueError(f"optimizer: expected one of {list(OPTIMIZER_NAMES)}, got {self.optimizer!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule: expected one of {list(LR_SCHEDULES)}, got {self.lr_schedule!r}")
+        for name in ("batch_size", "num_epochs", "patience"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name}: expected a positive int, got {value!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr: expected a positive number, got {self.lr!r}")
+
+
+def minibatches(num_samples, batch_size, rng=None):
+    """Index arrays covering range(num_samples) in batches; shuffled when ``rng`` is given."""
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size: expected a positive int, got {batch_size!r}")
+    order = rng.permutation(num_samples) if rng is not None else np.arange(num_samples)
+    for start in range(0, num_samples, batch_size):
+        yield order[start:start + batch_size]
+
+
+def check_finite(loss, epoch, step):
+    """Stop a run whose loss went NaN/inf, naming where, instead of training on garbage."""
+    if not math.isfinite(loss):
+        raise FloatingPointError(
+            f"training loss became {loss} at epoch {epoch}, step {step}: the run diverged "
+            f"(try a smaller lr, or check the inputs for NaN/inf)")
+
+
+class EarlyStopping:
+    """Track the best validation loss; ``should_stop`` once ``patience`` epochs bring no improvement."""
+
+    def __init__(self, patience=5, min_delta=0.0):
+        if patience < 1:
+            raise ValueError(f"patience: expected an int >= 1, got {patience!r}")
+        self.patience, self.min_delta = patience, min_delta
+        self.best, self.best_epoch, self.bad_epochs = math.inf, -1, 0
+
+    def step(self, val_loss, epoch):
+        """Record an epoch's validation loss; True if it is the best so far."""
+        if val_loss < self.best - self.min_delta:
+            self.best, self.best_epoch, self.bad_epochs = val_loss, epoch, 0
+            return True
+        self.bad_epochs += 1
+        return False
+
+    @property
+    def should_stop(self):
+        return self.bad_epochs >= self.patience
+
+
+def validation_split(X, y, fraction, rng):
+    """A shuffled (X_train, y_train, X_val, y_val) split; the validation part never trains."""
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction: expected a number in (0, 1), got {fraction}")
+    if len(X) != len(y):
+        raise ValueError(f"X and y: expected one sample count, got {len(X)} and {len(y)}")
+    order = rng.permutation(len(X))
+    cut = len(X) - max(1, round(fraction * len(X)))
+    return X[order[:cut]], y[order[:cut]], X[order[cut:]], y[order[cut:]]
+
+
+def check_dataset(X, y, num_classes, name="X"):
+    """Refuse data a classifier cannot learn from, before the first step rather than mid-run."""
+    if not isinstance(X, np.ndarray) or X.ndim < 2 or not np.issubdtype(X.dtype, np.floating):
+        raise ValueError(f"{name}: expected a float array (samples, features...), got {getattr(X, 'shape', type(X))} {getattr(X, 'dtype', '')}")
+    finite = np.isfinite(X).reshape(len(X), -1).all(axis=1)
+    if not finite.all():
+        raise ValueError(f"{name}: contains NaN or inf in rows {np.flatnonzero(~finite)[:5].tolist()}")
+    if not isinstance(y, np.ndarray) or y.shape != (len(X),) or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"labels of {name}: expected {len(X)} integer class labels, got {getattr(y, 'shape', type(y))} {getattr(y, 'dtype', '')}")
+    if len(y) and (y.min() < 0 or y.max() >= num_classes):
+        raise ValueError(f"labels of {name}: expected classes in [0, {num_classes}), got range [{y.min()}, {y.max()}]")

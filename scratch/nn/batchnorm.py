@@ -57,9 +57,13 @@ class _BatchNorm(Module):
         sum_dy_xhat = (grad * xhat).sum(axis=axes)  # (C,)
         scale = invstd if self.weight is None else invstd * self.weight.data.reshape(shape)  # (1, C, 1, ...)
         if use_batch_stats:
-            # the mean and variance depend on every x of the channel: the compact formula
+            # the mean and variance depend on every x of the channel, hence the compact formula
+            # dx = (1/n) gamma invstd (n dy - sum(dy) - xhat sum(dy xhat)), in place term by term
             count = grad.size // grad.shape[1]
-            dx = (scale / count) * (count * grad - sum_dy.reshape(shape) - xhat * sum_dy_xhat.reshape(shape))
+            dx = xhat * (sum_dy_xhat.reshape(shape) / -count)
+            dx += grad
+            dx -= sum_dy.reshape(shape) / count
+            dx *= scale
         else:
             dx = grad * scale
         if self.affine:

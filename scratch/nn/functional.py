@@ -566,7 +566,8 @@ def _batch_norm_normalize(input, running_mean, running_var, training, momentum, 
         if count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
         mean = input.mean(axis=axes, keepdims=True)
-        var = input.var(axis=axes, keepdims=True)
+        centered = input - mean
+        var = np.square(centered).mean(axis=axes, keepdims=True)
         if running_mean is not None:
             running_mean *= 1 - momentum
             running_mean += momentum * mean.reshape(-1)
@@ -576,9 +577,10 @@ def _batch_norm_normalize(input, running_mean, running_var, training, momentum, 
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var must be given in evaluation mode")
-        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
+        centered, var = input - running_mean.reshape(shape), running_var.reshape(shape)
     invstd = 1 / np.sqrt(var + input.dtype.type(eps))
-    return (input - mean) * invstd, invstd
+    centered *= invstd  # now xhat
+    return centered, invstd
 
 
 def _channel_affine(xhat, weight, bias):

@@ -77,6 +77,11 @@ def rebuild(nested, flat):
     return build(nested)
 
 
+def _differentiable(output):
+    """Float outputs get an upstream gradient; None and integer outputs (max-pool indices) get None."""
+    return output is not None and np.issubdtype(np.asarray(output).dtype, np.floating)
+
+
 def randomise(module, rng, scale=1.0):
     """Overwrite every parameter and float buffer with random values (zeros hide bugs).
 
@@ -118,7 +123,7 @@ def compare_modules(scratch_module, torch_module, inputs, rng, name="", reductio
     for index, (a, b) in enumerate(zip(flat, torch_flat)):
         assert_close(a, b, f"{name} output[{index}]", rtol, atol)
 
-    grads = [None if a is None else rng.standard_normal(a.shape).astype(a.dtype) for a in flat]
+    grads = [rng.standard_normal(a.shape).astype(a.dtype) if _differentiable(a) else None for a in flat]
     dinputs = scratch_module.backward(*rebuild(out, grads)) if isinstance(out, tuple) else scratch_module.backward(grads[0])
     pairs = [(b, to_torch(g)) for b, g in zip(torch_flat, grads) if g is not None and b.requires_grad]
     torch.autograd.backward([b for b, _ in pairs], [g for _, g in pairs])
@@ -155,7 +160,7 @@ def finite_difference_check(module, inputs, rng, max_entries=64, forward_kwargs=
     module.zero_grad()
     out = module(*inputs, **forward_kwargs)
     flat = leaves(out)
-    grads = [None if a is None else rng.standard_normal(a.shape) for a in flat]
+    grads = [rng.standard_normal(a.shape) if _differentiable(a) else None for a in flat]
     analytic = leaves(module.backward(*rebuild(out, grads)) if isinstance(out, tuple) else module.backward(grads[0]))
 
     def objective():

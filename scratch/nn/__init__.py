@@ -8,3 +8,6 @@ from .flatten import Flatten
 from .linear import Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss
 from .module import Module, Parameter
+from .batchnorm import BatchNorm1d, BatchNorm2d
+from .dropout import Dropout2d
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d

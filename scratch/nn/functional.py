@@ -349,3 +349,263 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         loss = xlogx - target * input
     total = _kl_div_total(input, reduction)
     return _reduce(loss, "mean" if reduction == "batchmean" else reduction, total)
+
+
+def _pair(value, name, fn):
+    """An int or a pair of ints, as torch's pooling arguments take them, as a pair."""
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value) if isinstance(value, (tuple, list)) else None
+    if pair is None or len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair):
+        raise TypeError(f"{fn}: {name}: expected an int or a pair of ints, got {_describe(value)}")
+    return tuple(int(v) for v in pair)
+
+
+def _pool_output_size(size, kernel, stride, pad, dilation, ceil_mode):
+    """torch's formula; in ceil mode the last window must start inside the input or the left padding."""
+    out = (size + 2 * pad - dilation * (kernel - 1) - 1 + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
+
+
+class _PoolGeometry:
+    """A pooling's (rows, cols) pairs: kernel, stride, padding, dilation, output and padded input sizes."""
+
+    def __init__(self, kernel, stride, padding, dilation, output, padded):
+        self.kernel, self.stride, self.padding, self.dilation = kernel, stride, padding, dilation
+        self.output, self.padded = output, padded
+
+
+def _check_pool_input(input, fn):
+    _check_input(input, fn)
+    if input.ndim not in (3, 4) or 0 in input.shape[-3:]:
+        raise ValueError(f"{fn}: input: expected a non-empty (C, H, W) or (N, C, H, W) array, got shape {input.shape}")
+    return input
+
+
+def _pool_geometry(input, kernel_size, stride, padding, dilation, ceil_mode, fn):
+    """Check torch's pooling arguments against the input and work out the output and padded sizes."""
+    _check_pool_input(input, fn)
+    kernel = _pair(kernel_size, "kernel_size", fn)
+    stride = kernel if stride is None else _pair(stride, "stride", fn)
+    padding, dilation = _pair(padding, "padding", fn), _pair(dilation, "dilation", fn)
+    for name, pair, low in (("kernel_size", kernel, 1), ("stride", stride, 1), ("dilation", dilation, 1), ("padding", padding, 0)):
+        if min(pair) < low:
+            raise ValueError(f"{fn}: {name}: expected values >= {low}, got {pair}")
+    if any(p > k // 2 for p, k in zip(padding, kernel)):
+        raise ValueError(f"{fn}: padding: expected at most half of kernel_size {kernel}, got {padding}")
+    size = input.shape[-2:]
+    output = tuple(_pool_output_size(*args, ceil_mode) for args in zip(size, kernel, stride, padding, dilation))
+    if min(output) < 1:
+        raise ValueError(f"{fn}: input of spatial size {size} gives output size {output}: too small for "
+                         f"kernel_size={kernel}, dilation={dilation}, padding={padding}")
+    # enough rows and columns for every window, ceil mode's overhang included
+    padded = tuple(max(n + p, (o - 1) * s + d * (k - 1) + 1)
+                   for n, p, o, s, d, k in zip(size, padding, output, stride, dilation, kernel))
+    return _PoolGeometry(kernel, stride, padding, dilation, output, padded)
+
+
+def _pad_for_pool(input, geometry, value):
+    """(*, H, W) -> (*, Hp, Wp): the input placed after the left/top padding, ``value`` around it."""
+    (pH, pW), (Hp, Wp) = geometry.padding, geometry.padded
+    H, W = input.shape[-2:]
+    if (Hp, Wp) == (H, W):
+        return input
+    padded = np.full(input.shape[:-2] + (Hp, Wp), value, dtype=input.dtype)
+    padded[..., pH:pH + H, pW:pW + W] = input
+    return padded
+
+
+def _window_slices(geometry):
+    """For each kernel offset (i, j), in torch's window order, the (rows, cols) slices of the padded
+    input that the offset sees across all windows: input[..., rows, cols] has the output's shape."""
+    (kH, kW), (sH, sW), (dH, dW), (oH, oW) = geometry.kernel, geometry.stride, geometry.dilation, geometry.output
+    return [(slice(i * dH, i * dH + (oH - 1) * sH + 1, sH), slice(j * dW, j * dW + (oW - 1) * sW + 1, sW))
+            for i in range(kH) for j in range(kW)]
+
+
+def _max_pool2d(input, geometry):
+    """Each window's maximum, NaN propagating as in torch; and the padded input: (*, oH, oW), (*, Hp, Wp)."""
+    padded = _pad_for_pool(input, geometry, -np.inf)
+    slices = _window_slices(geometry)
+    output = padded[(...,) + slices[0]].copy()  # (*, oH, oW)
+    for rows, cols in slices[1:]:
+        np.maximum(output, padded[..., rows, cols], out=output)
+    return output, padded
+
+
+def _max_pool2d_argmax(input, padded, output, geometry):
+    """Each window's offset (in window order) of the position torch picks: the first maximum,
+    the last NaN, and for a window of -inf only its first position inside the input: (*, oH, oW)."""
+    slices = _window_slices(geometry)
+    argmax = np.zeros(output.shape, dtype=np.min_scalar_type(len(slices) - 1))
+    for offset in range(len(slices) - 1, -1, -1):  # backwards, so the first match is written last
+        match = padded[(...,) + slices[offset]] == output
+        argmax += match * (offset - argmax)  # arithmetic select: np.where is slow on random masks
+    nan_windows = np.isnan(output)
+    if nan_windows.any():
+        for offset, (rows, cols) in enumerate(slices):
+            argmax[nan_windows & np.isnan(padded[..., rows, cols])] = offset
+    if padded is not input:
+        np.copyto(argmax, _first_inside_offsets(geometry).astype(argmax.dtype), where=output == -np.inf)
+    return argmax
+
+
+def _window_origins(geometry, axis):
+    """Each output position's first input row (axis 0) or column (axis 1), padding subtracted: (o,)."""
+    return np.arange(geometry.output[axis]) * geometry.stride[axis] - geometry.padding[axis]
+
+
+def _first_inside_offsets(geometry):
+    """Per output pixel, the window offset of the first position inside the input: (oH, oW)."""
+    firsts = []
+    for axis in (0, 1):
+        origin, d = _window_origins(geometry, axis), geometry.dilation[axis]
+        firsts.append(np.maximum(0, -(origin // d)))  # ceil(-origin / d) for origin < 0
+    return firsts[0][:, None] * geometry.kernel[1] + firsts[1][None, :]
+
+
+def _argmax_to_indices(argmax, input, geometry):
+    """Window offsets -> torch's indices: flat positions in the input's H*W plane, int64."""
+    kW = geometry.kernel[1]
+    rows = _window_origins(geometry, 0)[:, None] + (argmax // kW).astype(np.int64) * geometry.dilation[0]
+    cols = _window_origins(geometry, 1)[None, :] + (argmax % kW).astype(np.int64) * geometry.dilation[1]
+    return rows * input.shape[-1] + cols
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    geometry = _pool_geometry(input, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
+    output, padded = _max_pool2d(input, geometry)
+    if not return_indices:
+        return output
+    return output, _argmax_to_indices(_max_pool2d_argmax(input, padded, output, geometry), input, geometry)
+
+
+def _avg_pool2d_divisor(size, geometry, count_include_pad, divisor_override, dtype):
+    """What each window's sum is divided by, as torch: (oH, oW).
+
+    count_include_pad counts the padding but not ceil mode's overhang past it."""
+    if divisor_override is not None:
+        return np.asarray(divisor_override, dtype=dtype)
+    extents = []
+    for axis in (0, 1):
+        start, n, p = _window_origins(geometry, axis), size[axis], geometry.padding[axis]
+        end = np.minimum(start + geometry.kernel[axis], n + p)
+        extents.append(end - start if count_include_pad else np.minimum(end, n) - np.maximum(start, 0))
+    return (extents[0][:, None] * extents[1][None, :]).astype(dtype)
+
+
+def _avg_pool2d_args(input, kernel_size, stride, padding, ceil_mode, divisor_override, fn):
+    geometry = _pool_geometry(input, kernel_size, stride, padding, 1, ceil_mode, fn)
+    if divisor_override is not None and (not isinstance(divisor_override, (int, np.integer)) or divisor_override == 0):
+        raise ValueError(f"{fn}: divisor_override: expected a non-zero int or None, got {divisor_override!r}")
+    return geometry
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    geometry = _avg_pool2d_args(input, kernel_size, stride, padding, ceil_mode, divisor_override, "avg_pool2d")
+    return _avg_pool2d(input, geometry, count_include_pad, divisor_override)
+
+
+def _avg_pool2d(input, geometry, count_include_pad, divisor_override):
+    padded = _pad_for_pool(input, geometry, 0)
+    slices = _window_slices(geometry)
+    total = padded[(...,) + slices[0]].copy()  # (*, oH, oW)
+    for rows, cols in slices[1:]:
+        total += padded[..., rows, cols]
+    return total / _avg_pool2d_divisor(input.shape[-2:], geometry, count_include_pad, divisor_override, input.dtype)
+
+
+def _adaptive_output_size(input, output_size, fn):
+    sizes = (output_size, output_size) if output_size is None or isinstance(output_size, (int, np.integer)) else output_size
+    if not isinstance(sizes, (tuple, list)) or len(sizes) != 2 or not all(
+            s is None or (isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 0) for s in sizes):
+        raise ValueError(f"{fn}: output_size: expected an int >= 0 or a pair of them (None keeps the input's size), "
+                         f"got {output_size!r}")
+    return tuple(int(n if s is None else s) for s, n in zip(sizes, input.shape[-2:]))
+
+
+def _adaptive_windows(size, out, dtype):
+    """Window i covers [floor(i*size/out), ceil((i+1)*size/out)), as torch: a 0/1 (out, size) matrix."""
+    i = np.arange(out)
+    start, end = (i * size) // out, -(-((i + 1) * size) // out)
+    position = np.arange(size)
+    return ((position >= start[:, None]) & (position < end[:, None])).astype(dtype)
+
+
+def _adaptive_avg_pool2d_terms(input, output_size, fn="adaptive_avg_pool2d"):
+    """Row and column window matrices (oH, H), (oW, W) and each output's window area (oH, oW)."""
+    _check_pool_input(input, fn)
+    (oH, oW), (H, W) = _adaptive_output_size(input, output_size, fn), input.shape[-2:]
+    rows, cols = _adaptive_windows(H, oH, input.dtype), _adaptive_windows(W, oW, input.dtype)
+    return rows, cols, rows.sum(axis=1)[:, None] * cols.sum(axis=1)[None, :]
+
+
+def adaptive_avg_pool2d(input, output_size):
+    return _adaptive_avg_pool2d(input, *_adaptive_avg_pool2d_terms(input, output_size))
+
+
+def _adaptive_avg_pool2d(input, rows, cols, area):
+    return rows @ input @ cols.T / area  # (oH, H) @ (*, H, W) @ (W, oW) -> (*, oH, oW)
+
+
+def _batch_norm_axes(input):
+    """The axes batch norm reduces over (all but the channel axis 1) and the (1, C, 1, ...) shape."""
+    return (0,) + tuple(range(2, input.ndim)), (1, input.shape[1]) + (1,) * (input.ndim - 2)
+
+
+def _batch_norm_normalize(input, running_mean, running_var, training, momentum, eps):
+    """xhat = (x - mean) / sqrt(var + eps) and invstd, shaped (1, C, 1, ...).
+
+    Training uses the batch's mean and biased variance and, where running buffers are
+    given, updates them in place with the unbiased variance, as torch does; otherwise
+    the running statistics are used."""
+    axes, shape = _batch_norm_axes(input)
+    if training:
+        count = input.size // input.shape[1]
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+        mean = input.mean(axis=axes, keepdims=True)
+        centered = input - mean
+        var = np.square(centered).mean(axis=axes, keepdims=True)
+        if running_mean is not None:
+            running_mean *= 1 - momentum
+            running_mean += momentum * mean.reshape(-1)
+        if running_var is not None:
+            running_var *= 1 - momentum
+            running_var += (momentum * count / (count - 1)) * var.reshape(-1)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var must be given in evaluation mode")
+        centered, var = input - running_mean.reshape(shape), running_var.reshape(shape)
+    invstd = 1 / np.sqrt(var + input.dtype.type(eps))
+    centered *= invstd  # now xhat
+    return centered, invstd
+
+
+def _channel_affine(xhat, weight, bias):
+    _, shape = _batch_norm_axes(xhat)
+    y = xhat if weight is None else xhat * weight.reshape(shape)
+    return y if bias is None else y + bias.reshape(shape)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    _check_input(input, "batch_norm")
+    xhat, _ = _batch_norm_normalize(input, running_mean, running_var, training, momentum, eps)
+    return _channel_affine(xhat, weight, bias)
+
+
+def channel_dropout_shape(shape):
+    """One mask entry per (sample, channel), broadcast over the rest: (N, C, 1, 1).
+
+    A 3-d input is read as torch reads it, (N, C, L), so its mask is (N, C, 1)."""
+    return tuple(shape[:2]) + (1,) * (len(shape) - 2)
+
+
+def dropout2d(input, p=0.5, training=True, rng=None, mask=None):
+    _check_input(input, "dropout2d")
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: input: expected a 3-d or 4-d array, got shape {input.shape}")
+    if training and p != 0 and mask is None:
+        mask = dropout_mask(channel_dropout_shape(input.shape), p, rng, input.dtype)
+    return dropout(input, p, training, mask=mask)

@@ -1,0 +1,86 @@
+"""BatchNorm1d and BatchNorm2d (Ioffe & Szegedy, 2015) with torch's buffers, momentum and modes.
+
+Training normalises with the batch's mean and biased variance and moves the running
+statistics towards the batch's mean and *unbiased* variance; evaluation uses the running
+statistics (or the batch's when none are tracked). Twin of torch.nn.BatchNorm1d/2d.
+"""
+import numpy as np
+
+from . import functional as F
+from .module import Module, Parameter, check_array, check_grad, factory_dtype, require_forward
+
+
+class _BatchNorm(Module):
+    _ranks = ()  # the input ranks a subclass accepts
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 device=None, dtype=None):
+        super().__init__()
+        dtype = factory_dtype(dtype, device)
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.weight = Parameter(np.ones(num_features, dtype=dtype)) if affine else None
+        self.bias = Parameter(np.zeros(num_features, dtype=dtype)) if affine else None
+        tracked = track_running_stats
+        self.register_buffer("running_mean", np.zeros(num_features, dtype=dtype) if tracked else None)
+        self.register_buffer("running_var", np.ones(num_features, dtype=dtype) if tracked else None)
+        self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64) if tracked else None)
+        self._dtype = dtype
+        self._cache = self._output = None
+
+    def forward(self, input):
+        name = type(self).__name__
+        check_array(input, f"{name} input", ndim=self._ranks, dtype=self._dtype)
+        if input.shape[1] != self.num_features:
+            raise ValueError(f"{name} input: expected {self.num_features} channels on axis 1, got shape {input.shape}")
+        use_batch_stats = self.training or self.running_mean is None
+        if self.training and input.size // input.shape[1] <= 1:  # checked before any buffer changes
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked += 1
+            if self.momentum is None:  # a cumulative moving average
+                momentum = 1.0 / float(self.num_batches_tracked)
+        # as torch: training updates the running statistics only when tracked; eval reads them when present
+        running = (self.running_mean, self.running_var) if not self.training or self.track_running_stats else (None, None)
+        xhat, invstd = F._batch_norm_normalize(input, *running, use_batch_stats, momentum, self.eps)
+        self._cache = (xhat, invstd, use_batch_stats)
+        weight, bias = (self.weight.data, self.bias.data) if self.affine else (None, None)
+        self._output = F._channel_affine(xhat, weight, bias)
+        return self._output
+
+    def backward(self, grad):
+        xhat, invstd, use_batch_stats = require_forward(self, self._cache)
+        check_grad(grad, self._output)
+        axes, shape = F._batch_norm_axes(grad)
+        sum_dy = grad.sum(axis=axes)  # (C,)
+        sum_dy_xhat = (grad * xhat).sum(axis=axes)  # (C,)
+        scale = invstd if self.weight is None else invstd * self.weight.data.reshape(shape)  # (1, C, 1, ...)
+        if use_batch_stats:
+            # the mean and variance depend on every x of the channel, hence the compact formula
+            # dx = (1/n) gamma invstd (n dy - sum(dy) - xhat sum(dy xhat)), in place term by term
+            count = grad.size // grad.shape[1]
+            dx = xhat * (sum_dy_xhat.reshape(shape) / -count)
+            dx += grad
+            dx -= sum_dy.reshape(shape) / count
+            dx *= scale
+        else:
+            dx = grad * scale
+        if self.affine:
+            self.weight.accumulate_grad(sum_dy_xhat, owned=True)
+            self.bias.accumulate_grad(sum_dy, owned=True)
+        return dx
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Input (N, C) or (N, C, L); statistics per channel over N (and L)."""
+    _ranks = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Input (N, C, H, W); statistics per channel over N, H and W."""
+    _ranks = (4,)

@@ -162,8 +162,7 @@ class ConvTranspose2d(_ConvNd):
         if output_size is None:
             return self.output_padding
         output_size = tuple(output_size)[-2:]
-        smallest = F._transposed_output_size(input.shape[-2:], self.kernel_size, geometry, (0, 0),
-                                             type(self).__name__)
+        smallest = F._transposed_output_size(input.shape[-2:], self.kernel_size, geometry, (0, 0))
         if len(output_size) != 2 or any(not smallest[i] <= output_size[i] < smallest[i] + self.stride[i]
                                         for i in range(2)):
             raise ValueError(f"{type(self).__name__}: output_size: expected (H, W) between {smallest} and "

@@ -527,13 +527,17 @@ def _conv2d_input_grad(grad_rows, weight, padded_shape, geometry, grid):
     return _channels_first(_col2im(dcols, padded_shape, weight.shape[2:], geometry, grid), geometry.pads)
 
 
-def _transposed_output_size(in_hw, kernel, geometry, output_padding, fn):
-    """torch's (H - 1) s - 2p + d (k - 1) + output_padding + 1, with its checks."""
+def _transposed_output_size(in_hw, kernel, geometry, output_padding):
+    """torch's (H - 1) s - 2p + d (k - 1) + output_padding + 1."""
+    return tuple((i - 1) * s - before - after + e + op for i, s, (before, after), e, op
+                 in zip(in_hw, geometry.stride, geometry.pads, geometry.extent(kernel), output_padding))
+
+
+def _checked_transposed_output_size(in_hw, kernel, geometry, output_padding, fn):
     if any(op >= s and op >= d for op, s, d in zip(output_padding, geometry.stride, geometry.dilation)):
         raise ValueError(f"{fn}: output_padding: expected values smaller than the stride {geometry.stride} "
                          f"or the dilation {geometry.dilation}, got {output_padding}")
-    size = tuple((i - 1) * s - before - after + e + op for i, s, (before, after), e, op
-                 in zip(in_hw, geometry.stride, geometry.pads, geometry.extent(kernel), output_padding))
+    size = _transposed_output_size(in_hw, kernel, geometry, output_padding)
     if min(size) < 1:
         raise ValueError(f"{fn}: input: spatial size {tuple(in_hw)} gives output size {size} (padding "
                          f"{geometry.pads}), which is too small")
@@ -543,7 +547,7 @@ def _transposed_output_size(in_hw, kernel, geometry, output_padding, fn):
 def _conv_transpose2d(x, weight, bias, geometry, output_padding, fn="conv_transpose2d"):
     """x (N, C_in, H, W) -> y (N, C_out, Ho, Wo), and x's rows (g, N*H*W, C_in/g) for the weight gradient."""
     g, (n, c, h, w) = geometry.groups, x.shape
-    ho, wo = _transposed_output_size((h, w), weight.shape[2:], geometry, output_padding, fn)
+    ho, wo = _checked_transposed_output_size((h, w), weight.shape[2:], geometry, output_padding, fn)
     padded_shape = geometry.padded_shape((n, weight.shape[1] * g, ho, wo))
     rows = _channels_last(x, g).reshape(g, n * h * w, c // g)
     y = _conv2d_input_grad(rows, weight, padded_shape, geometry, (h, w))  # (N, C_out, Ho, Wo)

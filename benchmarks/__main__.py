@@ -15,6 +15,7 @@ from . import limit_threads_env
 # project name -> module with cases(dtype, quick) -> list[Case]; a new project adds one line.
 PROJECTS = {
     "mlp": "benchmarks.bench_mlp",
+    "cnn": "benchmarks.bench_cnn",
 }
 
 

@@ -50,3 +50,11 @@ def test_naive_loop_computes_the_twins_gradients():
     assert naive.compute_gradients(X, Y) == pytest.approx(float(loss), rel=1e-10)
     model.backward(criterion.backward())
     np.testing.assert_allclose(naive.weight_gradients[0], model.layers[0].weight.grad, rtol=1e-10, atol=1e-12)
+
+
+def test_cnn_cases_run():
+    from benchmarks import bench_cnn
+    cases = bench_cnn.cases(np.float32, quick=True, seed=0)
+    assert [case.name for case in cases] == ["Conv2d 1->32 k3 p1", "Conv2d 32->64 k3 p1"]
+    result = core.run_case(cases[0], repeats=1, warmup=0, threads=1)
+    assert set(result.times_ms) >= {"scratch", "torch", "naive"}

@@ -1,13 +1,12 @@
 """scratch.nn: torch.nn's layers with hand-written backward passes, in NumPy."""
-from . import functional, init
-from . import utils
+from . import functional, init, utils
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
+from .batchnorm import BatchNorm1d, BatchNorm2d
 from .container import ModuleList, Sequential
-from .dropout import Dropout
+from .conv import Conv1d, Conv2d, ConvTranspose2d
+from .dropout import Dropout, Dropout2d
 from .flatten import Flatten
 from .linear import Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss
 from .module import Module, Parameter
-from .batchnorm import BatchNorm1d, BatchNorm2d
-from .dropout import Dropout2d
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d

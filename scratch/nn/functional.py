@@ -609,3 +609,226 @@ def dropout2d(input, p=0.5, training=True, rng=None, mask=None):
     if training and p != 0 and mask is None:
         mask = dropout_mask(channel_dropout_shape(input.shape), p, rng, input.dtype)
     return dropout(input, p, training, mask=mask)
+
+
+# Convolutions. Inside, channels go last and grouped: an (N, C, H, W) batch becomes (g, N, H, W, C/g),
+# so that one window's values (kH, kW, C/g) form one row of the im2col matrix and each group's product
+# is one GEMM of a batched matmul. Conv1d runs as Conv2d on a height-1 view.
+
+class _ConvGeometry:
+    """Checked 2-D arguments: stride and dilation per axis, pads ((top, bottom), (left, right))."""
+
+    def __init__(self, stride, pads, dilation, groups):
+        self.stride, self.pads, self.dilation, self.groups = stride, pads, dilation, groups
+
+    def extent(self, kernel):
+        """The dilated kernel's reach along each axis."""
+        return tuple(d * (k - 1) + 1 for d, k in zip(self.dilation, kernel))
+
+    def padded_shape(self, x_shape):
+        """The shape _channels_last gives an (N, C, H, W) array: (g, N, H + pads, W + pads, C/g)."""
+        n, c, h, w = x_shape
+        (top, bottom), (left, right) = self.pads
+        return (self.groups, n, top + h + bottom, left + w + right, c // self.groups)
+
+
+def _int_tuple(value, n, name, fn, minimum):
+    """An int or a tuple of ``n`` ints, each >= minimum, as an n-tuple."""
+    def is_int(v):
+        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+    values = (value,) * n if is_int(value) else value
+    if not (isinstance(values, (tuple, list)) and len(values) == n and all(map(is_int, values))):
+        raise TypeError(f"{fn}: {name}: expected an int or a tuple of {n} ints, got {value!r}")
+    if any(v < minimum for v in values):
+        raise ValueError(f"{fn}: {name}: expected values >= {minimum}, got {value!r}")
+    return tuple(int(v) for v in values)
+
+
+def _conv_padding(padding, kernel, stride, dilation, fn, strings=True):
+    """int, tuple, 'valid' or 'same' -> ((before, after), ...) per spatial axis; 'same' puts any odd pad after."""
+    n = len(kernel)
+    if isinstance(padding, str) and strings:
+        if padding == "valid":
+            return ((0, 0),) * n
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(f"{fn}: padding='same' is not supported for strided convolutions, got stride={stride}")
+            totals = [d * (k - 1) for d, k in zip(dilation, kernel)]
+            return tuple((t // 2, t - t // 2) for t in totals)
+        raise ValueError(f"{fn}: padding: expected an int, a tuple of {n} ints, 'valid' or 'same', got {padding!r}")
+    return tuple((p, p) for p in _int_tuple(padding, n, "padding", fn, 0))
+
+
+def _conv_setup(fn, dims, input, weight, bias, stride, padding, dilation, groups, transposed=False):
+    """Check a convolution's arguments as torch does; lift 1-d and unbatched input to (N, C, H, W).
+
+    Returns the 4-d input and weight views, the _ConvGeometry and whether the input was unbatched.
+    """
+    spatial = "L" if dims == 1 else "H, W"
+    _check_input(input, fn)
+    if input.ndim not in (dims + 1, dims + 2):
+        raise ValueError(f"{fn}: input: expected (N, C, {spatial}) or unbatched (C, {spatial}), got shape {input.shape}")
+    if not isinstance(weight, np.ndarray) or weight.dtype != input.dtype or weight.ndim != dims + 2:
+        raise TypeError(f"{fn}: weight: expected an ndarray of rank {dims + 2} and dtype {input.dtype} "
+                        f"(the input's), got {_describe(weight)}")
+    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"{fn}: groups: expected a positive int, got {groups!r}")
+    if weight.shape[0] % groups:
+        role = "in_channels" if transposed else "out_channels"
+        raise ValueError(f"{fn}: groups: expected a divisor of {role} {weight.shape[0]} (weight {weight.shape}), got {groups}")
+    in_channels, out_channels = (weight.shape[0], weight.shape[1] * groups) if transposed else \
+        (weight.shape[1] * groups, weight.shape[0])
+    if input.shape[-dims - 1] != in_channels:
+        raise ValueError(f"{fn}: input: expected {in_channels} channels (weight {weight.shape}, groups={groups}) "
+                         f"on axis {-dims - 1}, got shape {input.shape}")
+    if bias is not None and (not isinstance(bias, np.ndarray) or bias.dtype != input.dtype
+                             or bias.shape != (out_channels,)):
+        raise TypeError(f"{fn}: bias: expected None or an ndarray of shape ({out_channels},) and dtype {input.dtype}, "
+                        f"got {_describe(bias)}")
+    kernel = weight.shape[2:]
+    stride = _int_tuple(stride, dims, "stride", fn, 1)
+    dilation = _int_tuple(dilation, dims, "dilation", fn, 1)
+    pads = _conv_padding(padding, kernel, stride, dilation, fn, strings=not transposed)
+    x = input if input.ndim == dims + 2 else input[None]
+    if dims == 1:  # (N, C, L) -> (N, C, 1, L)
+        x, weight = x[:, :, None], weight[:, :, None]
+        stride, pads, dilation = (1,) + stride, ((0, 0),) + pads, (1,) + dilation
+    geometry = _ConvGeometry(stride, pads, dilation, int(groups))
+    padded = tuple(size + before + after for size, (before, after) in zip(x.shape[2:], pads))
+    if not transposed and any(p < e for p, e in zip(padded, geometry.extent(weight.shape[2:]))):
+        raise ValueError(f"{fn}: input: padded spatial size {padded[2 - dims:]} is smaller than the dilated kernel "
+                         f"{geometry.extent(weight.shape[2:])[2 - dims:]} (kernel {kernel}, dilation {dilation[2 - dims:]})")
+    return x, weight, geometry, input.ndim == dims + 1
+
+
+def _conv_lift(array, dims, unbatched):
+    """An output-shaped array (or its gradient) as (N, C, H, W), like _conv_setup's input."""
+    array = array[None] if unbatched else array
+    return array[:, :, None] if dims == 1 else array
+
+
+def _conv_unlift(array, dims, unbatched):
+    array = array[:, :, 0] if dims == 1 else array
+    return array[0] if unbatched else array
+
+
+def _channels_last(x, groups, pads=((0, 0), (0, 0))):
+    """(N, C, H, W) -> zero-padded copy (g, N, top + H + bottom, left + W + right, C/g)."""
+    n, c, h, w = x.shape
+    (top, bottom), (left, right) = pads
+    out = np.zeros((groups, n, top + h + bottom, left + w + right, c // groups), dtype=x.dtype)
+    out[:, :, top:top + h, left:left + w] = x.reshape(n, groups, c // groups, h, w).transpose(1, 0, 3, 4, 2)
+    return out
+
+
+def _channels_first(x, pads=((0, 0), (0, 0))):
+    """(g, N, H', W', C/g) with the pads cropped -> contiguous (N, C, H, W)."""
+    g, n, h, w, cg = x.shape
+    (top, bottom), (left, right) = pads
+    x = x[:, :, top:h - bottom, left:w - right]  # (g, N, H, W, C/g)
+    return np.ascontiguousarray(x.transpose(1, 0, 4, 2, 3)).reshape(n, g * cg, *x.shape[2:4])
+
+
+def _im2col(padded, kernel, geometry, grid=None):
+    """(g, N, Hp, Wp, C/g) -> (g, N*Ho*Wo, kH*kW*C/g), one row per window (a copy), and (Ho, Wo).
+
+    ``grid`` keeps only the first (Ho, Wo) windows (a transposed convolution's input size).
+    """
+    (sh, sw), (dh, dw) = geometry.stride, geometry.dilation
+    windows = np.lib.stride_tricks.sliding_window_view(padded, geometry.extent(kernel), axis=(2, 3))
+    windows = windows[:, :, ::sh, ::sw, :, ::dh, ::dw]  # (g, N, Ho, Wo, C/g, kH, kW), no copy yet
+    if grid is not None:
+        windows = windows[:, :, :grid[0], :grid[1]]
+    g, n, ho, wo = windows.shape[:4]
+    return windows.transpose(0, 1, 2, 3, 5, 6, 4).reshape(g, n * ho * wo, -1), (ho, wo)
+
+
+def _col2im(cols, padded_shape, kernel, geometry, grid):
+    """The adjoint of _im2col: add each row of cols back onto its window, one kernel offset at a time."""
+    g, n, _, _, cg = padded_shape
+    (kh, kw), (ho, wo), (sh, sw), (dh, dw) = kernel, grid, geometry.stride, geometry.dilation
+    cols = cols.reshape(g, n, ho, wo, kh, kw, cg)
+    padded = np.zeros(padded_shape, dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            padded[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh, j * dw:j * dw + sw * (wo - 1) + 1:sw] += cols[:, :, :, :, i, j]
+    return padded
+
+
+def _weight_matrix(weight, groups):
+    """(O, C/g, kH, kW) -> (g, O/g, kH*kW*C/g), columns in _im2col's order. A transposed
+    convolution's weight (C_in, C_out/g, kH, kW) is the weight of the convolution it is the adjoint of."""
+    o, cg, kh, kw = weight.shape
+    return weight.reshape(groups, o // groups, cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(groups, o // groups, -1)
+
+
+def _weight_grad(grad_rows, cols, shape):
+    """(g, M, O/g)^T @ (g, M, K) -> the gradient of a weight of ``shape`` (O, C/g, kH, kW): one GEMM per group."""
+    o, cg, kh, kw = shape
+    dweight = grad_rows.transpose(0, 2, 1) @ cols  # (g, O/g, kH*kW*C/g)
+    return dweight.reshape(-1, kh, kw, cg).transpose(0, 3, 1, 2).reshape(shape)
+
+
+def _conv2d_cols(x, weight, bias, geometry, grid=None):
+    """x (N, C, H, W) -> y (N, O, Ho, Wo), and the im2col matrix that the weight gradient needs."""
+    g = geometry.groups
+    cols, (ho, wo) = _im2col(_channels_last(x, g, geometry.pads), weight.shape[2:], geometry, grid)
+    y = cols @ _weight_matrix(weight, g).transpose(0, 2, 1)  # (g, N*Ho*Wo, O/g)
+    y = _channels_first(y.reshape(g, x.shape[0], ho, wo, -1))  # (N, O, Ho, Wo)
+    if bias is not None:
+        y += bias[:, None, None]
+    return y, cols
+
+
+def _conv2d_input_grad(grad_rows, weight, padded_shape, geometry, grid):
+    """Rows (g, N*Ho*Wo, O/g) of a conv's output gradient -> its input gradient (N, C, H, W) via col2im.
+    Also a transposed convolution's forward, with its input's rows."""
+    dcols = grad_rows @ _weight_matrix(weight, geometry.groups)  # (g, N*Ho*Wo, kH*kW*C/g)
+    return _channels_first(_col2im(dcols, padded_shape, weight.shape[2:], geometry, grid), geometry.pads)
+
+
+def _transposed_output_size(in_hw, kernel, geometry, output_padding):
+    """torch's (H - 1) s - 2p + d (k - 1) + output_padding + 1."""
+    return tuple((i - 1) * s - before - after + e + op for i, s, (before, after), e, op
+                 in zip(in_hw, geometry.stride, geometry.pads, geometry.extent(kernel), output_padding))
+
+
+def _checked_transposed_output_size(in_hw, kernel, geometry, output_padding, fn):
+    if any(op >= s and op >= d for op, s, d in zip(output_padding, geometry.stride, geometry.dilation)):
+        raise ValueError(f"{fn}: output_padding: expected values smaller than the stride {geometry.stride} "
+                         f"or the dilation {geometry.dilation}, got {output_padding}")
+    size = _transposed_output_size(in_hw, kernel, geometry, output_padding)
+    if min(size) < 1:
+        raise ValueError(f"{fn}: input: spatial size {tuple(in_hw)} gives output size {size} (padding "
+                         f"{geometry.pads}), which is too small")
+    return size
+
+
+def _conv_transpose2d(x, weight, bias, geometry, output_padding, fn="conv_transpose2d"):
+    """x (N, C_in, H, W) -> y (N, C_out, Ho, Wo), and x's rows (g, N*H*W, C_in/g) for the weight gradient."""
+    g, (n, c, h, w) = geometry.groups, x.shape
+    ho, wo = _checked_transposed_output_size((h, w), weight.shape[2:], geometry, output_padding, fn)
+    padded_shape = geometry.padded_shape((n, weight.shape[1] * g, ho, wo))
+    rows = _channels_last(x, g).reshape(g, n * h * w, c // g)
+    y = _conv2d_input_grad(rows, weight, padded_shape, geometry, (h, w))  # (N, C_out, Ho, Wo)
+    if bias is not None:
+        y += bias[:, None, None]
+    return y, rows
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    x, weight, geometry, unbatched = _conv_setup("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+    return _conv_unlift(_conv2d_cols(x, weight, bias, geometry)[0], 1, unbatched)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    x, weight, geometry, unbatched = _conv_setup("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+    return _conv_unlift(_conv2d_cols(x, weight, bias, geometry)[0], 2, unbatched)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    fn = "conv_transpose2d"
+    x, weight, geometry, unbatched = _conv_setup(fn, 2, input, weight, bias, stride, padding, dilation, groups,
+                                                 transposed=True)
+    output_padding = _int_tuple(output_padding, 2, "output_padding", fn, 0)
+    return _conv_unlift(_conv_transpose2d(x, weight, bias, geometry, output_padding, fn)[0], 2, unbatched)

@@ -1,8 +1,10 @@
 """Benchmark cases for the CNN project (curriculum Project 4).
 
-Forward+backward of scratch's Conv2d (im2col + GEMM, col2im) against torch.nn.Conv2d on the
-CPU, with the same weights and arrays, at the sizes of a Fashion-MNIST CNN's two conv layers;
-the curriculum's loop convolution (forward only) is timed on a few samples and scaled up.
+Forward+backward of single layers at the sizes of the Fashion-MNIST CNN (batch 64):
+Conv2d 1->32 at 28x28 and 32->64 at 14x14 (im2col + GEMM, col2im), MaxPool2d and
+BatchNorm2d on 32x28x28 feature maps; scratch and torch CPU hold the same weights and
+see the same input and upstream gradient, and both compute the input gradient. The
+curriculum's loop convolution (forward only) is timed on a few samples and scaled up.
 """
 import copy
 
@@ -17,35 +19,33 @@ from .core import Case
 BATCH_SIZE = 64
 # (in_channels, out_channels, height = width), kernel 3, padding 1
 CONV_SIZES = ((1, 32, 28), (32, 64, 14))
+FEATURE_MAPS = (32, 28)  # channels, height = width of the pooling and batch-norm cases
 NAIVE_SAMPLES = {False: 2, True: 1}  # by quick: the loop convolution runs on a prefix of the batch
 
 
-def conv_case(in_channels, out_channels, size, dtype, rng, quick):
-    layer = nn.Conv2d(in_channels, out_channels, 3, padding=1, dtype=dtype, rng=rng)
-    twin = torch.nn.Conv2d(in_channels, out_channels, 3, padding=1, dtype=torch.float32 if dtype == np.float32
-                           else torch.float64)
-    twin.load_state_dict({key: torch.from_numpy(value) for key, value in layer.state_dict().items()})
-    X = rng.standard_normal((BATCH_SIZE, in_channels, size, size), dtype=dtype)
-    grad = rng.standard_normal((BATCH_SIZE, out_channels, size, size), dtype=dtype)
+def torch_dtype(dtype):
+    return torch.float64 if dtype == np.float64 else torch.float32
+
+
+def layer_case(name, scratch_layer, twin, X, rng, **extra):
+    """Forward+backward of ``scratch_layer`` and its torch ``twin`` (given the same weights here)."""
+    twin.load_state_dict({key: torch.from_numpy(value) for key, value in scratch_layer.state_dict().items()})
+    scratch_layer.train(), twin.train()
+    grad = rng.standard_normal(scratch_layer(X).shape).astype(X.dtype)
 
     def scratch_step():
-        layer.zero_grad()
-        layer(X)
-        layer.backward(grad)
+        scratch_layer.zero_grad()
+        scratch_layer(X)
+        scratch_layer.backward(grad)
 
-    weight, bias = layer.weight.data, layer.bias.data
-    naive_n = NAIVE_SAMPLES[quick]
     gpu = _torch_forward_backward(twin, X, grad, "cuda") if torch.cuda.is_available() else None
-    return Case(f"Conv2d {in_channels}->{out_channels} k3 p1", f"b{BATCH_SIZE} x {size}x{size}", scratch_step,
-                _torch_forward_backward(twin, X, grad, "cpu"), gpu=gpu,
-                naive=lambda: conv2d_loops(X[:naive_n], weight, bias, stride=1, padding=1),
-                naive_scale=BATCH_SIZE / naive_n,
-                note=f"dX computed on both sides; naive: loops, forward only, {naive_n} of {BATCH_SIZE} samples, "
-                     f"time x{BATCH_SIZE // naive_n}")
+    note = "dX computed on both sides" + (f"; {extra.pop('note')}" if "note" in extra else "")
+    return Case(name, f"b{X.shape[0]} x {'x'.join(map(str, X.shape[1:]))}", scratch_step,
+                _torch_forward_backward(twin, X, grad, "cpu"), gpu=gpu, note=note, **extra)
 
 
 def _torch_forward_backward(twin, X, grad, device):
-    model = copy.deepcopy(twin).to(device)
+    model = copy.deepcopy(twin).to(device)  # the CPU and GPU cases each get their own copy
     Xt = torch.from_numpy(X).to(device).requires_grad_(True)  # scratch's backward always returns dX
     gt = torch.from_numpy(grad).to(device)
 
@@ -58,11 +58,29 @@ def _torch_forward_backward(twin, X, grad, device):
     return step
 
 
-def conv_cases(dtype, quick, rng):
-    return [conv_case(cin, cout, size, np.dtype(dtype), rng, quick) for cin, cout, size in CONV_SIZES]
+def conv_case(in_channels, out_channels, size, dtype, rng, quick):
+    layer = nn.Conv2d(in_channels, out_channels, 3, padding=1, dtype=dtype, rng=rng)
+    twin = torch.nn.Conv2d(in_channels, out_channels, 3, padding=1, dtype=torch_dtype(dtype))
+    X = rng.standard_normal((BATCH_SIZE, in_channels, size, size), dtype=dtype)
+    weight, bias = layer.weight.data, layer.bias.data
+    naive_n = NAIVE_SAMPLES[quick]
+    return layer_case(f"Conv2d {in_channels}->{out_channels} k3 p1", layer, twin, X, rng,
+                      naive=lambda: conv2d_loops(X[:naive_n], weight, bias, stride=1, padding=1),
+                      naive_scale=BATCH_SIZE / naive_n,
+                      note=f"naive: loops, forward only, {naive_n} of {BATCH_SIZE} samples, time x{BATCH_SIZE // naive_n}")
+
+
+def layer_cases(dtype, quick, rng):
+    """MaxPool2d(2, 2) and BatchNorm2d in training mode (running statistics updated)."""
+    channels, size = FEATURE_MAPS
+    X = rng.standard_normal((BATCH_SIZE, channels, size, size)).astype(dtype)
+    return [layer_case("MaxPool2d(2, 2)", nn.MaxPool2d(2, 2), torch.nn.MaxPool2d(2, 2), X, rng),
+            layer_case(f"BatchNorm2d({channels}) train", nn.BatchNorm2d(channels, dtype=dtype),
+                       torch.nn.BatchNorm2d(channels, dtype=torch_dtype(dtype)), X, rng)]
 
 
 def cases(dtype=np.float32, quick=False, seed=0):
     """The CNN project's benchmark cases, built with fresh weights and data from ``seed``."""
     rng = np.random.default_rng(seed)
-    return conv_cases(dtype, quick, rng)
+    dtype = np.dtype(dtype)
+    return [conv_case(cin, cout, size, dtype, rng, quick) for cin, cout, size in CONV_SIZES] + layer_cases(dtype, quick, rng)

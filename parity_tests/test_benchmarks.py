@@ -55,6 +55,7 @@ def test_naive_loop_computes_the_twins_gradients():
 def test_cnn_cases_run():
     from benchmarks import bench_cnn
     cases = bench_cnn.cases(np.float32, quick=True, seed=0)
-    assert [case.name for case in cases] == ["Conv2d 1->32 k3 p1", "Conv2d 32->64 k3 p1"]
+    assert [case.name for case in cases][:4] == ["Conv2d 1->32 k3 p1", "Conv2d 32->64 k3 p1", "MaxPool2d(2, 2)",
+                                                 "BatchNorm2d(32) train"]
     result = core.run_case(cases[0], repeats=1, warmup=0, threads=1)
     assert set(result.times_ms) >= {"scratch", "torch", "naive"}

@@ -28,7 +28,7 @@ def test_run_writes_metrics_and_plots(tmp_path, capsys):
     assert {"digits_curves.png", "digits_confusion.png", "metrics.json"} <= {p.name for p in out.iterdir()}
     report = json.loads((out / "metrics.json").read_text())["digits"]
     assert report["scratch"]["epochs"] == 2 and 0 < report["scratch"]["test_accuracy"] <= 1
-    assert report["lockstep_float64_one_epoch"]["max_weight_gap"] < 1e-10
+    assert report["lockstep_float64"]["max_weight_gap"] < 1e-10
     assert "digits: test accuracy scratch" in capsys.readouterr().out
 
 

@@ -1,0 +1,93 @@
+"""What every project demo does: load the splits, build twins holding the same weights,
+train both, compare them (test accuracy, curves, lockstep gap) and plot the results."""
+import dataclasses
+import time
+
+import numpy as np
+import torch
+
+from reference import plots
+from reference import training as torch_training
+from scratch import datasets, metrics
+from scratch import training as scratch_training
+from scratch.plumbing import validation_split
+
+CLASS_NAMES = {"digits": [str(d) for d in range(10)], "fashion-mnist": list(datasets.FASHION_MNIST_CLASSES)}
+
+
+def load_splits(name, seed=0, validation_fraction=0.1):
+    """(X, y, X_val, y_val, X_test, y_test): images flattened, the validation part cut from train."""
+    X, y = datasets.load(name, "train")
+    X_test, y_test = datasets.load(name, "test")
+    X_train, y_train, X_val, y_val = validation_split(X, y, validation_fraction, np.random.default_rng(seed))
+    return X_train, y_train, X_val, y_val, X_test, y_test
+
+
+def twin_pair(build_scratch, build_torch, seed, dtype):
+    """A scratch model and its torch twin holding the very same initial weights.
+
+    ``build_scratch(dtype, rng)`` and ``build_torch(torch_dtype)`` make the two models.
+    torch draws its dropout masks from its global generator, seeded here so a run repeats.
+    """
+    torch.manual_seed(seed)
+    model = build_scratch(dtype, np.random.default_rng(seed))
+    twin = build_torch(torch.float64 if dtype == np.float64 else torch.float32)
+    twin.load_state_dict({key: torch.from_numpy(value) for key, value in model.state_dict().items()})
+    return model, twin
+
+
+def lockstep_gap(make_twins, X, y, X_val, y_val, config, max_steps=None):
+    """Train both twins for one epoch (or ``max_steps`` batches) in float64 with dropout and
+    augmentation off; the gap in training loss and the largest gap in any weight."""
+    if max_steps is not None:
+        X, y = X[:max_steps * config.batch_size], y[:max_steps * config.batch_size]
+    config = dataclasses.replace(config, num_epochs=1, **({"dropout": 0.0} if hasattr(config, "dropout") else {}))
+    model, twin = make_twins(config, np.float64)
+    X, X_val = X.astype(np.float64), X_val.astype(np.float64)
+    history = scratch_training.fit(model, X, y, X_val, y_val, config)
+    torch_history = torch_training.fit(twin, X, y, X_val, y_val, config)
+    torch_state = twin.state_dict()
+    gap = max(float(np.max(np.abs(value - torch_state[key].numpy()))) for key, value in model.state_dict().items())
+    return {"steps": -(-len(X) // config.batch_size), "max_weight_gap": gap,
+            "train_loss_gap": abs(history["train_loss"][0] - torch_history["train_loss"][0])}
+
+
+def train_and_compare(title, name, model, twin, splits, config, out_dir, transforms=(None, None), progress=True):
+    """Train the scratch model and its twin on the same data; test both; plot the curves
+    overlaid and the scratch model's confusion matrix. Returns the report (a dict)."""
+    X, y, X_val, y_val, X_test, y_test = splits
+    classes = CLASS_NAMES[name]
+    report = {"dataset": name, "config": dataclasses.asdict(config),
+              "samples": {"train": len(X), "val": len(X_val), "test": len(X_test)}}
+    histories = {}
+    for side, module, training, transform in (("scratch", model, scratch_training, transforms[0]),
+                                              ("torch", twin, torch_training, transforms[1])):
+        start = time.perf_counter()
+        histories[side] = training.fit(module, X, y, X_val, y_val, config, transform=transform, progress=progress)
+        y_pred = training.predict(module, X_test)
+        report[side] = {"test_accuracy": metrics.accuracy(y_test, y_pred), "fit_seconds": time.perf_counter() - start,
+                        "epochs": len(histories[side]["train_loss"]), "best_epoch": histories[side]["best_epoch"],
+                        "median_epoch_seconds": float(np.median(histories[side]["epoch_time"])),
+                        "per_class_accuracy": dict(zip(classes, metrics.per_class_accuracy(y_test, y_pred, len(classes)).tolist())),
+                        "history": histories[side]}
+        if side == "scratch":
+            counts = metrics.confusion_matrix(y_test, y_pred, len(classes))
+            report["confusion_matrix"] = counts.tolist()
+            plots.confusion_matrix(counts, classes, out_dir / f"{name}_confusion.png",
+                                   f"scratch {title} on {name} test set (accuracy {report['scratch']['test_accuracy']:.4f})")
+    report["accuracy_gap_points"] = 100 * abs(report["scratch"]["test_accuracy"] - report["torch"]["test_accuracy"])
+    plots.training_curves(histories, out_dir / f"{name}_curves.png", f"{title} on {name}: scratch vs torch from the same initial weights")
+    return report
+
+
+def summary_lines(name, result):
+    """The lines a person reads for one data set at the end of a run."""
+    lock = result["lockstep_float64"]
+    lines = [f"{name}: test accuracy scratch {result['scratch']['test_accuracy']:.4f}, torch {result['torch']['test_accuracy']:.4f} "
+             f"(gap {result['accuracy_gap_points']:.2f} points)"
+             + (f", sklearn {result['sklearn']['test_accuracy']:.4f}" if "sklearn" in result else ""),
+             f"  epoch time scratch {result['scratch']['median_epoch_seconds']:.2f}s, torch {result['torch']['median_epoch_seconds']:.2f}s"
+             + (f"; sklearn fit {result['sklearn']['fit_seconds']:.1f}s" if "sklearn" in result else ""),
+             f"  lockstep (float64, no dropout, {lock['steps']} steps): loss gap {lock['train_loss_gap']:.1e}, "
+             f"max weight gap {lock['max_weight_gap']:.1e}"]
+    return lines

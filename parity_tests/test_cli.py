@@ -33,7 +33,7 @@ def test_run_writes_metrics_and_plots(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["run", "cnn"], "unknown project 'cnn'"),
+    (["run", "gan"], "unknown project 'gan'"),
     (["diff", "nope"], "unknown project 'nope'"),
     (["run", "mlp", "--dataset", "mnist"], "unknown dataset 'mnist'"),
 ])

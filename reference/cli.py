@@ -32,6 +32,9 @@ PROJECTS = {
     "mlp": Project(2, "Neural network from scratch with backpropagation", "mlp",
                    ("test_layers.py", "test_losses.py", "test_optim.py", "test_module.py", "test_mlp.py"),
                    ("digits", "fashion-mnist")),
+    "cnn": Project(4, "Convolutional networks from scratch", "cnn",
+                   ("test_conv.py", "test_pooling.py", "test_batchnorm.py", "test_transforms.py", "test_cnn.py"),
+                   ("digits", "fashion-mnist")),
 }
 
 

@@ -67,3 +67,44 @@ def heatmaps(grids, row_labels, col_labels, path, title, row_name, col_name, val
     fig.savefig(path, dpi=130, bbox_inches="tight")
     plt.close(fig)
     return path
+
+
+def _panel_grid(count, columns, cell=1.1):
+    rows = -(-count // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * cell, rows * cell + 0.6), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    return fig, axes
+
+
+def filters(weight, path, title):
+    """Each first-layer kernel (out, in, kH, kW) as a small image on a shared diverging scale."""
+    kernels = weight[:, 0]
+    limit = float(np.abs(kernels).max())
+    fig, axes = _panel_grid(len(kernels), 8)
+    for ax, kernel in zip(axes.flat, kernels):
+        ax.imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def feature_maps(image, maps, path, title):
+    """The input image, then each channel of ``maps`` (channels, H, W)."""
+    fig, axes = _panel_grid(len(maps) + 1, 9)
+    axes.flat[0].imshow(image, cmap="gray")
+    axes.flat[0].set_title("input", fontsize=8)
+    for ax, fmap in zip(list(axes.flat)[1:], maps):
+        ax.imshow(fmap, cmap="viridis")
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def image_grid(images, path, title):
+    """A grid of grey images (rows, columns, H, W), e.g. one row per sample and its augmentations."""
+    rows, columns = images.shape[:2]
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.1, rows * 1.1 + 0.6), squeeze=False)
+    for ax, image in zip(axes.flat, images.reshape(-1, *images.shape[2:])):
+        ax.imshow(image, cmap="gray")
+        ax.axis("off")
+    fig.suptitle(title)
+    return _save(fig, path)

@@ -57,14 +57,12 @@ def _check_image(img, name):
 
 
 def _check_interpolation(interpolation, name):
-    if isinstance(interpolation, str):
-        try:
-            interpolation = InterpolationMode(interpolation)
-        except ValueError:
-            pass
-    if interpolation not in _SUPPORTED_MODES:
+    mode = interpolation
+    if isinstance(interpolation, str) and interpolation in [m.value for m in InterpolationMode]:
+        mode = InterpolationMode(interpolation)
+    if mode not in _SUPPORTED_MODES:
         raise ValueError(f"{name}(interpolation): expected InterpolationMode.NEAREST or BILINEAR (or 'nearest', 'bilinear'), got {interpolation!r}")
-    return interpolation
+    return mode
 
 
 def _check_fill(fill, channels, name):

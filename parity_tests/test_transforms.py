@@ -1,9 +1,10 @@
 """scratch.transforms against torchvision.transforms.v2 on hypothesis-drawn images and parameters.
 
 Exact (bit for bit): flips, crops, pad, normalize, brightness, nearest resize, nearest rotate and
-affine. Tight (float64 1e-12, float32 2e-6; measured max 1e-15 and 4e-7): bilinear rotate,
-affine and resize, and contrast, where torch fuses multiply-adds or sums in another order.
-A transposed matrix or a flipped angle sign moves whole pixels, far beyond either tolerance.
+affine. Tight (float64 1e-12, float32 2e-6): bilinear rotate, affine and resize, and contrast,
+where torch fuses multiply-adds or sums in another order (measured over 1500 random cases:
+float64 max 1.1e-15, float32 max 1.1e-6, antialiased resize). A transposed matrix or a flipped
+angle sign moves whole pixels, far beyond either tolerance.
 """
 import pathlib
 import subprocess

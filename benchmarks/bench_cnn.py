@@ -11,7 +11,8 @@ import copy
 import numpy as np
 import torch
 
-from scratch import nn
+from reference.demos.cnn import CONFIGS, twins
+from scratch import nn, optim
 from scratch.nn.conv import conv2d_loops
 
 from .core import Case
@@ -79,8 +80,35 @@ def layer_cases(dtype, quick, rng):
                        torch.nn.BatchNorm2d(channels, dtype=torch_dtype(dtype)), X, rng)]
 
 
+def training_step_case(dtype, rng):
+    """One Adam step of the Fashion-MNIST CNN (batch norm, dropout): forward, loss, backward, update."""
+    model, twin = twins(CONFIGS["fashion-mnist"], dtype)
+    X = rng.standard_normal((BATCH_SIZE, 1, 28, 28)).astype(dtype)
+    y = rng.integers(0, 10, BATCH_SIZE)
+    criterion, optimizer = nn.CrossEntropyLoss(), optim.Adam(model.parameters())
+
+    def scratch_step():
+        criterion(model.train()(X), y)
+        optimizer.zero_grad()
+        model.backward(criterion.backward())
+        optimizer.step()
+
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    torch_criterion, torch_optimizer = torch.nn.CrossEntropyLoss(), torch.optim.Adam(twin.parameters())
+
+    def torch_step():
+        loss = torch_criterion(twin.train()(Xt), yt)
+        torch_optimizer.zero_grad()
+        loss.backward()
+        torch_optimizer.step()
+
+    return Case("CNN training step (Adam)", f"b{BATCH_SIZE} x 1x28x28, 32-64-128", scratch_step, torch_step,
+                note="conv-BN-ReLU-pool x2, dense 128, dropout 0.3; scratch also computes dX, torch skips it")
+
+
 def cases(dtype=np.float32, quick=False, seed=0):
     """The CNN project's benchmark cases, built with fresh weights and data from ``seed``."""
     rng = np.random.default_rng(seed)
     dtype = np.dtype(dtype)
-    return [conv_case(cin, cout, size, dtype, rng, quick) for cin, cout, size in CONV_SIZES] + layer_cases(dtype, quick, rng)
+    return ([conv_case(cin, cout, size, dtype, rng, quick) for cin, cout, size in CONV_SIZES]
+            + layer_cases(dtype, quick, rng) + [training_step_case(dtype, rng)])

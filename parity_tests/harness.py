@@ -194,3 +194,17 @@ def float_arrays(draw, shape, dtype, low=-3.0, high=3.0):
 
 seeds = st.integers(0, 2**32 - 1)
 dtypes = st.sampled_from(DTYPES)
+
+
+def compare_dropout_with_shared_mask(layer, torch_class, x, rng):
+    """torch draws its own dropout mask, so its twin multiplies by scratch's mask by hand;
+    in eval mode (or p = 0) torch's own layer runs. Returns scratch's mask (None if unused)."""
+    y = layer(x)
+    mask = layer._mask
+    tx = torch.from_numpy(x.copy()).requires_grad_()
+    ty = tx * torch.from_numpy(mask) if mask is not None else torch_class(layer.p).train(layer.training)(tx)
+    np.testing.assert_array_equal(y, ty.detach().numpy())
+    g = rng.normal(size=x.shape).astype(x.dtype)
+    ty.backward(torch.from_numpy(g))
+    np.testing.assert_array_equal(layer.backward(g), tx.grad.numpy())
+    return mask

@@ -8,7 +8,7 @@ import torch.nn.functional as TF
 from hypothesis import given
 from hypothesis import strategies as st
 
-from parity_tests.harness import (assert_close, compare_modules, copy_to_torch, dtypes, finite_difference_check,
+from parity_tests.harness import (assert_close, compare_dropout_with_shared_mask, compare_modules, copy_to_torch, dtypes, finite_difference_check,
                                   randomise, seeds, to_torch, tolerance)
 from scratch import nn
 from scratch.nn import functional as F
@@ -134,22 +134,14 @@ def test_functional_batch_norm_matches_torch_and_updates_buffers_in_place():
 @given(p=st.sampled_from([0.0, 0.2, 0.5, 1.0]), shape=st.tuples(st.integers(1, 4), st.integers(1, 5),
        st.integers(1, 4), st.integers(1, 4)), dtype=dtypes, seed=seeds, training=st.booleans())
 def test_dropout2d_with_shared_mask_matches_torch(p, shape, dtype, seed, training):
-    """torch draws its own mask, so the twin multiplies by scratch's (N, C, 1, 1) mask by hand."""
     rng = np.random.default_rng(seed)
     layer = nn.Dropout2d(p, rng=rng).train(training)
     x = rng.normal(size=shape).astype(dtype)
-    y = layer(x)
-    mask = layer._mask
-    tx = torch.from_numpy(x.copy()).requires_grad_()
-    ty = tx * torch.from_numpy(mask) if mask is not None else torch.nn.Dropout2d(p).train(training)(tx)
-    np.testing.assert_array_equal(y, ty.detach().numpy())
-    g = rng.normal(size=shape).astype(dtype)
-    ty.backward(torch.from_numpy(g))
-    np.testing.assert_array_equal(layer.backward(g), tx.grad.numpy())
+    mask = compare_dropout_with_shared_mask(layer, torch.nn.Dropout2d, x, rng)
     if training and p > 0:
         assert mask.shape == shape[:2] + (1, 1)
         assert np.all((mask == 0) | np.isclose(mask, 1 / (1 - p) if p < 1 else 0, rtol=1e-6))
-        np.testing.assert_array_equal(F.dropout2d(x, p, True, mask=mask), y)
+        np.testing.assert_array_equal(F.dropout2d(x, p, True, mask=mask), layer(x, mask=mask))
     else:
         assert mask is None
 

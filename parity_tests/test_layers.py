@@ -5,7 +5,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from parity_tests.harness import compare_modules, dtypes, finite_difference_check, float_arrays, randomise, seeds
+from parity_tests.harness import compare_dropout_with_shared_mask, compare_modules, dtypes, finite_difference_check, float_arrays, randomise, seeds
 from scratch import nn
 
 TORCH_DTYPE = {np.float32: torch.float32, np.float64: torch.float64}
@@ -68,18 +68,9 @@ def test_linear_stack_finite_differences(sizes, batch, seed):
 
 @given(p=st.sampled_from([0.0, 0.2, 0.5, 0.9]), shape=shapes, dtype=dtypes, seed=seeds, training=st.booleans())
 def test_dropout_with_shared_mask_matches_torch(p, shape, dtype, seed, training):
-    """torch draws its own mask, so the twin gets scratch's mask through a functional dropout."""
     rng = np.random.default_rng(seed)
     layer = nn.Dropout(p, rng=rng).train(training)
-    x = rng.normal(size=shape).astype(dtype)
-    y = layer(x)
-    mask = layer._mask
-    tx = torch.from_numpy(x.copy()).requires_grad_()
-    ty = tx * torch.from_numpy(mask) if mask is not None else torch.nn.Dropout(p).train(training)(tx)
-    np.testing.assert_array_equal(y, ty.detach().numpy())
-    g = rng.normal(size=shape).astype(dtype)
-    ty.backward(torch.from_numpy(g))
-    np.testing.assert_array_equal(layer.backward(g), tx.grad.numpy())
+    mask = compare_dropout_with_shared_mask(layer, torch.nn.Dropout, rng.normal(size=shape).astype(dtype), rng)
     if training and p > 0:
         kept = mask != 0
         np.testing.assert_allclose(mask[kept], 1 / (1 - p), rtol=1e-6)

@@ -52,9 +52,9 @@ class _BatchNorm(Module):
     def backward(self, grad):
         xhat, invstd, use_batch_stats = require_forward(self, self._cache)
         check_grad(grad, self._output)
-        axes, shape = F._batch_norm_axes(grad)
-        sum_dy = grad.sum(axis=axes)  # (C,)
-        sum_dy_xhat = (grad * xhat).sum(axis=axes)  # (C,)
+        _, shape = F._batch_norm_axes(grad)
+        sum_dy = F._channel_sum(grad)  # (C,)
+        sum_dy_xhat = F._channel_sum(grad * xhat)  # (C,)
         scale = invstd if self.weight is None else invstd * self.weight.data.reshape(shape)  # (1, C, 1, ...)
         if use_batch_stats:
             # the mean and variance depend on every x of the channel, hence the compact formula

@@ -282,3 +282,13 @@ def test_non_numbers_are_a_type_error():
         fd.make_windows(np.array(["a", "b"]), 1)
     with pytest.raises(TypeError, match="y_true: expected real numbers, got dtype bool"):
         metrics.mae(np.array([True]), np.array([1.0]))
+
+
+def test_forecast_plot_is_written(tmp_path):
+    from reference import plots
+    values, weeks = datasets.load_series("co2")
+    filled, missing = datasets.fill_gaps(values)
+    forecast = baselines.seasonal_naive_forecast(filled[:-60], 52, 60)
+    path = plots.forecasts(weeks, filled, {"seasonal naive": forecast}, tmp_path / "co2.png", "co2",
+                           interval=(forecast - 1, forecast + 1), missing=missing, context=300)
+    assert path.stat().st_size > 10_000

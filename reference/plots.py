@@ -1,4 +1,4 @@
-"""The projects' figures, saved as PNG: training curves, confusion matrices, heatmaps."""
+"""The projects' figures, saved as PNG: training curves, confusion matrices, heatmaps, forecasts."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -107,4 +107,39 @@ def image_grid(images, path, title):
         ax.imshow(image, cmap="gray")
         ax.axis("off")
     fig.suptitle(title)
+    return _save(fig, path)
+
+
+def forecasts(timestamps, actual, predictions, path, title, interval=None, missing=None, context=None):
+    """A series and forecasts of its end, with an optional prediction band.
+
+    Parameters
+    ----------
+    timestamps, actual : (T,)
+        The whole series (datetime64 or numbers on the x axis).
+    predictions : dict name -> (H,)
+        Forecasts of the last H points.
+    interval : (lower (H,), upper (H,)) or None
+        A band drawn around the forecast span.
+    missing : (T,) bool or None
+        Imputed points (``fill_gaps``' mask), marked so they are not mistaken for data.
+    context : int or None
+        Show only the last ``context`` points before the forecast span.
+    """
+    horizon = len(next(iter(predictions.values())))
+    start = 0 if context is None else max(0, len(actual) - horizon - context)
+    fig, ax = plt.subplots(figsize=(11, 4))
+    ax.plot(timestamps[start:], actual[start:], color="black", linewidth=1, label="actual")
+    if missing is not None and missing[start:].any():
+        shown = np.flatnonzero(missing[start:]) + start
+        ax.scatter(timestamps[shown], actual[shown], s=8, color="tab:red", zorder=3, label="imputed")
+    span = timestamps[-horizon:]
+    if interval is not None:
+        ax.fill_between(span, interval[0], interval[1], color="tab:blue", alpha=0.2, label="interval")
+    for name, prediction in predictions.items():
+        ax.plot(span, prediction, linewidth=1.2, label=name, **TWIN_STYLES.get(name, {}))
+    ax.axvline(span[0], color="gray", linestyle=":", linewidth=1)
+    ax.set(title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     return _save(fig, path)

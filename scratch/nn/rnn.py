@@ -539,7 +539,7 @@ class _RNNCellBase(Module):
         for grad, out, state_name in zip(grads, self._outputs, ("h'", "c'")):
             if grad is not None:
                 check_grad(grad, out, f"gradient of {state_name}")
-        grads = [None if g is None or batched else g[None] for g in grads]  # (N, H)
+        grads = [None if g is None else g if batched else g[None] for g in grads]  # (N, H)
         dy = np.zeros_like(kernel.h_out) if grads[0] is None else grads[0][None]  # (1, N, H)
         dx, dstate0, param_grads = _backward_direction(kernel, x, dy, [None, *grads[1:]], self.weight_ih.data,
                                                        self.weight_hh.data, self.bias)

@@ -32,7 +32,8 @@ class _Kernel:
     """Buffers and gate math of one direction of one layer over one sequence (T, N, H).
 
     ``hs`` holds T + 1 hidden states; ``h_prev[t]`` and ``h_out[t]`` are the state before and
-    after step t, views that swap ends for a reverse direction. The Elman RNN (tanh) is the base.
+    after step t, views that swap ends for a reverse direction. Per-step scratch buffers
+    (N, *) are allocated once and stay in cache. The Elman RNN (tanh) is the base.
     """
 
     gates = 1  # gate blocks in W_ih / W_hh: weight_ih is (gates * H, input)
@@ -50,19 +51,21 @@ class _Kernel:
     def final(self):
         return (self.h_out[self.order[-1]],)
 
-    def fold_hidden_bias(self, gx, b_hh):
-        if b_hh is not None:
-            gx += b_hh
+    def bias(self, b_ih, b_hh):
+        """The bias added to every step's input projection: b_ih + b_hh, where the gate math allows."""
+        return b_ih + b_hh if b_ih is not None else None
 
-    def step(self, t, gx, gh):  # gx (N, G) input projection, gh (N, G) = h_prev @ W_hh^T
+    def step(self, t, gx, gh):  # gx (N, G) input projection + bias, gh (N, G) = h_prev @ W_hh^T
         np.tanh(np.add(gx, gh, out=self.h_out[t]), out=self.h_out[t])
 
-    def prepare_backward(self, dstate_carry):
-        self.deriv = 1 - self.h_out * self.h_out  # (T, N, H) tanh'
+    def start_backward(self, dcarried):
+        self._deriv = np.empty((self.N, self.H), self.dtype)
 
     def step_backward(self, t, dh, dgx, dgh):
         """Write d(pre-activation) of step t into dgx (and dgh); return dh_prev's direct term (or None)."""
-        np.multiply(dh, self.deriv[t], out=dgx)
+        deriv = np.multiply(self.h_out[t], self.h_out[t], out=self._deriv)
+        np.subtract(1, deriv, out=deriv)  # tanh' = 1 - h^2
+        np.multiply(dh, deriv, out=dgx)
 
     def carried_grads(self):
         return ()
@@ -72,8 +75,8 @@ class _ReLUKernel(_Kernel):
     def step(self, t, gx, gh):
         np.maximum(np.add(gx, gh, out=self.h_out[t]), 0, out=self.h_out[t])
 
-    def prepare_backward(self, dstate_carry):
-        self.deriv = (self.h_out > 0).astype(self.dtype)  # torch's relu' is 0 at 0
+    def step_backward(self, t, dh, dgx, dgh):
+        np.multiply(dh, self.h_out[t] > 0, out=dgx)  # torch's relu' is 0 at 0
 
 
 class _LSTMKernel(_Kernel):
@@ -87,7 +90,7 @@ class _LSTMKernel(_Kernel):
         self.c_prev, self.c_out = (self.cs[1:], self.cs[:-1]) if reverse else (self.cs[:-1], self.cs[1:])
         self.acts = np.empty((T, N, 4 * H), dtype)  # i, f, g, o after their nonlinearities
         self.tanh_c = np.empty((T, N, H), dtype)
-        self._pre, self._ig = np.empty((N, 4 * H), dtype), np.empty((N, H), dtype)
+        self._pre, self._tmp = np.empty((N, 4 * H), dtype), np.empty((N, H), dtype)
 
     def start(self, state0):
         super().start(state0)
@@ -96,41 +99,42 @@ class _LSTMKernel(_Kernel):
     def final(self):
         return self.h_out[self.order[-1]], self.c_out[self.order[-1]]
 
-    def step(self, t, gx, gh):
+    def _gates(self, t):
         H, a = self.H, self.acts[t]
+        return a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+
+    def step(self, t, gx, gh):
+        H = self.H
         pre = np.add(gx, gh, out=self._pre)
-        _sigmoid(pre, a)  # i, f, o; the g block is overwritten next
-        np.tanh(pre[:, 2 * H:3 * H], out=a[:, 2 * H:3 * H])
-        i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+        _sigmoid(pre, self.acts[t])  # i, f, o; the g block is overwritten next
+        i, f, g, o = self._gates(t)
+        np.tanh(pre[:, 2 * H:3 * H], out=g)
         c = np.multiply(f, self.c_prev[t], out=self.c_out[t])
-        c += np.multiply(i, g, out=self._ig)
+        c += np.multiply(i, g, out=self._tmp)
         np.multiply(o, np.tanh(c, out=self.tanh_c[t]), out=self.h_out[t])
 
-    def prepare_backward(self, dstate_carry):
-        T, N, H = self.T, self.N, self.H
-        a = self.acts.reshape(T, N, 4, H)
-        i, f, g, o = a[:, :, 0], a[:, :, 1], a[:, :, 2], a[:, :, 3]
-        # d pre-activation = dc * (g, c_prev, i) * act' for i, f, g and dh * tanh(c) * sigmoid' for o
-        coef = a * (1 - a)
-        coef[:, :, 2] = 1 - g * g
-        coef[:, :, 0] *= g
-        coef[:, :, 1] *= self.c_prev
-        coef[:, :, 2] *= i
-        coef[:, :, 3] *= self.tanh_c
-        self.coef = coef  # (T, N, 4, H)
-        self.dc_per_dh = o * (1 - self.tanh_c * self.tanh_c)  # (T, N, H): dc += dh * o tanh'(c)
-        self.f = f
-        dc = dstate_carry[0]
-        self.dc = np.zeros((N, H), self.dtype) if dc is None else dc.copy()
-        self._tmp = np.empty((N, H), self.dtype)
+    def start_backward(self, dcarried):
+        self.dc = np.zeros((self.N, self.H), self.dtype) if dcarried[0] is None else dcarried[0].copy()
+        self._deriv = np.empty((self.N, 4 * self.H), self.dtype)
 
     def step_backward(self, t, dh, dgx, dgh):
-        dc = self.dc
-        dc += np.multiply(dh, self.dc_per_dh[t], out=self._tmp)
-        d4 = dgx.reshape(self.N, 4, self.H)
-        np.multiply(dc[:, None, :], self.coef[t, :, :3], out=d4[:, :3])
-        np.multiply(dh, self.coef[t, :, 3], out=d4[:, 3])
-        dc *= self.f[t]  # now dc_prev, carried to the step before
+        H, dc, tanh_c, tmp = self.H, self.dc, self.tanh_c[t], self._tmp
+        i, f, g, o = self._gates(t)
+        np.multiply(tanh_c, tanh_c, out=tmp)
+        np.subtract(1, tmp, out=tmp)
+        tmp *= o
+        tmp *= dh
+        dc += tmp  # dc += dh o tanh'(c)
+        np.multiply(dc, g, out=dgx[:, :H])  # di, df, dg, do: gradients of the gates' outputs
+        np.multiply(dc, self.c_prev[t], out=dgx[:, H:2 * H])
+        np.multiply(dc, i, out=dgx[:, 2 * H:3 * H])
+        np.multiply(dh, tanh_c, out=dgx[:, 3 * H:])
+        deriv = np.subtract(1, self.acts[t], out=self._deriv)
+        deriv *= self.acts[t]  # sigmoid' = s (1 - s) ...
+        np.multiply(g, g, out=deriv[:, 2 * H:3 * H])
+        np.subtract(1, deriv[:, 2 * H:3 * H], out=deriv[:, 2 * H:3 * H])  # ... but tanh' = 1 - g^2 for g
+        dgx *= deriv  # (N, 4H) gradients of the pre-activations
+        dc *= f  # now dc_prev, carried to the step before
 
     def carried_grads(self):
         return (self.dc,)
@@ -148,20 +152,26 @@ class _GRUKernel(_Kernel):
         self.ghn = np.empty((T, N, H), dtype)  # W_hn h_prev + b_hn, inside the reset gate
         self._rz, self._tmp = np.empty((N, 2 * H), dtype), np.empty((N, H), dtype)
 
-    def fold_hidden_bias(self, gx, b_hh):
+    def bias(self, b_ih, b_hh):
+        if b_ih is None:
+            self.b_hn = None
+            return None
         H = self.H
-        self.b_hn = None if b_hh is None else b_hh[2 * H:]
-        if b_hh is not None:
-            gx[..., :2 * H] += b_hh[:2 * H]
+        self.b_hn = b_hh[2 * H:]  # added per step, inside r * (...)
+        return b_ih + np.concatenate([b_hh[:2 * H], np.zeros(H, b_hh.dtype)])
+
+    def _gates(self, t):
+        H, a = self.H, self.acts[t]
+        return a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
 
     def step(self, t, gx, gh):
-        H, a, ghn = self.H, self.acts[t], self.ghn[t]
-        _sigmoid(np.add(gx[:, :2 * H], gh[:, :2 * H], out=self._rz), a[:, :2 * H])
+        H, ghn = self.H, self.ghn[t]
+        _sigmoid(np.add(gx[:, :2 * H], gh[:, :2 * H], out=self._rz), self.acts[t, :, :2 * H])
         if self.b_hn is None:
             ghn[...] = gh[:, 2 * H:]
         else:
             np.add(gh[:, 2 * H:], self.b_hn, out=ghn)
-        r, z, n = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
+        r, z, n = self._gates(t)
         np.multiply(r, ghn, out=n)
         n += gx[:, 2 * H:]
         np.tanh(n, out=n)
@@ -169,31 +179,35 @@ class _GRUKernel(_Kernel):
         diff *= z
         np.add(n, diff, out=self.h_out[t])  # n + z (h_prev - n)
 
-    def prepare_backward(self, dstate_carry):
-        H = self.H
-        r, z, n = self.acts[..., :H], self.acts[..., H:2 * H], self.acts[..., 2 * H:]
-        self.dn_per_dh = (1 - z) * (1 - n * n)  # d(n pre-activation) = dh * this
-        self.dz_per_dh = (self.h_prev - n) * z * (1 - z)
-        self.dr_per_dn = self.ghn * r * (1 - r)  # d(r pre-activation) = d(n pre-activation) * this
-        self.r, self.z = r, z
+    def start_backward(self, dcarried):
+        self._deriv, self._direct = np.empty((self.N, 2 * self.H), self.dtype), np.empty((self.N, self.H), self.dtype)
 
     def step_backward(self, t, dh, dgx, dgh):
-        H = self.H
-        dn = np.multiply(dh, self.dn_per_dh[t], out=dgx[:, 2 * H:])
-        np.multiply(dh, self.dz_per_dh[t], out=dgx[:, H:2 * H])
-        np.multiply(dn, self.dr_per_dn[t], out=dgx[:, :H])
+        H, tmp = self.H, self._tmp
+        r, z, n = self._gates(t)
+        dr, dz, dn = dgx[:, :H], dgx[:, H:2 * H], dgx[:, 2 * H:]
+        np.multiply(n, n, out=tmp)
+        np.subtract(1, tmp, out=tmp)  # tanh'
+        np.subtract(dh, np.multiply(dh, z, out=self._direct), out=dn)  # dh (1 - z)
+        dn *= tmp  # gradient of n's pre-activation
+        np.subtract(self.h_prev[t], n, out=dz)
+        dz *= dh  # gradient of z's output
+        np.multiply(dn, self.ghn[t], out=dr)  # gradient of r's output
+        deriv = np.subtract(1, self.acts[t, :, :2 * H], out=self._deriv)
+        deriv *= self.acts[t, :, :2 * H]  # sigmoid'
+        dgx[:, :2 * H] *= deriv
         dgh[:, :2 * H] = dgx[:, :2 * H]
-        np.multiply(dn, self.r[t], out=dgh[:, 2 * H:])
-        return np.multiply(dh, self.z[t], out=self._tmp)
+        np.multiply(dn, r, out=dgh[:, 2 * H:])  # W_hn h + b_hn sits inside r * (...)
+        return self._direct  # dh z
 
 
 def _forward_direction(kernel, x, state0, w_ih, w_hh, b_ih, b_hh):
     """Run ``kernel`` over x (T, N, I) from state0; its buffers keep what backward needs."""
     T, N, I = x.shape
     gx = (x.reshape(T * N, I) @ w_ih.T).reshape(T, N, -1)  # (T, N, G): all steps' input projections, one GEMM
-    if b_ih is not None:
-        gx += b_ih
-    kernel.fold_hidden_bias(gx, b_hh)
+    bias = kernel.bias(b_ih, b_hh)
+    if bias is not None:
+        gx += bias
     kernel.start(state0)
     gh, w_hh_t = np.empty((N, w_hh.shape[0]), x.dtype), w_hh.T
     for t in kernel.order:
@@ -206,7 +220,7 @@ def _backward_direction(kernel, x, dy, dstate, w_ih, w_hh, bias):
     dstate = (dh_final, *carried) the final state. Returns dx (T, N, I), the gradients of the
     initial state and the parameter gradients by torch's stem names."""
     T, N, H = kernel.T, kernel.N, kernel.H
-    kernel.prepare_backward(dstate[1:])
+    kernel.start_backward(dstate[1:])
     dgx = np.empty((T, N, w_hh.shape[0]), x.dtype)  # (T, N, G) per-step gate gradients
     dgh = dgx if kernel.shared_gate_grads else np.empty_like(dgx)
     dh = np.zeros((N, H), x.dtype) if dstate[0] is None else dstate[0].copy()

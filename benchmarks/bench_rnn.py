@@ -3,7 +3,8 @@
 Forward+backward through time of one LSTM and one GRU layer at the forecasting sizes
 (sequence 50, batch 64, one input feature, hidden 32 and 128): scratch and torch CPU hold
 the same weights and see the same input and upstream gradient of the output sequence, and
-both compute the input gradient.
+both compute the input gradient. For float32 torch runs LSTM through oneDNN's fused kernel;
+an extra row times torch's own per-step path (oneDNN off) for comparison.
 """
 import copy
 
@@ -23,7 +24,7 @@ def torch_dtype(dtype):
     return torch.float64 if dtype == np.float64 else torch.float32
 
 
-def recurrent_case(name, hidden_size, dtype, rng):
+def recurrent_case(name, hidden_size, dtype, rng, onednn=True):
     cls, torch_cls = MODELS[name]
     layer = cls(INPUT_SIZE, hidden_size, dtype=dtype, rng=rng)
     twin = torch_cls(INPUT_SIZE, hidden_size, dtype=torch_dtype(dtype))
@@ -36,9 +37,15 @@ def recurrent_case(name, hidden_size, dtype, rng):
         layer(X)
         layer.backward(grad, None)
 
-    gpu = _torch_forward_backward(twin, X, grad, "cuda") if torch.cuda.is_available() else None
-    return Case(f"{name}({INPUT_SIZE}, {hidden_size})", f"L{SEQ_LEN} x b{BATCH_SIZE} x {INPUT_SIZE}", scratch_step,
-                _torch_forward_backward(twin, X, grad, "cpu"), gpu=gpu,
+    gpu = _torch_forward_backward(twin, X, grad, "cuda") if torch.cuda.is_available() and onednn else None
+    cpu = _torch_forward_backward(twin, X, grad, "cpu")
+    if not onednn:
+        def torch_step(step=cpu):
+            with torch.backends.mkldnn.flags(enabled=False):
+                step()
+        cpu = torch_step
+    return Case(f"{name}({INPUT_SIZE}, {hidden_size})" + ("" if onednn else ", torch oneDNN off"),
+                f"L{SEQ_LEN} x b{BATCH_SIZE} x {INPUT_SIZE}", scratch_step, cpu, gpu=gpu,
                 note="BPTT over the output sequence; dX computed on both sides")
 
 
@@ -60,4 +67,5 @@ def cases(dtype=np.float32, quick=False, seed=0):
     """The recurrent project's benchmark cases, built with fresh weights and data from ``seed``."""
     rng = np.random.default_rng(seed)
     dtype = np.dtype(dtype)
-    return [recurrent_case(name, hidden_size, dtype, rng) for name in MODELS for hidden_size in HIDDEN_SIZES]
+    return ([recurrent_case(name, hidden_size, dtype, rng) for name in MODELS for hidden_size in HIDDEN_SIZES]
+            + [recurrent_case("LSTM", hidden_size, dtype, rng, onednn=False) for hidden_size in HIDDEN_SIZES])

@@ -314,3 +314,11 @@ def test_backward_checks_gradients_and_accepts_none():
     assert dx.shape == x.shape and np.abs(dx).max() > 0
     with pytest.warns(UserWarning, match="non-zero dropout expects num_layers greater than 1"):
         nn.LSTM(3, 4, dropout=0.5)
+
+
+def test_rnn_benchmark_cases_run():
+    from benchmarks import bench_rnn, core
+    cases = bench_rnn.cases(np.float32, quick=True, seed=0)
+    assert [case.name for case in cases][:2] == ["LSTM(1, 32)", "LSTM(1, 128)"]
+    result = core.run_case(cases[0], repeats=1, warmup=0, threads=1)
+    assert result.times_ms["scratch"] > 0 and result.times_ms["torch"] > 0

@@ -322,3 +322,11 @@ def test_rnn_benchmark_cases_run():
     assert [case.name for case in cases][:2] == ["LSTM(1, 32)", "LSTM(1, 128)"]
     result = core.run_case(cases[0], repeats=1, warmup=0, threads=1)
     assert result.times_ms["scratch"] > 0 and result.times_ms["torch"] > 0
+
+
+def test_lstm_cell_backward_takes_the_gradient_pair_either_way():
+    cell = nn.LSTMCell(3, 4, dtype=np.float64, rng=np.random.default_rng(0))
+    rng = np.random.default_rng(1)
+    x, dh, dc = rng.normal(size=(2, 3)), rng.normal(size=(2, 4)), rng.normal(size=(2, 4))
+    cell(x)
+    np.testing.assert_array_equal(cell.backward(dh, dc), cell.backward((dh, dc)))

@@ -6,8 +6,8 @@ time steps in one GEMM, then loops over time with one GEMM per step (h @ W_hh^T,
 fused); ``_backward_direction`` loops back, and after the loop gets the weight gradients
 in one GEMM each from the stacked per-step gate gradients. What differs between RNN, LSTM
 and GRU is the gate math of one step, which a kernel class supplies (``step`` forward,
-``step_backward`` back); everything in backward that does not depend on the recurrence
-(activation derivatives and their products) is computed for all steps before the loop.
+``step_backward`` back), working in small per-step buffers that stay in cache (computing the
+activation derivatives for all steps at once was slower: large temporaries).
 Kernels index their buffers by time t; a reverse direction only walks t backwards.
 Twin of torch.nn.RNN/LSTM/GRU and RNNCell/LSTMCell/GRUCell.
 """
@@ -343,7 +343,8 @@ class _RNNBase(Module):
         """input (L, N, H_in), (N, L, H_in) with batch_first, or (L, H_in); hx as torch's.
 
         In training with dropout > 0, ``dropout_masks`` (num_layers - 1 scaled keep-masks, each the
-        shape of the output) replace the masks drawn from ``rng``; ``self.dropout_masks`` holds those used.
+        shape of the output) replace the masks drawn from ``rng`` (in eval they are unused, as dropout
+        is off); ``self.dropout_masks`` holds the masks used, or None.
         """
         batched = self._check_input(input)
         x = self._to_internal(input, batched)  # (L, N, H_in)
@@ -545,9 +546,10 @@ class _RNNCellBase(Module):
         return self._pack_states(outputs)
 
     def backward(self, dh, *dcarried):
-        """One gradient per output (LSTMCell: dh, dc); returns dx, or (dx, dhx) when forward was given hx."""
+        """One gradient per output (LSTMCell: dh, dc, or the tuple (dh, dc)); returns dx, or (dx, dhx)
+        when forward was given hx."""
         kernel, x, batched, hx_given = require_forward(self, self._cache)
-        grads = [dh, *dcarried]
+        grads = list(dh) if isinstance(dh, tuple) and not dcarried else [dh, *dcarried]
         if len(grads) != len(self._states):
             raise TypeError(f"{type(self).__name__}.backward: expected {len(self._states)} gradient(s), got {len(grads)}")
         for grad, out, state_name in zip(grads, self._outputs, ("h'", "c'")):

@@ -130,7 +130,7 @@ def layerwise_torch(module, config, dtype, x, states, masks):
     return layer_input, finals, tx, tstates, params, batched
 
 
-@settings(max_examples=25)
+@settings(max_examples=40)
 @given(data=st.data(), dtype=dtypes, seed=seeds, p=st.sampled_from([0.2, 0.5]), given_masks=st.booleans())
 def test_dropout_between_layers_matches_layerwise_torch(data, dtype, seed, p, given_masks):
     config = draw_config(data.draw)
@@ -184,7 +184,7 @@ def test_dropout_masks_come_from_rng_only_in_training():
 
 
 @pytest.mark.parametrize("mode", MODES)
-@settings(max_examples=15)
+@settings(max_examples=30)
 @given(data=st.data(), seed=seeds, training=st.booleans())
 def test_recurrent_layer_finite_differences(mode, data, seed, training):
     """Torch-free oracle on every class, through both directions, two layers, the initial state
@@ -219,7 +219,7 @@ def test_cell_matches_torch(kind, batch, input_size, hidden_size, bias, with_sta
 
 
 @pytest.mark.parametrize("kind", CELLS)
-@settings(max_examples=15)
+@settings(max_examples=30)
 @given(batch=st.sampled_from([None, 3]), seed=seeds)
 def test_cell_finite_differences(kind, batch, seed):
     cls, _, extra = CELLS[kind]

@@ -204,7 +204,10 @@ class _GRUKernel(_Kernel):
 def _forward_direction(kernel, x, state0, w_ih, w_hh, b_ih, b_hh):
     """Run ``kernel`` over x (T, N, I) from state0; its buffers keep what backward needs."""
     T, N, I = x.shape
-    gx = (x.reshape(T * N, I) @ w_ih.T).reshape(T, N, -1)  # (T, N, G): all steps' input projections, one GEMM
+    if I == 1:  # an outer product: OpenBLAS takes several times longer for a GEMM with K = 1
+        gx = x * w_ih[:, 0]  # (T, N, G)
+    else:
+        gx = (x.reshape(T * N, I) @ w_ih.T).reshape(T, N, -1)  # (T, N, G): all steps' input projections, one GEMM
     bias = kernel.bias(b_ih, b_hh)
     if bias is not None:
         gx += bias

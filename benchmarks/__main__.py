@@ -16,6 +16,7 @@ from . import limit_threads_env
 PROJECTS = {
     "mlp": "benchmarks.bench_mlp",
     "cnn": "benchmarks.bench_cnn",
+    "rnn": "benchmarks.bench_rnn",
 }
 
 

@@ -1,0 +1,71 @@
+"""Benchmark cases for the recurrent networks project (curriculum Project 5).
+
+Forward+backward through time of one LSTM and one GRU layer at the forecasting sizes
+(sequence 50, batch 64, one input feature, hidden 32 and 128): scratch and torch CPU hold
+the same weights and see the same input and upstream gradient of the output sequence, and
+both compute the input gradient. For float32 torch runs LSTM through oneDNN's fused kernel;
+an extra row times torch's own per-step path (oneDNN off) for comparison.
+"""
+import copy
+
+import numpy as np
+import torch
+
+from scratch import nn
+
+from .core import Case
+
+SEQ_LEN, BATCH_SIZE, INPUT_SIZE = 50, 64, 1
+HIDDEN_SIZES = (32, 128)
+MODELS = {"LSTM": (nn.LSTM, torch.nn.LSTM), "GRU": (nn.GRU, torch.nn.GRU)}
+
+
+def torch_dtype(dtype):
+    return torch.float64 if dtype == np.float64 else torch.float32
+
+
+def recurrent_case(name, hidden_size, dtype, rng, onednn=True):
+    cls, torch_cls = MODELS[name]
+    layer = cls(INPUT_SIZE, hidden_size, dtype=dtype, rng=rng)
+    twin = torch_cls(INPUT_SIZE, hidden_size, dtype=torch_dtype(dtype))
+    twin.load_state_dict({key: torch.from_numpy(value) for key, value in layer.state_dict().items()})
+    X = rng.standard_normal((SEQ_LEN, BATCH_SIZE, INPUT_SIZE)).astype(dtype)
+    grad = rng.standard_normal((SEQ_LEN, BATCH_SIZE, hidden_size)).astype(dtype)
+
+    def scratch_step():
+        layer.zero_grad()
+        layer(X)
+        layer.backward(grad, None)
+
+    gpu = _torch_forward_backward(twin, X, grad, "cuda") if torch.cuda.is_available() and onednn else None
+    cpu = _torch_forward_backward(twin, X, grad, "cpu")
+    if not onednn:
+        def torch_step(step=cpu):
+            with torch.backends.mkldnn.flags(enabled=False):
+                step()
+        cpu = torch_step
+    return Case(f"{name}({INPUT_SIZE}, {hidden_size})" + ("" if onednn else ", torch oneDNN off"),
+                f"L{SEQ_LEN} x b{BATCH_SIZE} x {INPUT_SIZE}", scratch_step, cpu, gpu=gpu,
+                note="BPTT over the output sequence; dX computed on both sides")
+
+
+def _torch_forward_backward(twin, X, grad, device):
+    model = copy.deepcopy(twin).to(device)
+    Xt = torch.from_numpy(X).to(device).requires_grad_(True)
+    gt = torch.from_numpy(grad).to(device)
+
+    def step():
+        model.zero_grad()
+        Xt.grad = None
+        model(Xt)[0].backward(gt)
+        if device == "cuda":
+            torch.cuda.synchronize()
+    return step
+
+
+def cases(dtype=np.float32, quick=False, seed=0):
+    """The recurrent project's benchmark cases, built with fresh weights and data from ``seed``."""
+    rng = np.random.default_rng(seed)
+    dtype = np.dtype(dtype)
+    return ([recurrent_case(name, hidden_size, dtype, rng) for name in MODELS for hidden_size in HIDDEN_SIZES]
+            + [recurrent_case("LSTM", hidden_size, dtype, rng, onednn=False) for hidden_size in HIDDEN_SIZES])

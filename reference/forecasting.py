@@ -13,7 +13,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from scratch.forecasting import ForecasterConfig, check_architecture, check_pairs, check_windows  # noqa: F401 (shared)
+from scratch.forecasting import ForecasterConfig, check_architecture  # noqa: F401 (the run settings are shared)
+from scratch.forecasting_data import check_pairs, check_windows
 from scratch.plumbing import EarlyStopping, check_finite, minibatches
 from reference.training import make_optimizer, make_scheduler
 

@@ -28,6 +28,9 @@ CONFIGS = {
     "sunspots": ForecasterConfig(window=22, hidden_size=32, lr=3e-3, batch_size=16, num_epochs=80, patience=15),
 }
 SEASONS = {"co2": 52, "sunspots": 11}  # weeks in a year; years in a solar cycle
+# co2 trends upward out of the training range, where a network cannot extrapolate its level:
+# model its weekly changes instead (the d = 1 of an ARIMA) and add each back to the last value.
+DIFFERENCE = {"co2": True, "sunspots": False}
 CELLS = ("lstm", "gru")
 LEVEL = 0.9
 
@@ -52,7 +55,7 @@ def score(actual, forecast, train, keep):
             "smape": float(metrics.smape(actual, forecast)), "mase": float(metrics.mase(actual, forecast, train))}
 
 
-def train_twins(config, data, scaler, progress):
+def train_twins(config, data, to_values, progress):
     """Fit both twins of one cell; their validation and test forecasts in the series' units."""
     X, Y, X_val, Y_val, X_test = data
     model, twin = twins(config)
@@ -63,8 +66,8 @@ def train_twins(config, data, scaler, progress):
         results[side] = {"history": history, "fit_seconds": time.perf_counter() - start,
                          "epochs": len(history["train_loss"]), "best_epoch": history["best_epoch"],
                          "median_epoch_seconds": float(np.median(history["epoch_time"])),
-                         "val_forecast": scaler.inverse_transform(library.predict(module, X_val)[:, 0]),
-                         "test_forecast": scaler.inverse_transform(library.predict(module, X_test)[:, 0])}
+                         "val_forecast": to_values(library.predict(module, X_val), "val"),
+                         "test_forecast": to_values(library.predict(module, X_test), "test")}
     return results
 
 
@@ -75,21 +78,30 @@ def run_dataset(name, out_dir, num_epochs=None, progress=True):
     val_start, test_start = len(train), len(train) + len(val)
     base = CONFIGS[name] if num_epochs is None else dataclasses.replace(CONFIGS[name], num_epochs=num_epochs)
     window, season = base.window, SEASONS[name]
-    scaler = SeriesScaler().fit(train)  # the training part only: no peeking at later levels
-    scaled = scaler.transform(values).astype(np.float32)
-    X, Y = make_windows(scaled[:val_start], window)  # (N, window), (N, 1)
-    data = (X, Y, *windows_before(scaled, val_start, test_start, window), windows_before(scaled, test_start, len(values), window)[0])
+    lag = 1 if DIFFERENCE[name] else 0
+    modelled = np.diff(values) if lag else values  # modelled[t - lag] leads to values[t]
+    scaler = SeriesScaler().fit(modelled[:val_start - lag])  # the training part only: no peeking ahead
+    scaled = scaler.transform(modelled).astype(np.float32)
+    spans = {"val": (val_start, test_start), "test": (test_start, len(values))}
+    X, Y = make_windows(scaled[:val_start - lag], window)  # (N, window), (N, 1)
+    data = (X, Y, *windows_before(scaled, val_start - lag, test_start - lag, window),
+            windows_before(scaled, test_start - lag, len(values) - lag, window)[0])
+
+    def to_values(prediction, part):  # (N, 1) scaled -> (N,) in the series' units
+        start, stop = spans[part]
+        return scaler.inverse_transform(prediction[:, 0]) + (values[start - 1:stop - 1] if lag else 0)
+
     raw_test_windows = windows_before(values, test_start, len(values), window)[0]  # (T_test, window) in ppm / counts
     keep = ~missing[test_start:]  # score real observations only
     forecasts = {"naive": naive_forecast(raw_test_windows)[:, 0],
                  "seasonal naive": seasonal_naive_forecast(raw_test_windows, season)[:, 0],
                  "SARIMAX": statsmodels_baseline(name, values[:test_start], test)[0]}
-    report = {"dataset": name, "config": dataclasses.asdict(base), "season": season,
+    report = {"dataset": name, "config": dataclasses.asdict(base), "season": season, "differenced": bool(lag),
               "points": {"train": len(train), "val": len(val), "test": len(test), "test_scored": int(keep.sum())},
               "windows": {"train": len(X), "val": len(data[2]), "test": len(data[4])}}
     for cell in CELLS:
         config = dataclasses.replace(base, cell=cell)
-        results = train_twins(config, data, scaler, progress)
+        results = train_twins(config, data, to_values, progress)
         for side, result in results.items():
             forecasts[f"{side} {cell}"] = result.pop("test_forecast")
         report[cell] = {side: {k: v for k, v in result.items() if k != "val_forecast"} for side, result in results.items()}

@@ -6,6 +6,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 TWIN_STYLES = {"scratch": {"color": "tab:blue", "linestyle": "-"}, "torch": {"color": "tab:orange", "linestyle": "--"}}
+PEER_COLORS = ("tab:green", "tab:purple", "tab:brown", "tab:gray")  # other lines, never in the twins' colours
+
+
+def _style(name, index):
+    return TWIN_STYLES.get(name, {"color": PEER_COLORS[index % len(PEER_COLORS)], "linewidth": 1})
 
 
 def _save(fig, path):
@@ -140,8 +145,8 @@ def forecasts(timestamps, actual, predictions, path, title, interval=None, missi
     span = timestamps[-horizon:]
     if interval is not None:
         ax.fill_between(span, interval[0], interval[1], color="tab:blue", alpha=0.2, label="interval")
-    for name, prediction in predictions.items():
-        ax.plot(span, prediction, linewidth=1.2, label=name, **TWIN_STYLES.get(name, {}))
+    for index, (name, prediction) in enumerate(predictions.items()):
+        ax.plot(span, prediction, label=name, **{"linewidth": 1.2, **_style(name, index)})
     ax.axvline(span[0], color="gray", linestyle=":", linewidth=1)
     ax.set(title=title)
     ax.grid(alpha=0.3)
@@ -152,8 +157,8 @@ def forecasts(timestamps, actual, predictions, path, title, interval=None, missi
 def residuals(timestamps, residuals_by_name, path, title):
     """Forecast errors (actual - forecast) over time, one line per model, around zero."""
     fig, ax = plt.subplots(figsize=(11, 3.5))
-    for name, residual in residuals_by_name.items():
-        ax.plot(timestamps, residual, linewidth=1, label=name, **TWIN_STYLES.get(name, {}))
+    for index, (name, residual) in enumerate(residuals_by_name.items()):
+        ax.plot(timestamps, residual, label=name, **{"linewidth": 1, **_style(name, index)})
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set(title=title, ylabel="actual - forecast")
     ax.grid(alpha=0.3)

@@ -49,3 +49,24 @@ def test_bad_usage_exits_with_status_2(argv, capsys):
         main(argv)
     assert caught.value.code == 2
     assert "usage: twins" in capsys.readouterr().err
+
+
+def test_run_forecasting_writes_metrics_and_plots(tmp_path, capsys):
+    out = tmp_path / "forecasting"
+    assert main(["run", "forecasting", "--dataset", "sunspots", "--epochs", "2", "--no-progress", "--out", str(out)]) == 0
+    expected = {"metrics.json", "sunspots_forecast.png", "sunspots_residuals.png",
+                "sunspots_lstm_curves.png", "sunspots_gru_curves.png"}
+    assert expected <= {p.name for p in out.iterdir()}
+    report = json.loads((out / "metrics.json").read_text())["sunspots"]
+    assert report["lstm"]["scratch"]["epochs"] == 2 and report["lstm"]["twin_forecast_gap"] < 1e-3
+    assert {"naive", "seasonal naive", "SARIMAX", "scratch lstm", "torch gru"} <= set(report["metrics"])
+    assert all(row["mase"] > 0 for row in report["metrics"].values())
+    assert "sunspots: one-step forecasts" in capsys.readouterr().out
+
+
+def test_diff_forecasting_shows_the_backward_and_the_loop(capsys):
+    assert main(["diff", "forecasting"]) == 0
+    out = capsys.readouterr().out
+    assert "--- scratch/forecasting.py" in out and "--- scratch/training.py" in out
+    assert "-    def backward(self, grad):" in out
+    assert "-            model.backward(criterion.backward())" in out and "+            loss.backward()" in out

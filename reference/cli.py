@@ -35,6 +35,8 @@ PROJECTS = {
     "cnn": Project(4, "Convolutional networks from scratch", "cnn",
                    ("test_conv.py", "test_pooling.py", "test_batchnorm.py", "test_transforms.py", "test_cnn.py"),
                    ("digits", "fashion-mnist")),
+    "forecasting": Project(5, "Recurrent networks and time-series forecasting", "forecasting",
+                           ("test_rnn.py", "test_forecasting_data.py", "test_forecasting.py"), ("co2", "sunspots")),
 }
 
 
@@ -54,7 +56,7 @@ def cmd_list(args):
 
 def cmd_run(args):
     project = _project(args.project)
-    datasets = project.datasets if args.dataset == ["all"] else args.dataset
+    datasets = project.datasets if args.dataset == ["all"] else args.dataset or project.datasets[:1]
     unknown = [d for d in datasets if d not in project.datasets]
     if unknown:
         raise SystemExit(f"twins run {args.project}: unknown dataset {unknown[0]!r}; expected one of: {', '.join(project.datasets)}, all")
@@ -113,7 +115,7 @@ def build_parser():
 
     run = sub.add_parser("run", help="train a project's scratch model and torch twin; write metrics and plots")
     run.add_argument("project")
-    run.add_argument("--dataset", action="append", metavar="NAME", help="data set to use (repeatable, or 'all'; default: digits)")
+    run.add_argument("--dataset", action="append", metavar="NAME", help="data set to use (repeatable, or 'all'; default: the project's first)")
     run.add_argument("--out", metavar="DIR", help="output folder (default: runs/PROJECT)")
     run.add_argument("--epochs", type=int, metavar="N", help="override the number of epochs")
     run.add_argument("--no-study", action="store_true", help="skip the hyperparameter study")
@@ -141,8 +143,6 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    if getattr(args, "dataset", None) is None and args.command == "run":
-        args.dataset = ["digits"]
     if getattr(args, "pytest_args", None) and args.pytest_args[0] == "--":
         args.pytest_args = args.pytest_args[1:]
     return args.func(args)

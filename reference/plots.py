@@ -6,6 +6,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 TWIN_STYLES = {"scratch": {"color": "tab:blue", "linestyle": "-"}, "torch": {"color": "tab:orange", "linestyle": "--"}}
+PEER_COLORS = ("tab:green", "tab:purple", "tab:brown", "tab:gray")  # other lines, never in the twins' colours
+
+
+def _style(name, index):
+    return TWIN_STYLES.get(name, {"color": PEER_COLORS[index % len(PEER_COLORS)], "linewidth": 1})
 
 
 def _save(fig, path):
@@ -15,18 +20,22 @@ def _save(fig, path):
     return path
 
 
-def training_curves(histories, path, title):
-    """Loss and accuracy per epoch of each run in ``histories`` (name -> history), overlaid."""
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
+def training_curves(histories, path, title, loss_name="cross-entropy", accuracy=True):
+    """Loss (and, for classifiers, validation accuracy) per epoch of each run in
+    ``histories`` (name -> history), overlaid. Regression runs pass ``accuracy=False``."""
+    fig, axes = plt.subplots(1, 2 if accuracy else 1, figsize=(11, 4) if accuracy else (6.5, 4), squeeze=False)
+    ax_loss = axes[0, 0]
     for name, history in histories.items():
         style = TWIN_STYLES.get(name, {})
         epochs = np.arange(1, len(history["train_loss"]) + 1)
         ax_loss.plot(epochs, history["train_loss"], label=f"{name} train", alpha=0.6, **style)
         ax_loss.plot(epochs, history["val_loss"], label=f"{name} validation", marker="o", markersize=3, **style)
-        ax_acc.plot(epochs, history["val_acc"], label=f"{name} validation", marker="o", markersize=3, **style)
-    ax_loss.set(xlabel="epoch", ylabel="cross-entropy", title="loss", yscale="log")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="validation accuracy")
-    for ax in (ax_loss, ax_acc):
+        if accuracy:
+            axes[0, 1].plot(epochs, history["val_acc"], label=f"{name} validation", marker="o", markersize=3, **style)
+    ax_loss.set(xlabel="epoch", ylabel=loss_name, title="loss", yscale="log")
+    if accuracy:
+        axes[0, 1].set(xlabel="epoch", ylabel="accuracy", title="validation accuracy")
+    for ax in axes[0]:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle(title)
@@ -136,10 +145,22 @@ def forecasts(timestamps, actual, predictions, path, title, interval=None, missi
     span = timestamps[-horizon:]
     if interval is not None:
         ax.fill_between(span, interval[0], interval[1], color="tab:blue", alpha=0.2, label="interval")
-    for name, prediction in predictions.items():
-        ax.plot(span, prediction, linewidth=1.2, label=name, **TWIN_STYLES.get(name, {}))
+    for index, (name, prediction) in enumerate(predictions.items()):
+        ax.plot(span, prediction, label=name, **{"linewidth": 1.2, **_style(name, index)})
     ax.axvline(span[0], color="gray", linestyle=":", linewidth=1)
     ax.set(title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def residuals(timestamps, residuals_by_name, path, title):
+    """Forecast errors (actual - forecast) over time, one line per model, around zero."""
+    fig, ax = plt.subplots(figsize=(11, 3.5))
+    for index, (name, residual) in enumerate(residuals_by_name.items()):
+        ax.plot(timestamps, residual, label=name, **{"linewidth": 1, **_style(name, index)})
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set(title=title, ylabel="actual - forecast")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)

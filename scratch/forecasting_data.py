@@ -49,6 +49,26 @@ def check_history(history, name="history"):
     return _finite(np.atleast_2d(history), name), history.ndim == 1
 
 
+def check_windows(X, window, name="X"):
+    """Refuse anything but a batch of windows (N, window); an ndarray or a tensor."""
+    if X.ndim != 2 or X.shape[1] != window:
+        raise ValueError(f"{name}: expected windows of shape (N, {window}), got shape {tuple(X.shape)}")
+
+
+def check_pairs(X, Y, window, horizon, name="X"):
+    """Refuse data a forecaster cannot learn from, before the first step rather than mid-run."""
+    if not isinstance(X, np.ndarray) or not np.issubdtype(X.dtype, np.floating):
+        raise ValueError(f"{name}: expected a float array (N, {window}), got {type(X).__name__} {getattr(X, 'dtype', '')}")
+    check_windows(X, window, name)
+    if Y is not None and (not isinstance(Y, np.ndarray) or Y.shape != (len(X), horizon) or Y.dtype != X.dtype):
+        raise ValueError(f"targets of {name}: expected {X.dtype} (N, horizon) = ({len(X)}, {horizon}), "
+                         f"got {getattr(Y, 'shape', type(Y))} {getattr(Y, 'dtype', '')}")
+    for array, label in ((X, name), (Y, f"targets of {name}")):
+        bad = np.zeros(0, bool) if array is None else ~np.isfinite(array).all(axis=1)
+        if bad.any():
+            raise ValueError(f"{label}: contains NaN or inf in rows {np.flatnonzero(bad)[:5].tolist()}")
+
+
 def _check_fit(series, window, horizon):
     if window + horizon > series.size:
         raise ValueError(f"window: expected window + horizon <= len(series) = {series.size}, "

@@ -4,7 +4,10 @@ same initial weights on real series, against the naive, seasonal-naive and SARIM
 For each series: a chronological train / validation / test split, a scaler fitted on the
 training part only, one-step forecasts of the whole test span (each from the actual
 window before it), metrics per model (imputed weeks left out), 90% intervals from the
-validation residuals. Writes forecast, residual and training-curve plots and metrics.json.
+validation residuals; then a walk-forward evaluation of multi-step forecasts: from each
+fold origin in the test span, the LSTM forecasts a whole season ahead recursively (feeding
+its own predictions back), against the naive and seasonal-naive forecasts from the same
+origin. Writes forecast, residual and training-curve plots and metrics.json.
 """
 import dataclasses
 import json
@@ -21,7 +24,8 @@ from scratch import forecasting as scratch_forecasting
 from scratch import metrics
 from scratch.datasets import SERIES_SPLIT, fill_gaps, load_series
 from scratch.forecasting import ForecasterConfig
-from scratch.forecasting_data import SeriesScaler, chronological_split, make_windows, residual_intervals
+from scratch.forecasting_data import (SeriesScaler, chronological_split, make_windows, recursive_forecast,
+                                      residual_intervals, walk_forward_splits)
 
 CONFIGS = {
     "co2": ForecasterConfig(window=52, hidden_size=32, lr=3e-3, batch_size=64, num_epochs=60, patience=12),
@@ -63,12 +67,32 @@ def train_twins(config, data, to_values, progress):
     for side, module, library in (("scratch", model, scratch_forecasting), ("torch", twin, torch_forecasting)):
         start = time.perf_counter()
         history = library.fit(module, X, Y, X_val, Y_val, config, progress=progress)
-        results[side] = {"history": history, "fit_seconds": time.perf_counter() - start,
+        results[side] = {"model": module, "history": history, "fit_seconds": time.perf_counter() - start,
                          "epochs": len(history["train_loss"]), "best_epoch": history["best_epoch"],
                          "median_epoch_seconds": float(np.median(history["epoch_time"])),
                          "val_forecast": to_values(library.predict(module, X_val), "val"),
                          "test_forecast": to_values(library.predict(module, X_test), "test")}
     return results
+
+
+def walk_forward(predict_one, scaled, values, scaler, start, horizon, window, lag):
+    """Recursive ``horizon``-step forecasts from origins start, start + horizon, ... (one fold
+    each, the last cut at the series' end), stitched into one (len(values) - start,) array."""
+    folds = list(walk_forward_splits(len(values), start, horizon, horizon))
+    origins = np.array([end for end, _ in folds])
+    histories = np.stack([scaled[origin - lag - window:origin - lag] for origin in origins])  # (F, window)
+    paths = scaler.inverse_transform(recursive_forecast(predict_one, histories, horizon))  # (F, horizon)
+    if lag:  # the model forecasts changes: accumulate them onto the last observed value
+        paths = values[origins - 1][:, None] + np.cumsum(paths, axis=1)
+    return np.concatenate([path[:test.stop - test.start] for path, (_, test) in zip(paths, folds)])
+
+
+def seasonal_walk_forward(values, start, horizon, season):
+    """The naive and seasonal-naive forecasts from the same origins as :func:`walk_forward`."""
+    index = np.arange(start, len(values))
+    origin = start + (index - start) // horizon * horizon  # each point's fold origin
+    seasonal = values[origin - season + (index - origin) % season]
+    return values[origin - 1], seasonal
 
 
 def run_dataset(name, out_dir, num_epochs=None, progress=True):
@@ -99,11 +123,17 @@ def run_dataset(name, out_dir, num_epochs=None, progress=True):
     report = {"dataset": name, "config": dataclasses.asdict(base), "season": season, "differenced": bool(lag),
               "points": {"train": len(train), "val": len(val), "test": len(test), "test_scored": int(keep.sum())},
               "windows": {"train": len(X), "val": len(data[2]), "test": len(data[4])}}
+    multi_step = dict(zip(("naive", "seasonal naive"), seasonal_walk_forward(values, test_start, season, season)))
     for cell in CELLS:
         config = dataclasses.replace(base, cell=cell)
         results = train_twins(config, data, to_values, progress)
         for side, result in results.items():
             forecasts[f"{side} {cell}"] = result.pop("test_forecast")
+            if cell == "lstm":
+                library = scratch_forecasting if side == "scratch" else torch_forecasting
+                predict_one = lambda W, model=result["model"], library=library: library.predict(model, W.astype(np.float32))[:, 0]  # noqa: E731
+                multi_step[f"{side} lstm"] = walk_forward(predict_one, scaled, values, scaler, test_start, season, window, lag)
+            del result["model"]
         report[cell] = {side: {k: v for k, v in result.items() if k != "val_forecast"} for side, result in results.items()}
         report[cell]["twin_forecast_gap"] = float(np.max(np.abs(forecasts[f"scratch {cell}"] - forecasts[f"torch {cell}"])))
         plots.training_curves({side: result["history"] for side, result in results.items()},
@@ -117,6 +147,11 @@ def run_dataset(name, out_dir, num_epochs=None, progress=True):
     inside = (test >= band[0]) & (test <= band[1])
     report["interval"] = {"level": LEVEL, "lower": float(lower), "upper": float(upper),
                           "test_coverage": float(inside[keep].mean())}
+    report["walk_forward"] = {"horizon": season, "folds": -(-len(test) // season),
+                              "metrics": {model: score(test, forecast, train, keep) for model, forecast in multi_step.items()}}
+    plots.forecasts(timestamps, values, multi_step, out_dir / f"{name}_walk_forward.png",
+                    f"{name}: {season}-step recursive forecasts from each walk-forward origin in the test span",
+                    missing=missing, context=2 * len(test))
     report["lstm_beats_seasonal_naive"] = report["metrics"]["scratch lstm"]["mase"] < report["metrics"]["seasonal naive"]["mase"]
     shown = {"scratch": forecasts["scratch lstm"], "torch": forecasts["torch lstm"],
              "seasonal naive": forecasts["seasonal naive"], "SARIMAX": forecasts["SARIMAX"]}
@@ -154,6 +189,9 @@ def summary(report):
             lines.append(f"  {cell}: twin forecast gap {pair['twin_forecast_gap']:.1e}; epochs scratch {pair['scratch']['epochs']} "
                          f"({pair['scratch']['median_epoch_seconds']:.2f}s each), torch {pair['torch']['epochs']} "
                          f"({pair['torch']['median_epoch_seconds']:.2f}s each)")
+        walk = result["walk_forward"]
+        lines.append(f"  walk-forward, {walk['horizon']}-step recursive forecasts over {walk['folds']} folds: MASE "
+                     + ", ".join(f"{model} {row['mase']:.3f}" for model, row in walk["metrics"].items()))
         interval = result["interval"]
         lines.append(f"  {interval['level']:.0%} interval [{interval['lower']:+.3f}, {interval['upper']:+.3f}] "
                      f"covers {interval['test_coverage']:.1%} of the test points; scratch LSTM beats seasonal naive: "

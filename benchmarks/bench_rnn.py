@@ -4,13 +4,18 @@ Forward+backward through time of one LSTM and one GRU layer at the forecasting s
 (sequence 50, batch 64, one input feature, hidden 32 and 128): scratch and torch CPU hold
 the same weights and see the same input and upstream gradient of the output sequence, and
 both compute the input gradient. For float32 torch runs LSTM through oneDNN's fused kernel;
-an extra row times torch's own per-step path (oneDNN off) for comparison.
+an extra row times torch's own per-step path (oneDNN off) for comparison. Last, one training
+epoch of the co2 forecaster (LSTM 32 + linear head, windows of 52 weeks) on both twins.
 """
 import copy
+import dataclasses
 
 import numpy as np
 import torch
 
+from reference import forecasting as torch_forecasting
+from reference.demos.forecasting import CONFIGS, twins
+from scratch import forecasting as scratch_forecasting
 from scratch import nn
 
 from .core import Case
@@ -63,9 +68,23 @@ def _torch_forward_backward(twin, X, grad, device):
     return step
 
 
+def forecaster_epoch_case(dtype, rng, num_windows=1600):
+    """One epoch of the co2 forecaster's training loop (fit with num_epochs=1) on both twins."""
+    config = dataclasses.replace(CONFIGS["co2"], num_epochs=1)
+    model, twin = twins(config, dtype)
+    X = rng.standard_normal((num_windows, config.window)).astype(dtype)
+    Y = rng.standard_normal((num_windows, 1)).astype(dtype)
+    X_val, Y_val = X[:64], Y[:64]
+    return Case("forecaster epoch (LSTM 32, Adam)", f"{num_windows} windows x {config.window}, b{config.batch_size}",
+                lambda: scratch_forecasting.fit(model, X, Y, X_val, Y_val, config),
+                lambda: torch_forecasting.fit(twin, X, Y, X_val, Y_val, config),
+                note="the project's fit loop, validation included")
+
+
 def cases(dtype=np.float32, quick=False, seed=0):
     """The recurrent project's benchmark cases, built with fresh weights and data from ``seed``."""
     rng = np.random.default_rng(seed)
     dtype = np.dtype(dtype)
     return ([recurrent_case(name, hidden_size, dtype, rng) for name in MODELS for hidden_size in HIDDEN_SIZES]
-            + [recurrent_case("LSTM", hidden_size, dtype, rng, onednn=False) for hidden_size in HIDDEN_SIZES])
+            + [recurrent_case("LSTM", hidden_size, dtype, rng, onednn=False) for hidden_size in HIDDEN_SIZES]
+            + [forecaster_epoch_case(dtype, rng)])

@@ -1,4 +1,4 @@
-"""Embedding, LayerNorm and MultiheadAttention against torch.nn, with finite-difference oracles."""
+"""Embedding, LayerNorm, MultiheadAttention and TransformerEncoderLayer against torch.nn, with finite-difference oracles."""
 import numpy as np
 import pytest
 import torch
@@ -268,3 +268,105 @@ def test_multihead_attention_errors():
         layer.backward(x, np.zeros((2, 3), dtype=np.float32))
     with pytest.raises(ValueError, match="dropout_mask: expected shape"):
         nn.MultiheadAttention(4, 2, dropout=0.5)(x, x, x, dropout_mask=np.ones((2, 2, 3), dtype=np.float32))
+
+
+@st.composite
+def encoder_cases(draw):
+    nhead, batch = draw(st.integers(1, 3)), draw(st.none() | st.integers(1, 3))
+    length = draw(st.integers(1, 5))
+    head_dim = draw(st.integers(1 if nhead > 1 else 2, 3))  # d_model >= 2: see the LayerNorm test on size 1
+    case = dict(heads=nhead, embed_dim=nhead * head_dim, batch=batch, length=length, source=length,
+                self_attention=True, kdim=None, vdim=None, batch_first=draw(st.booleans()), need_weights=False,
+                average=True, attn_mask=draw(st.sampled_from([None, "bool", "float", "bool-3d", "causal"])),
+                key_padding_mask=draw(st.sampled_from([None, "bool", "float"])), seed=draw(seeds))
+    case["is_causal"] = case["attn_mask"] == "causal" and draw(st.booleans())
+    layer_kwargs = dict(dim_feedforward=draw(st.integers(1, 12)), activation=draw(st.sampled_from(["relu", "gelu"])),
+                        batch_first=case["batch_first"], norm_first=draw(st.booleans()), bias=draw(st.booleans()),
+                        layer_norm_eps=draw(st.sampled_from([1e-5, 1e-3])))
+    return case, layer_kwargs, draw(st.booleans())
+
+
+def _encoder_call(case, rng, dtype):
+    masks = _masks(case, rng, dtype)
+    kwargs = dict(src_mask=masks.get("attn_mask"), src_key_padding_mask=masks.get("key_padding_mask"), is_causal=case["is_causal"])
+    return _attention_inputs(case, rng, dtype)[:1], kwargs
+
+
+@pytest.mark.filterwarnings("ignore:Support for mismatched:UserWarning")
+@given(encoder=encoder_cases(), dtype=dtypes)
+def test_transformer_encoder_layer_matches_torch(encoder, dtype):
+    case, layer_kwargs, training = encoder
+    # LayerNorm over 2 or 3 features amplifies float32 rounding by 1/|x1 - x2| (float64 agrees to 1e-12 there)
+    assume(dtype == np.float64 or case["embed_dim"] >= 4)
+    rng = np.random.default_rng(case["seed"])
+    d_model, nhead = case["embed_dim"], case["heads"]
+    layer = nn.TransformerEncoderLayer(d_model, nhead, dropout=0.0, dtype=dtype, rng=rng, **layer_kwargs)
+    twin = torch.nn.TransformerEncoderLayer(d_model, nhead, dropout=0.0, dtype=TORCH_DTYPE[dtype], **layer_kwargs)
+    randomise(layer, rng, scale=0.5).train(training)  # N(0, 1) weights saturate the softmax and the LayerNorms
+    twin.train(training)
+    inputs, kwargs = _encoder_call(case, rng, dtype)
+    # float32 rounding passes through attention, the feed-forward block and two LayerNorms in turn
+    reduction = 4 * d_model * (case["length"] + layer_kwargs["dim_feedforward"])
+    out = compare_modules(layer, twin, inputs, rng, "TransformerEncoderLayer", reduction=reduction, forward_kwargs=kwargs)
+    assert out.shape == inputs[0].shape
+
+
+@given(encoder=encoder_cases())
+def test_transformer_encoder_layer_finite_differences(encoder):
+    case, layer_kwargs, _ = encoder
+    rng = np.random.default_rng(case["seed"])
+    layer = nn.TransformerEncoderLayer(case["embed_dim"], case["heads"], dropout=0.0, dtype=np.float64, rng=rng, **layer_kwargs)
+    inputs, kwargs = _encoder_call(case, rng, np.float64)
+    inputs[0][np.abs(inputs[0]) < 1e-3] = 0.5
+    finite_difference_check(randomise(layer, rng, scale=0.5), inputs, rng, max_entries=8, forward_kwargs=kwargs)
+
+
+def test_transformer_encoder_layer_dropout_draws_from_rng_and_backward_uses_the_masks():
+    x = np.random.default_rng(1).normal(size=(4, 2, 6))
+    make = lambda: nn.TransformerEncoderLayer(6, 2, 8, dropout=0.3, dtype=np.float64, rng=np.random.default_rng(7))
+    first, second = make(), make()
+    np.testing.assert_array_equal(first(x), second(x))  # the same rng gives the same weights and masks
+    assert not np.allclose(first(x), first.eval()(x))
+    first.train()
+    y = first(x)
+    masks = [first.dropout._mask, first.dropout1._mask, first.dropout2._mask, first.self_attn._dropout_mask]
+    assert all(mask is not None and (mask == 0).any() for mask in masks)
+    g = np.random.default_rng(2).normal(size=y.shape)
+    first.zero_grad()
+    dx = first.backward(g)
+    eps, index = 1e-6, (1, 0, 3)
+    replay = lambda: float(np.sum(g * _replay(first, x, masks)))
+    x[index] += eps
+    plus = replay()
+    x[index] -= 2 * eps
+    minus = replay()
+    x[index] += eps
+    np.testing.assert_allclose(dx[index], (plus - minus) / (2 * eps), rtol=1e-5, atol=1e-7)
+
+
+def _replay(layer, x, masks):
+    """layer(x) again under the same dropout masks."""
+    for module, mask in zip((layer.dropout, layer.dropout1, layer.dropout2), masks):
+        module.rng = _Fixed(mask)
+    layer.self_attn.rng = _Fixed(masks[3])
+    return layer(x)
+
+
+class _Fixed(np.random.Generator):
+    """A Generator whose random() returns the uniforms that reproduce a given keep-mask."""
+
+    def __init__(self, mask):
+        super().__init__(np.random.PCG64(0))
+        self.mask = mask
+
+    def random(self, shape=None):
+        return np.where(self.mask != 0, 0.99, 0.0).reshape(shape)
+
+
+def test_transformer_encoder_layer_errors():
+    with pytest.raises(ValueError, match=r"activation\): expected 'relu', 'gelu' or a scratch Module, got str 'tanh'"):
+        nn.TransformerEncoderLayer(4, 2, activation="tanh")
+    with pytest.raises(ValueError, match="divisible by num_heads"):
+        nn.TransformerEncoderLayer(5, 2)
+    with pytest.raises(RuntimeError, match="before forward"):
+        nn.TransformerEncoderLayer(4, 2).backward(np.zeros((1, 4), dtype=np.float32))

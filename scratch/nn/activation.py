@@ -4,7 +4,9 @@ import math
 import numpy as np
 
 from . import functional as F
-from .module import Module, check_array, check_grad, require_forward
+from . import init
+from .linear import Linear
+from .module import Module, Parameter, _describe, check_array, check_grad, factory_dtype, require_forward
 
 
 class _Pointwise(Module):
@@ -177,3 +179,187 @@ class LogSoftmax(_SoftmaxBase):
         y = require_forward(self, self._output)
         check_grad(grad, y)
         return grad - np.exp(y) * grad.sum(axis=self.dim, keepdims=True)
+
+
+class MultiheadAttention(Module):
+    """Multi-head scaled dot-product attention (Vaswani et al., 2017) with torch's parameters.
+
+    in_proj_weight (3E, E) packs W_q, W_k, W_v when kdim == vdim == E; otherwise q_proj_weight (E, E),
+    k_proj_weight (E, kdim), v_proj_weight (E, vdim). in_proj_bias (3E,); out_proj a Linear(E, E).
+    forward returns (attn_output, attn_weights or None); backward(dout, dweights) returns (dq, dk, dv).
+    Masks: bool True means "may not attend", float masks are added to the scores. As in torch, a
+    fully masked row gives NaN when the weights are returned and zeros when they are not (torch then
+    runs scaled_dot_product_attention, whose softmax zeroes such rows). ``rng`` draws the attention
+    dropout mask; ``forward(..., dropout_mask=...)`` takes a given scaled (N, heads, L, S) mask instead.
+    """
+
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False,
+                 kdim=None, vdim=None, batch_first=False, device=None, dtype=None, rng=None):
+        super().__init__()
+        dtype = factory_dtype(dtype, device)
+        if add_bias_kv or add_zero_attn:
+            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are not implemented in scratch")
+        if embed_dim <= 0 or num_heads <= 0:
+            raise ValueError(f"MultiheadAttention: embed_dim and num_heads must be positive, got {embed_dim} and {num_heads}")
+        if embed_dim % num_heads:
+            raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads})")
+        if not 0 <= dropout <= 1:
+            raise ValueError(f"MultiheadAttention(dropout): expected a probability in [0, 1], got {dropout}")
+        rng = np.random.default_rng() if rng is None else rng
+        self.embed_dim, self.num_heads, self.dropout, self.batch_first = embed_dim, num_heads, dropout, batch_first
+        self.kdim = embed_dim if kdim is None else kdim
+        self.vdim = embed_dim if vdim is None else vdim
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
+        self.head_dim = embed_dim // num_heads
+        self.rng = rng
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = Parameter(np.empty((3 * embed_dim, embed_dim), dtype=dtype))
+            self.q_proj_weight = self.k_proj_weight = self.v_proj_weight = None
+        else:
+            self.in_proj_weight = None
+            self.q_proj_weight = Parameter(np.empty((embed_dim, embed_dim), dtype=dtype))
+            self.k_proj_weight = Parameter(np.empty((embed_dim, self.kdim), dtype=dtype))
+            self.v_proj_weight = Parameter(np.empty((embed_dim, self.vdim), dtype=dtype))
+        self.in_proj_bias = Parameter(np.zeros(3 * embed_dim, dtype=dtype)) if bias else None
+        self.bias_k = self.bias_v = None
+        self.add_zero_attn = False
+        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype, rng=rng)
+        # torch's _reset_parameters: Xavier on the input projections, zero biases
+        for weight in self._proj_params():
+            init.xavier_uniform_(weight, rng=rng)
+        if bias:
+            init.constant_(self.out_proj.bias, 0.0)
+        self._dtype = dtype
+        self._cache = self._output = self._dropout_mask = None
+
+    def _proj_params(self):
+        if self._qkv_same_embed_dim:
+            return [self.in_proj_weight]
+        return [self.q_proj_weight, self.k_proj_weight, self.v_proj_weight]
+
+    def _proj_weights(self):
+        if self._qkv_same_embed_dim:
+            return np.split(self.in_proj_weight.data, 3)  # views of W_q, W_k, W_v
+        return [w.data for w in self._proj_params()]
+
+    def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
+                average_attn_weights=True, is_causal=False, dropout_mask=None):
+        q, k, v, unbatched = self._batch_first_inputs(query, key, value)  # (N, L, E), (N, S, kdim), (N, S, vdim)
+        (n, length, _), source = q.shape, k.shape[1]
+        heads, head_dim = self.num_heads, self.head_dim
+        mask = self._additive_mask(key_padding_mask, attn_mask, is_causal, need_weights, n, length, source, unbatched)
+        wq, wk, wv = self._proj_weights()
+        bq, bk, bv = (None,) * 3 if self.in_proj_bias is None else np.split(self.in_proj_bias.data, 3)
+        Q = F.linear(q, wq, bq).reshape(n, length, heads, head_dim).transpose(0, 2, 1, 3)  # (N, H, L, D)
+        K = F.linear(k, wk, bk).reshape(n, source, heads, head_dim).transpose(0, 2, 1, 3)  # (N, H, S, D)
+        V = F.linear(v, wv, bv).reshape(n, source, heads, head_dim).transpose(0, 2, 1, 3)  # (N, H, S, D)
+        scale = q.dtype.type(1 / math.sqrt(head_dim))
+        scores = (Q * scale) @ K.swapaxes(-1, -2)  # (N, H, L, S)
+        if mask is not None:
+            scores += mask
+        with np.errstate(invalid="ignore"):  # a fully masked row is -inf - (-inf)
+            P = F.softmax(scores, -1)
+        if not need_weights:
+            P = np.where(np.all(scores == -np.inf, axis=-1, keepdims=True), q.dtype.type(0), P)
+        drop = self._attention_dropout_mask(dropout_mask, P.shape, q.dtype)
+        P_dropped = P if drop is None else P * drop
+        A = (P_dropped @ V).transpose(0, 2, 1, 3).reshape(n, length, self.embed_dim)  # (N, L, E)
+        out = self.out_proj(A)  # (N, L, E)
+        weights = None
+        if need_weights:
+            weights = P_dropped.mean(axis=1) if average_attn_weights else P_dropped  # (N, L, S) or (N, H, L, S)
+        self._cache = (q, k, v, Q, K, V, P, drop, P_dropped, scale, unbatched, need_weights and average_attn_weights)
+        self._output = (self._external(out, unbatched), None if weights is None else weights[0] if unbatched else weights)
+        return self._output
+
+    def backward(self, grad_output, grad_weights=None):
+        q, k, v, Q, K, V, P, drop, P_dropped, scale, unbatched, averaged = require_forward(self, self._cache)
+        check_grad(grad_output, self._output[0], "grad_output")
+        n, heads, length, _ = Q.shape
+        dout = self._internal(grad_output, unbatched)  # (N, L, E)
+        dA = self.out_proj.backward(dout).reshape(n, length, heads, self.head_dim).transpose(0, 2, 1, 3)  # (N, H, L, D)
+        dP = dA @ V.swapaxes(-1, -2)  # (N, H, L, S), gradient of the dropped-out weights
+        dV = P_dropped.swapaxes(-1, -2) @ dA  # (N, H, S, D)
+        if grad_weights is not None:
+            if self._output[1] is None:
+                raise ValueError("grad_weights: forward ran with need_weights=False, so it returned no weights; pass None")
+            check_grad(grad_weights, self._output[1], "grad_weights")
+            dweights = grad_weights[None] if unbatched else grad_weights
+            dP = dP + (dweights[:, None] / heads if averaged else dweights)
+        if drop is not None:
+            dP = dP * drop
+        dscores = P * (dP - (dP * P).sum(axis=-1, keepdims=True))  # softmax backward, per row
+        dQ = (dscores @ K) * scale  # (N, H, L, D)
+        dK = (dscores.swapaxes(-1, -2) @ Q) * scale  # (N, H, S, D)
+        dQ, dK, dV = (d.transpose(0, 2, 1, 3).reshape(n, -1, self.embed_dim) for d in (dQ, dK, dV))  # (N, L|S, E)
+        wq, wk, wv = self._proj_weights()
+        dweight = [d.reshape(-1, self.embed_dim).T @ x.reshape(-1, x.shape[-1]) for d, x in ((dQ, q), (dK, k), (dV, v))]
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight.accumulate_grad(np.concatenate(dweight), owned=True)  # (3E, E)
+        else:
+            for param, grad in zip(self._proj_params(), dweight):
+                param.accumulate_grad(grad, owned=True)
+        if self.in_proj_bias is not None:
+            self.in_proj_bias.accumulate_grad(np.concatenate([d.sum(axis=(0, 1)) for d in (dQ, dK, dV)]), owned=True)
+        return tuple(self._external(d @ w, unbatched) for d, w in ((dQ, wq), (dK, wk), (dV, wv)))
+
+    def _external(self, x, unbatched):
+        """(N, T, C) -> the caller's layout: (T, C) unbatched, (N, T, C) batch_first, else (T, N, C)."""
+        return x[0] if unbatched else x if self.batch_first else x.transpose(1, 0, 2)
+
+    def _internal(self, x, unbatched):
+        return x[None] if unbatched else x if self.batch_first else x.transpose(1, 0, 2)
+
+    def _batch_first_inputs(self, query, key, value):
+        for name, x, width in (("query", query, self.embed_dim), ("key", key, self.kdim), ("value", value, self.vdim)):
+            check_array(x, f"MultiheadAttention {name}", ndim=(2, 3), dtype=self._dtype, last_dim=width)
+        if not query.ndim == key.ndim == value.ndim:
+            raise ValueError(f"MultiheadAttention: query, key and value must all be batched (3-d) or all unbatched (2-d), "
+                             f"got shapes {query.shape}, {key.shape}, {value.shape}")
+        unbatched = query.ndim == 2
+        q, k, v = (self._internal(x, unbatched) for x in (query, key, value))
+        if k.shape[:2] != v.shape[:2]:
+            raise ValueError(f"MultiheadAttention: key and value must have the same batch and sequence sizes, "
+                             f"got shapes {key.shape} and {value.shape}")
+        if q.shape[0] != k.shape[0]:
+            raise ValueError(f"MultiheadAttention: query and key must have the same batch size, got shapes {query.shape} and {key.shape}")
+        return q, k, v, unbatched
+
+    def _additive_mask(self, key_padding_mask, attn_mask, is_causal, need_weights, n, length, source, unbatched):
+        """The masks as one float array added to the scores, (N or 1, H or 1, L, S), or None."""
+        if is_causal and attn_mask is None:
+            raise ValueError("MultiheadAttention: is_causal=True is a hint that attn_mask is causal; pass the attn_mask too")
+        if is_causal and key_padding_mask is None and not need_weights:
+            attn_mask = np.triu(np.ones((length, source), dtype=bool), 1)  # torch lets SDPA build its own causal mask
+        mask = None
+        if attn_mask is not None:
+            expected = [(length, source), (n * self.num_heads, length, source)]
+            if unbatched:
+                expected[1] = (self.num_heads, length, source)
+            mask = self._float_mask(attn_mask, "attn_mask", expected)
+            mask = mask.reshape(-1 if attn_mask.ndim == 3 else 1, self.num_heads if attn_mask.ndim == 3 else 1, length, source)
+        if key_padding_mask is not None:
+            padding = self._float_mask(key_padding_mask, "key_padding_mask", [(source,) if unbatched else (n, source)])
+            padding = padding.reshape(-1, 1, 1, source)  # (N, 1, 1, S)
+            mask = padding if mask is None else mask + padding
+        return mask
+
+    def _float_mask(self, mask, name, shapes):
+        if not isinstance(mask, np.ndarray) or not (mask.dtype == bool or mask.dtype == self._dtype):
+            raise TypeError(f"MultiheadAttention {name}: expected a bool or {self._dtype} ndarray, got {_describe(mask)}")
+        if mask.shape not in shapes:
+            raise ValueError(f"MultiheadAttention {name}: expected shape {' or '.join(map(str, shapes))}, got {mask.shape}")
+        if mask.dtype == bool:
+            return np.where(mask, self._dtype.type(-np.inf), self._dtype.type(0))
+        return mask
+
+    def _attention_dropout_mask(self, mask, shape, dtype):
+        self._dropout_mask = None
+        if not self.training or self.dropout == 0:
+            return None
+        if mask is None:
+            mask = F.dropout_mask(shape, self.dropout, self.rng, dtype)
+        elif not isinstance(mask, np.ndarray) or mask.shape != shape or mask.dtype != dtype:
+            raise ValueError(f"MultiheadAttention dropout_mask: expected shape {shape} and dtype {dtype}, got {_describe(mask)}")
+        self._dropout_mask = mask
+        return mask

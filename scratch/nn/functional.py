@@ -840,3 +840,34 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                                                  transposed=True)
     output_padding = _int_tuple(output_padding, 2, "output_padding", fn, 0)
     return _conv_unlift(_conv_transpose2d(x, weight, bias, geometry, output_padding, fn)[0], 2, unbatched)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0):
+    """Rows of ``weight`` (num_embeddings, dim) picked by integer ``input`` (*) -> (*, dim).
+
+    With ``max_norm``, the looked-up rows whose ``norm_type``-norm exceeds it are rescaled
+    in place first, as torch's embedding_renorm_ does (padding_idx only matters for the gradient).
+    """
+    if max_norm is not None:
+        rows = np.unique(input)
+        norms = np.linalg.norm(weight[rows], ord=norm_type, axis=1)
+        too_long = norms > max_norm
+        weight[rows[too_long]] *= (max_norm / (norms[too_long] + 1e-7))[:, None].astype(weight.dtype)
+    return weight[input]
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    return _layer_norm(input, normalized_shape, weight, bias, eps)[0]
+
+
+def _layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the last len(normalized_shape) axes; returns y and (xhat, invstd) for backward."""
+    axes = tuple(range(input.ndim - len(normalized_shape), input.ndim))
+    mean = input.mean(axis=axes, keepdims=True)
+    centred = input - mean
+    invstd = 1 / np.sqrt((centred * centred).mean(axis=axes, keepdims=True) + input.dtype.type(eps))
+    xhat = centred * invstd
+    y = xhat if weight is None else xhat * weight
+    if bias is not None:
+        y = y + bias
+    return y, (xhat, invstd)

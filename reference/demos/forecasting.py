@@ -5,9 +5,9 @@ For each series: a chronological train / validation / test split, a scaler fitte
 training part only, one-step forecasts of the whole test span (each from the actual
 window before it), metrics per model (imputed weeks left out), 90% intervals from the
 validation residuals; then a walk-forward evaluation of multi-step forecasts: from each
-fold origin in the test span, the LSTM forecasts a whole season ahead recursively (feeding
-its own predictions back), against the naive and seasonal-naive forecasts from the same
-origin. Writes forecast, residual and training-curve plots and metrics.json.
+fold origin in the test span, a whole season ahead, recursively (the one-step LSTM fed its
+own predictions) and directly (an LSTM with one output per step ahead), against the naive
+and seasonal-naive forecasts from the same origin. Writes forecast, residual and training-curve plots and metrics.json.
 """
 import dataclasses
 import json
@@ -75,16 +75,29 @@ def train_twins(config, data, to_values, progress):
     return results
 
 
-def walk_forward(predict_one, scaled, values, scaler, start, horizon, window, lag):
-    """Recursive ``horizon``-step forecasts from origins start, start + horizon, ... (one fold
-    each, the last cut at the series' end), stitched into one (len(values) - start,) array."""
+def walk_forward(forecast_paths, scaled, values, scaler, start, horizon, window, lag):
+    """``horizon``-step forecasts from origins start, start + horizon, ... (one fold each, the
+    last cut at the series' end), stitched into one (len(values) - start,) array.
+
+    ``forecast_paths`` maps the scaled windows before each origin (F, window) to scaled
+    forecasts (F, horizon): recursively with a one-step model, or at once with a direct one."""
     folds = list(walk_forward_splits(len(values), start, horizon, horizon))
     origins = np.array([end for end, _ in folds])
     histories = np.stack([scaled[origin - lag - window:origin - lag] for origin in origins])  # (F, window)
-    paths = scaler.inverse_transform(recursive_forecast(predict_one, histories, horizon))  # (F, horizon)
+    paths = scaler.inverse_transform(forecast_paths(histories))  # (F, horizon)
     if lag:  # the model forecasts changes: accumulate them onto the last observed value
         paths = values[origins - 1][:, None] + np.cumsum(paths, axis=1)
     return np.concatenate([path[:test.stop - test.start] for path, (_, test) in zip(paths, folds)])
+
+
+def train_direct(config, scaled, val_start, test_start, lag, progress):
+    """A scratch LSTM with ``config.horizon`` outputs: every step of the season at once."""
+    window, horizon = config.window, config.horizon
+    X, Y = make_windows(scaled[:val_start - lag], window, horizon)  # (N, window), (N, horizon)
+    X_val, Y_val = make_windows(scaled[val_start - lag - window:test_start - lag], window, horizon)
+    model, _ = twins(config)
+    scratch_forecasting.fit(model, X, Y, X_val, Y_val, config, progress=progress)
+    return model
 
 
 def seasonal_walk_forward(values, start, horizon, season):
@@ -132,7 +145,8 @@ def run_dataset(name, out_dir, num_epochs=None, progress=True):
             if cell == "lstm":
                 library = scratch_forecasting if side == "scratch" else torch_forecasting
                 predict_one = lambda W, model=result["model"], library=library: library.predict(model, W.astype(np.float32))[:, 0]  # noqa: E731
-                multi_step[f"{side} lstm"] = walk_forward(predict_one, scaled, values, scaler, test_start, season, window, lag)
+                multi_step[f"{side} lstm"] = walk_forward(lambda H, f=predict_one: recursive_forecast(f, H, season),
+                                                          scaled, values, scaler, test_start, season, window, lag)
             del result["model"]
         report[cell] = {side: {k: v for k, v in result.items() if k != "val_forecast"} for side, result in results.items()}
         report[cell]["twin_forecast_gap"] = float(np.max(np.abs(forecasts[f"scratch {cell}"] - forecasts[f"torch {cell}"])))
@@ -147,10 +161,13 @@ def run_dataset(name, out_dir, num_epochs=None, progress=True):
     inside = (test >= band[0]) & (test <= band[1])
     report["interval"] = {"level": LEVEL, "lower": float(lower), "upper": float(upper),
                           "test_coverage": float(inside[keep].mean())}
+    direct = train_direct(dataclasses.replace(base, horizon=season), scaled, val_start, test_start, lag, progress)
+    multi_step["scratch lstm direct"] = walk_forward(lambda H: scratch_forecasting.predict(direct, H), scaled, values,
+                                                     scaler, test_start, season, window, lag)
     report["walk_forward"] = {"horizon": season, "folds": -(-len(test) // season),
                               "metrics": {model: score(test, forecast, train, keep) for model, forecast in multi_step.items()}}
     plots.forecasts(timestamps, values, multi_step, out_dir / f"{name}_walk_forward.png",
-                    f"{name}: {season}-step recursive forecasts from each walk-forward origin in the test span",
+                    f"{name}: {season}-step forecasts from each walk-forward origin in the test span (recursive and direct)",
                     missing=missing, context=2 * len(test))
     report["lstm_beats_seasonal_naive"] = report["metrics"]["scratch lstm"]["mase"] < report["metrics"]["seasonal naive"]["mase"]
     shown = {"scratch": forecasts["scratch lstm"], "torch": forecasts["torch lstm"],
@@ -190,7 +207,7 @@ def summary(report):
                          f"({pair['scratch']['median_epoch_seconds']:.2f}s each), torch {pair['torch']['epochs']} "
                          f"({pair['torch']['median_epoch_seconds']:.2f}s each)")
         walk = result["walk_forward"]
-        lines.append(f"  walk-forward, {walk['horizon']}-step recursive forecasts over {walk['folds']} folds: MASE "
+        lines.append(f"  walk-forward, {walk['horizon']}-step forecasts over {walk['folds']} folds: MASE "
                      + ", ".join(f"{model} {row['mase']:.3f}" for model, row in walk["metrics"].items()))
         interval = result["interval"]
         lines.append(f"  {interval['level']:.0%} interval [{interval['lower']:+.3f}, {interval['upper']:+.3f}] "

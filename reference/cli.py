@@ -47,10 +47,10 @@ def _project(name):
 
 
 def cmd_list(args):
-    print(f"{'project':<10}{'#':>3}  {'title':<52}twin files")
+    print(f"{'project':<13}{'#':>3}  {'title':<52}twin files")
     for name, project in PROJECTS.items():
         files = [f"{side}/{project.module}.py" for side in ("scratch", "reference") if (ROOT / side / f"{project.module}.py").exists()]
-        print(f"{name:<10}{project.number:>3}  {project.title:<52}{', '.join(files) or 'not built yet'}")
+        print(f"{name:<13}{project.number:>3}  {project.title:<52}{', '.join(files) or 'not built yet'}")
     return 0
 
 

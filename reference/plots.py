@@ -9,8 +9,18 @@ TWIN_STYLES = {"scratch": {"color": "tab:blue", "linestyle": "-"}, "torch": {"co
 PEER_COLORS = ("tab:green", "tab:purple", "tab:brown", "tab:gray")  # other lines, never in the twins' colours
 
 
-def _style(name, index):
-    return TWIN_STYLES.get(name, {"color": PEER_COLORS[index % len(PEER_COLORS)], "linewidth": 1})
+def _styles(names):
+    """A line style per name: the twins' colours for names starting 'scratch'/'torch' (e.g.
+    'scratch lstm'), the peer colours in turn for every other line."""
+    styles, peers = {}, 0
+    for name in names:
+        side = name.split()[0]
+        if side in TWIN_STYLES:
+            styles[name] = TWIN_STYLES[side]
+        else:
+            styles[name] = {"color": PEER_COLORS[peers % len(PEER_COLORS)], "linewidth": 1}
+            peers += 1
+    return styles
 
 
 def _save(fig, path):
@@ -145,8 +155,9 @@ def forecasts(timestamps, actual, predictions, path, title, interval=None, missi
     span = timestamps[-horizon:]
     if interval is not None:
         ax.fill_between(span, interval[0], interval[1], color="tab:blue", alpha=0.2, label="interval")
-    for index, (name, prediction) in enumerate(predictions.items()):
-        ax.plot(span, prediction, label=name, **{"linewidth": 1.2, **_style(name, index)})
+    styles = _styles(predictions)
+    for name, prediction in predictions.items():
+        ax.plot(span, prediction, label=name, **{"linewidth": 1.2, **styles[name]})
     ax.axvline(span[0], color="gray", linestyle=":", linewidth=1)
     ax.set(title=title)
     ax.grid(alpha=0.3)
@@ -157,8 +168,9 @@ def forecasts(timestamps, actual, predictions, path, title, interval=None, missi
 def residuals(timestamps, residuals_by_name, path, title):
     """Forecast errors (actual - forecast) over time, one line per model, around zero."""
     fig, ax = plt.subplots(figsize=(11, 3.5))
-    for index, (name, residual) in enumerate(residuals_by_name.items()):
-        ax.plot(timestamps, residual, label=name, **{"linewidth": 1, **_style(name, index)})
+    styles = _styles(residuals_by_name)
+    for name, residual in residuals_by_name.items():
+        ax.plot(timestamps, residual, label=name, **{"linewidth": 1, **styles[name]})
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set(title=title, ylabel="actual - forecast")
     ax.grid(alpha=0.3)

@@ -162,7 +162,7 @@ def run_dataset(name, out_dir, num_epochs=None, progress=True):
     report["interval"] = {"level": LEVEL, "lower": float(lower), "upper": float(upper),
                           "test_coverage": float(inside[keep].mean())}
     direct = train_direct(dataclasses.replace(base, horizon=season), scaled, val_start, test_start, lag, progress)
-    multi_step["scratch lstm direct"] = walk_forward(lambda H: scratch_forecasting.predict(direct, H), scaled, values,
+    multi_step["direct LSTM (scratch)"] = walk_forward(lambda H: scratch_forecasting.predict(direct, H), scaled, values,
                                                      scaler, test_start, season, window, lag)
     report["walk_forward"] = {"horizon": season, "folds": -(-len(test) // season),
                               "metrics": {model: score(test, forecast, train, keep) for model, forecast in multi_step.items()}}

@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import torch
 from torchvision.transforms import v2
 
 from reference import cnn as torch_cnn

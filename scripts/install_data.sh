@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install the real data sets that come as Debian packages (nothing is downloaded at run time):
+# - Fashion-MNIST IDX files: dataset-fashion-mnist, under /usr/share/datasets/fashion-mnist;
+# - MovieLens ratings: r-cran-dslabs, unpacked into .data/dslabs without R (the package depends on r-base).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+
+if [ ! -d /usr/share/datasets/fashion-mnist ]; then
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist
+fi
+
+if [ ! -f .data/dslabs/usr/lib/R/site-library/dslabs/data/Rdata.rdx ] && [ ! -f /usr/lib/R/site-library/dslabs/data/Rdata.rdx ]; then
+  mkdir -p .data/dslabs
+  (cd .data && { apt-get download r-cran-dslabs 2>/dev/null || { $SUDO apt-get update -qq && apt-get download r-cran-dslabs; }; })
+  dpkg -x .data/r-cran-dslabs_*.deb .data/dslabs
+fi

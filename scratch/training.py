@@ -1,5 +1,6 @@
-"""The supervised training loop every scratch model shares: mini-batches, cross-entropy,
-an optimizer and lr schedule, validation each epoch, early stopping on validation loss.
+"""The supervised training loop every scratch model shares: mini-batches, a loss
+(cross-entropy or mean squared error), an optimizer and lr schedule, validation each
+epoch, early stopping on validation loss.
 
 Twin of reference/training.py: the loops differ only where autograd does the work
 (``model.backward(criterion.backward())`` here, ``loss.backward()`` there).
@@ -15,6 +16,10 @@ OPTIMIZERS = {"sgd": (optim.SGD, {"momentum": 0.9}), "adam": (optim.Adam, {}),
               "adamw": (optim.AdamW, {}), "rmsprop": (optim.RMSprop, {})}
 
 
+# The loss each task trains on; classification also counts correct predictions.
+TASKS = {"classification": nn.CrossEntropyLoss, "regression": nn.MSELoss}
+
+
 def make_optimizer(name, params, lr, weight_decay=0.0):
     optimizer_class, defaults = OPTIMIZERS[name]
     return optimizer_class(params, lr=lr, weight_decay=weight_decay, **defaults)
@@ -25,16 +30,18 @@ def make_scheduler(name, optimizer, num_epochs):
     return optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=num_epochs) if name == "cosine" else None
 
 
-def evaluate(model, X, y, batch_size=1024):
-    """Mean cross-entropy and accuracy over (X, y), in eval mode, batch by batch."""
+def evaluate(model, X, y, batch_size=1024, task="classification"):
+    """Mean loss per target value over (X, y), in eval mode, batch by batch, and the
+    accuracy (None for regression)."""
     model.eval()
-    criterion = nn.CrossEntropyLoss(reduction="sum")
+    criterion = TASKS[task](reduction="sum")
     total_loss, correct = 0.0, 0
     for idx in minibatches(len(X), batch_size):
         y_hat = model(X[idx])
         total_loss += float(criterion(y_hat, y[idx]))
-        correct += int((y_hat.argmax(axis=1) == y[idx]).sum())
-    return total_loss / len(X), correct / len(X)
+        if task == "classification":
+            correct += int((y_hat.argmax(axis=1) == y[idx]).sum())
+    return total_loss / y.size, (correct / len(X) if task == "classification" else None)
 
 
 def predict(model, X, batch_size=1024):
@@ -42,17 +49,22 @@ def predict(model, X, batch_size=1024):
     return np.concatenate([model(X[idx]).argmax(axis=1) for idx in minibatches(len(X), batch_size)])
 
 
-def fit(model, X, y, X_val, y_val, config, transform=None, progress=False):
-    """Train ``model`` (which names its ``num_classes``) and keep the weights of the best
-    validation loss. ``transform`` augments each training batch. Returns the history."""
-    check_dataset(X, y, model.num_classes, "X")
-    check_dataset(X_val, y_val, model.num_classes, "X_val")
+def fit(model, X, y, X_val, y_val, config, transform=None, progress=False, task="classification"):
+    """Train ``model`` and keep the weights of the best validation loss; returns the history.
+
+    ``task`` 'classification' (a model naming its ``num_classes``; cross-entropy, accuracy)
+    or 'regression' (mean squared error; the caller checks the data). ``transform``
+    augments each training batch."""
+    classify = task == "classification"
+    if classify:
+        check_dataset(X, y, model.num_classes, "X")
+        check_dataset(X_val, y_val, model.num_classes, "X_val")
     rng = np.random.default_rng(config.seed)  # batch order only: the same on both twins
-    criterion = nn.CrossEntropyLoss()
+    criterion = TASKS[task]()
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.weight_decay)
     scheduler = make_scheduler(config.lr_schedule, optimizer, config.num_epochs)
     stopper = EarlyStopping(config.patience)
-    history = {key: [] for key in ("train_loss", "train_acc", "val_loss", "val_acc", "epoch_time")}
+    history = {key: [] for key in ("train_loss", "val_loss", "epoch_time") + (("train_acc", "val_acc") if classify else ())}
     epochs = range(1, config.num_epochs + 1)
     if progress:
         from tqdm.auto import tqdm
@@ -69,19 +81,21 @@ def fit(model, X, y, X_val, y_val, config, transform=None, progress=False):
             model.backward(criterion.backward())
             optimizer.step()
             total_loss += float(loss) * len(idx)
-            correct += int((y_hat.argmax(axis=1) == y[idx]).sum())
+            if classify:
+                correct += int((y_hat.argmax(axis=1) == y[idx]).sum())
         if scheduler is not None:
             scheduler.step()
         history["epoch_time"].append(time.perf_counter() - start)
         history["train_loss"].append(total_loss / len(X))
-        history["train_acc"].append(correct / len(X))
-        val_loss, val_acc = evaluate(model, X_val, y_val)
+        val_loss, val_acc = evaluate(model, X_val, y_val, task=task)
         history["val_loss"].append(val_loss)
-        history["val_acc"].append(val_acc)
+        if classify:
+            history["train_acc"].append(correct / len(X))
+            history["val_acc"].append(val_acc)
         if stopper.step(val_loss, epoch):
             best_state = model.state_dict()
         if progress:
-            epochs.set_postfix(loss=f"{history['train_loss'][-1]:.4f}", val_acc=f"{val_acc:.4f}")
+            epochs.set_postfix(loss=f"{history['train_loss'][-1]:.4f}", val_loss=f"{val_loss:.4f}")
         if stopper.should_stop:
             break
     model.load_state_dict(best_state)

@@ -7,15 +7,14 @@ matrix, the learned first-layer filters, feature maps of one test image, a grid 
 augmented samples, and metrics.json with every number reported.
 """
 import dataclasses
-import json
-from pathlib import Path
 
 import numpy as np
 from torchvision.transforms import v2
 
 from reference import cnn as torch_cnn
 from reference import plots
-from reference.demos.common import CLASS_NAMES, load_splits, lockstep_gap, summary_lines, train_and_compare, twin_pair
+from reference.demos.common import (CLASS_NAMES, load_splits, lockstep_gap, run_datasets, save_report, summary_lines,
+                                    train_and_compare, twin_pair)
 from scratch import cnn as scratch_cnn
 from scratch import transforms
 from scratch.cnn import CNNConfig
@@ -89,11 +88,8 @@ def first_block_maps(model, image):
 
 
 def run(out_dir, dataset_names=("digits",), num_epochs=None, study=False, compare_sklearn=False, progress=True):
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    report = {name: run_dataset(name, out_dir, num_epochs, progress) for name in dataset_names}
-    (out_dir / "metrics.json").write_text(json.dumps(report, indent=2))
-    return report
+    out_dir, report = run_datasets(out_dir, dataset_names, lambda name, out: run_dataset(name, out, num_epochs, progress))
+    return save_report(out_dir, report)
 
 
 def summary(report):

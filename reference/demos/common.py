@@ -1,7 +1,9 @@
 """What every project demo does: load the splits, build twins holding the same weights,
 train both, compare them (test accuracy, curves, lockstep gap) and plot the results."""
 import dataclasses
+import json
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -91,3 +93,16 @@ def summary_lines(name, result):
              f"  lockstep (float64, no dropout, {lock['steps']} steps): loss gap {lock['train_loss_gap']:.1e}, "
              f"max weight gap {lock['max_weight_gap']:.1e}"]
     return lines
+
+
+def run_datasets(out_dir, dataset_names, run_dataset):
+    """Make ``out_dir`` and run ``run_dataset(name, out_dir)`` for each data set: (out_dir, report)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return out_dir, {name: run_dataset(name, out_dir) for name in dataset_names}
+
+
+def save_report(out_dir, report):
+    """Write the report as out_dir/metrics.json and return it."""
+    (out_dir / "metrics.json").write_text(json.dumps(report, indent=2))
+    return report

@@ -10,16 +10,14 @@ own predictions) and directly (an LSTM with one output per step ahead), against 
 and seasonal-naive forecasts from the same origin. Writes forecast, residual and training-curve plots and metrics.json.
 """
 import dataclasses
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 
 from reference import forecasting as torch_forecasting
 from reference import plots
 from reference.baselines import naive_forecast, seasonal_naive_forecast, statsmodels_baseline
-from reference.demos.common import twin_pair
+from reference.demos.common import run_datasets, save_report, twin_pair
 from scratch import forecasting as scratch_forecasting
 from scratch import metrics
 from scratch.datasets import SERIES_SPLIT, fill_gaps, load_series
@@ -185,11 +183,8 @@ def run_dataset(name, out_dir, num_epochs=None, progress=True):
 def run(out_dir, dataset_names=("co2",), num_epochs=None, study=False, compare_sklearn=False, progress=True):
     """``study`` and ``compare_sklearn`` are accepted for the command line's sake: this project's
     peer is statsmodels' SARIMAX, always run."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    report = {name: run_dataset(name, out_dir, num_epochs, progress) for name in dataset_names}
-    (out_dir / "metrics.json").write_text(json.dumps(report, indent=2))
-    return report
+    out_dir, report = run_datasets(out_dir, dataset_names, lambda name, out: run_dataset(name, out, num_epochs, progress))
+    return save_report(out_dir, report)
 
 
 def summary(report):

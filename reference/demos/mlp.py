@@ -6,15 +6,14 @@ matrix, a learning-rate x hidden-size x optimizer study with its heatmap, and
 metrics.json with every number reported.
 """
 import dataclasses
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 
 from reference import mlp as torch_mlp
 from reference import plots
-from reference.demos.common import load_splits, lockstep_gap, summary_lines, train_and_compare, twin_pair
+from reference.demos.common import (load_splits, lockstep_gap, run_datasets, save_report, summary_lines, train_and_compare,
+                                    twin_pair)
 from scratch import mlp as scratch_mlp
 from scratch import training as scratch_training
 from scratch.mlp import MLPConfig
@@ -93,14 +92,12 @@ def run_dataset(name, out_dir, num_epochs=None, compare_sklearn=True, progress=T
 
 
 def run(out_dir, dataset_names=("digits",), num_epochs=None, study=True, compare_sklearn=True, progress=True):
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    report = {name: run_dataset(name, out_dir, num_epochs, compare_sklearn, progress) for name in dataset_names}
+    out_dir, report = run_datasets(out_dir, dataset_names,
+                                   lambda name, out: run_dataset(name, out, num_epochs, compare_sklearn, progress))
     if study:
         X, y, X_val, y_val, _, _ = load_splits("digits", validation_fraction=0.25)  # more samples, finer accuracy
         report["study"] = hyperparameter_study(X, y, X_val, y_val, 10, CONFIGS["digits"], out_dir, num_epochs or 30)
-    (out_dir / "metrics.json").write_text(json.dumps(report, indent=2))
-    return report
+    return save_report(out_dir, report)
 
 
 def summary(report):

@@ -8,6 +8,9 @@ transformer, and save the vocabulary beside the weights so prediction reuses it.
 """
 import re
 import unicodedata
+from collections.abc import Mapping
+from itertools import chain
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -157,6 +160,271 @@ class Vocabulary:
             raise ValueError(f"state_dict[{prefix + 'tokens'!r}]: expected {cls.PAD_TOKEN!r}, {cls.UNK_TOKEN!r} "
                              f"first, got {tokens[:2].tolist()}")
         return cls(tokens[2:].tolist())
+
+
+
+class NotFittedError(ValueError, AttributeError):
+    """An estimator used before ``fit`` (scikit-learn's exception of the same name and bases)."""
+
+
+class TfidfVectorizer:
+    """Documents -> a sparse (N, V) matrix of TF-IDF weights, equal to scikit-learn's TfidfVectorizer.
+
+    Same constructor arguments and defaults; the one difference: ``stop_words`` takes None
+    or your own list of words. scikit-learn's built-in 'english' list is not copied here,
+    so ``stop_words='english'`` is refused.
+
+    The weights: ``tf`` = the count of a term in a document (1 if ``binary``;
+    ``1 + log(count)`` if ``sublinear_tf``); ``idf = 1 + log((1 + N) / (1 + df))`` with
+    ``smooth_idf`` (``1 + log(N / df)`` without), df = the number of training documents
+    that contain the term; each row ``tf * idf`` then scaled to unit ``norm`` ('l2', 'l1'
+    or None). The vocabulary is every term whose df lies in [min_df, max_df] (ints are
+    counts, floats fractions of N), cut to the ``max_features`` most frequent, sorted
+    alphabetically.
+
+    Attributes (after fit): ``vocabulary_`` {term: column}, ``idf_`` (V,) when ``use_idf``.
+    """
+
+    def __init__(self, *, input="content", encoding="utf-8", decode_error="strict", strip_accents=None,
+                 lowercase=True, preprocessor=None, tokenizer=None, analyzer="word", stop_words=None,
+                 token_pattern=r"(?u)\b\w\w+\b", ngram_range=(1, 1), max_df=1.0, min_df=1, max_features=None,
+                 vocabulary=None, binary=False, dtype=np.float64, norm="l2", use_idf=True, smooth_idf=True,
+                 sublinear_tf=False):
+        self.input, self.encoding, self.decode_error = input, encoding, decode_error
+        self.strip_accents, self.lowercase, self.preprocessor = strip_accents, lowercase, preprocessor
+        self.tokenizer, self.analyzer, self.stop_words, self.token_pattern = tokenizer, analyzer, stop_words, token_pattern
+        self.ngram_range, self.max_df, self.min_df, self.max_features = ngram_range, max_df, min_df, max_features
+        self.vocabulary, self.binary, self.dtype, self.norm = vocabulary, binary, dtype, norm
+        self.use_idf, self.smooth_idf, self.sublinear_tf = use_idf, smooth_idf, sublinear_tf
+
+    def build_analyzer(self):
+        """The function document -> list of features (words, word n-grams or character n-grams)."""
+        self._check_params()
+        if callable(self.analyzer):
+            return lambda doc: self.analyzer(self._decode(doc))
+        preprocess = self.build_preprocessor()
+        if self.analyzer == "char":
+            return lambda doc: _ngrams(re.sub(r"\s\s+", " ", preprocess(self._decode(doc))), self.ngram_range)
+        if self.analyzer == "char_wb":
+            return lambda doc: _char_wb_ngrams(preprocess(self._decode(doc)), self.ngram_range)
+        tokenize_doc, stop = self.build_tokenizer(), frozenset(self.stop_words or ())
+        return lambda doc: _ngrams([t for t in tokenize_doc(preprocess(self._decode(doc))) if t not in stop],
+                                   self.ngram_range, " ".join)
+
+    def build_preprocessor(self):
+        if self.preprocessor is not None:
+            return self.preprocessor
+        strip = {None: None, "ascii": _strip_accents_ascii, "unicode": _strip_accents_unicode}.get(
+            self.strip_accents, self.strip_accents)
+        if strip is not None and not callable(strip):
+            raise ValueError(f"strip_accents: expected None, 'ascii', 'unicode' or a callable, got {strip!r}")
+        lower = str.lower if self.lowercase else None
+        return lambda doc: _compose(doc, lower, strip)
+
+    def build_tokenizer(self):
+        if self.tokenizer is not None:
+            return self.tokenizer
+        pattern = re.compile(self.token_pattern)
+        if pattern.groups > 1:
+            raise ValueError(f"token_pattern: expected at most one capturing group, got {pattern.groups} "
+                             f"in {self.token_pattern!r}")
+        return pattern.findall
+
+    def fit(self, raw_documents, y=None):
+        self.fit_transform(raw_documents)
+        return self
+
+    def fit_transform(self, raw_documents, y=None):
+        """Learn the vocabulary and idf from ``raw_documents``; return their TF-IDF matrix (N, V) csr."""
+        fixed = self._fixed_vocabulary()
+        rows, cols, counts, terms = self._count(raw_documents, fixed)
+        n_docs = self._n_docs
+        if fixed is None:
+            keep = self._limit_features(n_docs, cols, counts, len(terms))
+            entries = keep[cols]
+            rows, cols, counts = rows[entries], (np.cumsum(keep) - 1)[cols[entries]], counts[entries]
+            terms = [term for term, kept in zip(terms, keep) if kept]
+        self.vocabulary_ = {term: i for i, term in enumerate(terms)}
+        if self.use_idf:
+            df = np.bincount(cols, minlength=len(terms)).astype(self.dtype)
+            idf = np.full_like(df, n_docs + int(self.smooth_idf)) / (df + float(self.smooth_idf))
+            self.idf_ = np.log(idf) + 1.0
+        elif hasattr(self, "idf_"):
+            del self.idf_
+        return self._weigh(rows, cols, counts, (n_docs, len(terms)))
+
+    def transform(self, raw_documents):
+        """TF-IDF matrix (N, V) csr of ``raw_documents`` under the fitted vocabulary and idf."""
+        if not hasattr(self, "vocabulary_"):
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet: call fit or "
+                                 f"fit_transform before transform")
+        rows, cols, counts, _ = self._count(raw_documents, self.vocabulary_)
+        return self._weigh(rows, cols, counts, (self._n_docs, len(self.vocabulary_)))
+
+    def get_feature_names_out(self, input_features=None):
+        """The terms, by column (an object array, like scikit-learn's)."""
+        if not hasattr(self, "vocabulary_"):
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet: call fit first")
+        return np.asarray(sorted(self.vocabulary_, key=self.vocabulary_.get), dtype=object)
+
+    def _count(self, raw_documents, vocabulary):
+        """Term counts as (rows, cols, counts, terms), entries sorted by (row, column); sets ``_n_docs``.
+
+        Each document is analysed into features in Python (the tokeniser); mapping them to
+        ids is one dict lookup per feature; counting, sorting and the CSR layout are NumPy.
+        """
+        if isinstance(raw_documents, (str, bytes)) or not hasattr(raw_documents, "__iter__"):
+            raise TypeError(f"raw_documents: expected an iterable of str documents, got "
+                            f"{type(raw_documents).__name__} (wrap a single document in a list)")
+        analyze = self.build_analyzer()
+        features = [analyze(doc) for doc in raw_documents]
+        lengths = np.fromiter(map(len, features), dtype=np.int64, count=len(features))
+        flat = chain.from_iterable(features)
+        if vocabulary is None:
+            first_seen = {}
+            ids = np.fromiter((first_seen.setdefault(f, len(first_seen)) for f in flat), np.int64, lengths.sum())
+            if not first_seen:
+                raise ValueError("raw_documents: empty vocabulary; perhaps the documents are empty or contain "
+                                 "only stop words")
+            terms = sorted(first_seen)
+            alphabetical = np.empty(len(terms), dtype=np.int64)
+            alphabetical[np.fromiter(map(first_seen.get, terms), np.int64, len(terms))] = np.arange(len(terms))
+            ids = alphabetical[ids]
+        else:
+            terms = sorted(vocabulary, key=vocabulary.get)
+            ids = np.fromiter((vocabulary.get(f, -1) for f in flat), np.int64, lengths.sum())
+        doc = np.repeat(np.arange(len(features)), lengths)[ids >= 0]
+        keys, counts = np.unique(doc * len(terms) + ids[ids >= 0], return_counts=True)  # sorted by (doc, term)
+        counts = np.ones_like(counts) if self.binary else counts
+        self._n_docs = len(features)
+        return keys // len(terms), keys % len(terms), counts.astype(self.dtype), terms
+
+    def _limit_features(self, n_docs, cols, counts, num_terms):
+        """The mask of terms with df in [min_df, max_df], cut to the max_features of highest total count."""
+        high = self.max_df if isinstance(self.max_df, Integral) else self.max_df * n_docs
+        low = self.min_df if isinstance(self.min_df, Integral) else self.min_df * n_docs
+        if high < low:
+            raise ValueError(f"max_df ({self.max_df!r}) corresponds to fewer documents than min_df ({self.min_df!r})")
+        df = np.bincount(cols, minlength=num_terms)
+        keep = (df <= high) & (df >= low)
+        if self.max_features is not None and keep.sum() > self.max_features:
+            totals = np.bincount(cols, weights=counts, minlength=num_terms).astype(self.dtype)
+            # scikit-learn's own call, so equal totals are broken the same way (introsort, not stable)
+            best = np.flatnonzero(keep)[(-totals[keep]).argsort()[:self.max_features]]
+            keep = np.zeros_like(keep)
+            keep[best] = True
+        if not keep.any():
+            raise ValueError(f"After pruning, no terms remain (min_df={self.min_df!r}, max_df={self.max_df!r}). "
+                             f"Try a lower min_df or a higher max_df.")
+        return keep
+
+    def _weigh(self, rows, cols, counts, shape):
+        """tf -> tf * idf -> rows scaled to unit norm, as a csr matrix of ``shape``."""
+        data = np.log(counts) + 1.0 if self.sublinear_tf else counts
+        if self.use_idf:
+            data = data * self.idf_[cols]
+        if self.norm is not None:
+            terms = data * data if self.norm == "l2" else np.abs(data)
+            norms = np.bincount(rows, weights=terms, minlength=shape[0])  # float64 sums, as scikit-learn's
+            norms = np.sqrt(norms) if self.norm == "l2" else norms
+            norms[norms == 0] = 1.0  # an empty row stays empty
+            data = (data / norms[rows]).astype(self.dtype)
+        index_dtype = np.int32 if len(data) < np.iinfo(np.int32).max else np.int64
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=shape[0]))])
+        return sp.csr_matrix((data, cols.astype(index_dtype), indptr.astype(index_dtype)), shape=shape)
+
+    def _decode(self, doc):
+        if self.input == "filename":
+            with open(doc, "rb") as f:
+                doc = f.read()
+        elif self.input == "file":
+            doc = doc.read()
+        if isinstance(doc, bytes):
+            doc = doc.decode(self.encoding, self.decode_error)
+        if not isinstance(doc, str):
+            raise TypeError(f"raw_documents: expected str (or bytes) documents, got {type(doc).__name__} {doc!r:.60}")
+        return doc
+
+    def _fixed_vocabulary(self):
+        """The vocabulary given to the constructor as {term: column}, checked; None when not given."""
+        vocabulary = self.vocabulary
+        if vocabulary is None:
+            return None
+        if isinstance(vocabulary, set):
+            vocabulary = sorted(vocabulary)
+        if not isinstance(vocabulary, Mapping):
+            vocabulary = list(vocabulary)
+            mapping = {term: i for i, term in enumerate(vocabulary)}
+            if len(mapping) != len(vocabulary):
+                raise ValueError(f"vocabulary: expected distinct terms, got {len(vocabulary) - len(mapping)} repeats")
+            vocabulary = mapping
+        elif sorted(vocabulary.values()) != list(range(len(vocabulary))):
+            raise ValueError(f"vocabulary: expected the columns 0..{len(vocabulary) - 1} once each, got "
+                             f"{sorted(vocabulary.values())[:10]}")
+        if not vocabulary:
+            raise ValueError("vocabulary: empty vocabulary passed to fit")
+        return dict(vocabulary)
+
+    def _check_params(self):
+        checks = [
+            ("input", self.input in ("content", "file", "filename"), "'content', 'file' or 'filename'"),
+            ("analyzer", self.analyzer in ("word", "char", "char_wb") or callable(self.analyzer),
+             "'word', 'char', 'char_wb' or a callable"),
+            ("stop_words", self.stop_words is None or (isinstance(self.stop_words, (list, tuple, set, frozenset))
+                                                        and all(isinstance(w, str) for w in self.stop_words)),
+             "None or a list of str (the built-in 'english' list of scikit-learn is not copied here)"),
+            ("ngram_range", isinstance(self.ngram_range, tuple) and len(self.ngram_range) == 2
+             and all(isinstance(n, Integral) and n >= 1 for n in self.ngram_range)
+             and self.ngram_range[0] <= self.ngram_range[1], "a tuple (min_n, max_n) of ints, 1 <= min_n <= max_n"),
+            ("max_df", _is_df(self.max_df), "a float in [0, 1] or an int >= 1"),
+            ("min_df", _is_df(self.min_df), "a float in [0, 1] or an int >= 1"),
+            ("max_features", self.max_features is None or (isinstance(self.max_features, Integral)
+                                                           and self.max_features >= 1), "None or an int >= 1"),
+            ("norm", self.norm in ("l1", "l2", None), "'l1', 'l2' or None"),
+            ("dtype", self.dtype in (np.float32, np.float64), "np.float32 or np.float64"),
+        ]
+        for name, ok, expected in checks:
+            if not ok:
+                raise ValueError(f"{name}: expected {expected}, got {getattr(self, name)!r}")
+
+
+def _is_df(value):
+    if isinstance(value, Integral) and not isinstance(value, bool):
+        return value >= 1
+    return isinstance(value, Real) and not isinstance(value, bool) and 0.0 <= value <= 1.0
+
+
+def _compose(doc, lower, strip):
+    doc = lower(doc) if lower else doc
+    return strip(doc) if strip else doc
+
+
+def _strip_accents_ascii(text):
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
+def _strip_accents_unicode(text):
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def _ngrams(items, ngram_range, join=None):
+    """The contiguous n-grams of ``items`` (a token list, joined by ``join``, or a string) for n in the range."""
+    min_n, max_n = ngram_range
+    windows = [items[i:i + n] for n in range(min_n, min(max_n, len(items)) + 1) for i in range(len(items) - n + 1)]
+    return list(map(join, windows)) if join else windows
+
+
+def _char_wb_ngrams(text, ngram_range):
+    """Character n-grams inside words, each word padded by one space; a word shorter than n counts once whole."""
+    grams = []
+    for word in text.split():
+        padded = f" {word} "
+        grams += _ngrams(padded, (ngram_range[0], min(ngram_range[1], len(padded) - 1)))
+        if ngram_range[1] >= len(padded):
+            grams.append(padded)
+    return grams
 
 
 def _check_token(token, name):

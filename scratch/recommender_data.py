@@ -1,7 +1,8 @@
 """Project 1's data: explicit ratings encoded as integer indices, their validation, the
 random and per-user time splits, and the MovieLens loaders.
 
-Every recommender works on indices: ``users`` in [0, num_users), ``items`` in [0, num_items).
+Every recommender works on indices: ``users`` in [0, num_users), ``items`` in [0, num_items);
+validation is scratch.recommender's ``check_ratings``, the one validator the models use too.
 ``Ratings`` keeps the raw id of each index (``user_ids``, ``item_ids``), so a split keeps the
 encoding of the whole table (a test index means the same user as a training index), and
 ``encode_users`` / ``encode_items`` turn raw ids into indices at predict time.
@@ -13,64 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
+from scratch.recommender import check_rating_scale, check_ratings
+
 MOVIELENS_SCALE = (0.5, 5.0)  # half stars: dslabs and ratings.csv
 MOVIELENS_100K_SCALE = (1.0, 5.0)  # whole stars: u.data
 RATINGS_CSV_HEADER = ["userId", "movieId", "rating", "timestamp"]
-
-
-def _indices(values, name, size, count):
-    values = np.asarray(values)
-    if values.shape != (count,):
-        raise ValueError(f"{name}: expected a 1-d array of {count} indices (one per rating), got shape {values.shape}")
-    if not np.issubdtype(values.dtype, np.integer):
-        raise TypeError(f"{name}: expected integer indices, got dtype {values.dtype}")
-    if values.min() < 0 or values.max() >= size:
-        bad = values[(values < 0) | (values >= size)]
-        raise ValueError(f"{name}: expected indices in [0, {size}), got {bad.size} outside, e.g. {bad[:5].tolist()}")
-    return values.astype(np.int64)
-
-
-def check_rating_scale(rating_scale):
-    """``rating_scale`` as a (low, high) tuple of floats with low < high."""
-    try:
-        low, high = (float(v) for v in rating_scale)
-    except (TypeError, ValueError):
-        raise ValueError(f"rating_scale: expected (low, high) numbers, got {rating_scale!r}") from None
-    if not low < high:
-        raise ValueError(f"rating_scale: expected low < high, got {rating_scale!r}")
-    return low, high
-
-
-def check_ratings(users, items, ratings, num_users, num_items, rating_scale=MOVIELENS_SCALE):
-    """The one validator of explicit ratings: (users int64, items int64, ratings float64).
-
-    Refuses, naming the argument, what was expected and what came: empty input, lengths that
-    differ, non-integer or out-of-range indices, NaN/inf or ratings outside ``rating_scale``,
-    and a (user, item) pair rated twice.
-    """
-    for name, size in (("num_users", num_users), ("num_items", num_items)):
-        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
-            raise ValueError(f"{name}: expected a positive int, got {size!r}")
-    low, high = check_rating_scale(rating_scale)
-    ratings = np.asarray(ratings)
-    if ratings.ndim != 1 or ratings.size == 0:
-        raise ValueError(f"ratings: expected a non-empty 1-d array, got shape {ratings.shape}")
-    if ratings.dtype == bool or not np.issubdtype(ratings.dtype, np.number) or np.iscomplexobj(ratings):
-        raise TypeError(f"ratings: expected real numbers, got dtype {ratings.dtype}")
-    ratings = ratings.astype(np.float64)
-    outside = ~((ratings >= low) & (ratings <= high))  # NaN is outside too
-    if outside.any():
-        raise ValueError(f"ratings: expected values in the rating scale [{low:g}, {high:g}], got {outside.sum()} "
-                         f"outside, e.g. {ratings[outside][:5].tolist()}")
-    users = _indices(users, "users", num_users, ratings.size)
-    items = _indices(items, "items", num_items, ratings.size)
-    pairs = users * num_items + items
-    unique, counts = np.unique(pairs, return_counts=True)
-    if unique.size < pairs.size:
-        first = unique[counts > 1][0]
-        raise ValueError(f"users and items: expected each (user, item) pair once, got {pairs.size - unique.size} "
-                         f"repeats, e.g. user {first // num_items}, item {first % num_items} rated {counts.max()} times")
-    return users, items, ratings
 
 
 def _encode(raw, known, name):
@@ -172,8 +120,12 @@ class Ratings:
                        ratings=self.ratings[selection], timestamps=timestamps)
 
     def encode_users(self, raw_ids):
-        """Indices of raw user ids; an unknown id gives -1, which the recommenders treat as a
-        cold-start user (popularity ranking) rather than an error."""
+        """Indices of raw user ids; an unknown id gives -1 rather than an error.
+
+        -1 is a cold-start user: ``Recommender.recommend`` refuses indices outside
+        [0, num_users), so give such a user ``model.popularity_[:k]``, the ranking the
+        mixin gives a known user without training ratings.
+        """
         return _encode(raw_ids, self.user_ids, "raw_ids")
 
     def encode_items(self, raw_ids):

@@ -3,12 +3,17 @@ factorisation vs its torch twin (forward, gradients, finite differences, lockste
 ALS against a direct least-squares solve."""
 import numpy as np
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+import reference.recommender as reference_rec
+import scratch.recommender as scratch_rec
 from scratch.recommender import Recommender, check_ratings
 
-from .harness import seeds
+from .harness import assert_close, compare_modules, copy_to_torch, dtypes, finite_difference_check, randomise, seeds
+
+TORCH_DTYPE = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
 
 
 class FixedScores(Recommender):
@@ -129,3 +134,32 @@ def test_check_ratings_arguments():
         check_ratings(*one, 3, 4, rating_scale=(5, 1))
     users, items, ratings = check_ratings(np.array([2], np.int32), np.array([3], np.int16), np.array([4]), 3, 4)
     assert (users.dtype, items.dtype, ratings.dtype) == (np.int64, np.int64, np.float64)
+
+
+def twins(num_users, num_items, num_factors, biased, dtype, rng):
+    """A scratch MatrixFactorization with every weight and the global mean random, and its torch twin."""
+    model = randomise(scratch_rec.MatrixFactorization(num_users, num_items, num_factors, biased, dtype=dtype, rng=rng), rng)
+    twin = reference_rec.MatrixFactorization(num_users, num_items, num_factors, biased, dtype=TORCH_DTYPE[np.dtype(dtype)])
+    return model, copy_to_torch(model, twin)
+
+
+def pairs_with_repeats(rng, num_users, num_items, batch):
+    """(B, 2) [user, item] drawn from few users and items, so rows repeat: the scatter-add case."""
+    return np.stack([rng.integers(0, num_users, batch), rng.integers(0, num_items, batch)], axis=1)
+
+
+@given(num_users=st.integers(1, 6), num_items=st.integers(1, 6), num_factors=st.integers(1, 5),
+       batch=st.integers(1, 20), biased=st.booleans(), dtype=dtypes, seed=seeds)
+def test_matrix_factorization_matches_torch(num_users, num_items, num_factors, batch, biased, dtype, seed):
+    rng = np.random.default_rng(seed)
+    model, twin = twins(num_users, num_items, num_factors, biased, dtype, rng)
+    assert list(model.state_dict()) == list(twin.state_dict())
+    X = pairs_with_repeats(rng, num_users, num_items, batch)
+    compare_modules(model, twin, (X,), rng, "MatrixFactorization", reduction=batch * num_factors)
+
+
+@given(num_factors=st.integers(1, 4), biased=st.booleans(), seed=seeds)
+def test_matrix_factorization_finite_differences(num_factors, biased, seed):
+    rng = np.random.default_rng(seed)
+    model = randomise(scratch_rec.MatrixFactorization(4, 5, num_factors, biased, dtype=np.float64, rng=rng), rng)
+    finite_difference_check(model, (pairs_with_repeats(rng, 4, 5, 12),), rng)

@@ -143,7 +143,8 @@ class Recommender:
         top = np.empty((len(users), k), dtype=np.int64)
         for start in range(0, len(users), RECOMMEND_CHUNK):
             chunk = users[start:start + RECOMMEND_CHUNK]
-            scores = np.array(self.score_all(chunk), dtype=np.float64)  # (C, num_items), a copy we may mask
+            scores = np.asarray(self.score_all(chunk))  # (C, num_items)
+            scores = scores.astype(np.result_type(scores.dtype, np.float32))  # a float copy we may mask
             if exclude_seen:
                 seen = self.seen_[chunk]
                 scores[np.repeat(np.arange(len(chunk)), np.diff(seen.indptr)), seen.indices] = -np.inf

@@ -73,9 +73,9 @@ def ridge_solve(rows, cols, targets, design, num_rows, reg):
     num_cols, D = design.shape
     outer = (design[:, :, None] * design[:, None, :]).reshape(num_cols, D * D)  # (C, D*D)
     index = torch.from_numpy(np.stack([rows, cols]))
-    member = torch.sparse_coo_tensor(index, torch.ones(len(rows), dtype=design.dtype), (num_rows, num_cols))
+    member = torch.sparse_coo_tensor(index, torch.ones(len(rows), dtype=design.dtype), (num_rows, num_cols), check_invariants=True)
     gram = (member @ outer).reshape(num_rows, D, D) + reg * torch.eye(D, dtype=design.dtype)  # (R, D, D)
-    rhs = torch.sparse_coo_tensor(index, targets, (num_rows, num_cols)) @ design  # (R, D)
+    rhs = torch.sparse_coo_tensor(index, targets, (num_rows, num_cols), check_invariants=True) @ design  # (R, D)
     return torch.linalg.solve(gram, rhs)  # (R, D)
 
 

@@ -7,7 +7,8 @@ split (each user's last ``LAST_N`` ratings held out), scored by the ranking metr
 top-10 recommendations among the films the user has not rated in training (every held-out
 film counts as relevant). Figures: validation RMSE per epoch of the twins, test RMSE against
 the number of factors, item-item similarities of popular films, a PCA map of the item
-factors with titles. Writes PNGs, metrics.json and report.md.
+factors with titles; ratings per second of one SGD epoch (the curriculum's loop, vectorised
+scratch, torch). Writes PNGs, metrics.json and report.md.
 """
 import dataclasses
 import time
@@ -16,6 +17,8 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.metrics.pairwise import cosine_similarity
 
+from benchmarks import bench_recommender
+from benchmarks import core as bench_core
 from reference import plots
 from reference import recommender as torch_recommender
 from reference.demos.common import run_datasets, save_report, twin_pair
@@ -163,7 +166,17 @@ def run_dataset(name, out_dir, num_epochs=None, study=True, progress=True):
         plots.curves({model: (FACTOR_GRID, rmse) for model, rmse in report["factor_study"]["test_rmse"].items()},
                      out_dir / "rmse_factors.png", "test RMSE on the random split against the number of factors",
                      "factors", "RMSE", logx=True)
+    report["performance"] = performance(out_dir, quick=num_epochs is not None)
     return report
+
+
+def performance(out_dir, quick):
+    """Ratings per second of one SGD epoch over 100k ratings, 50 factors (benchmarks/bench_recommender.py):
+    the curriculum's per-rating loop, the vectorised scratch fit loop, torch's."""
+    case = bench_recommender.sgd_epoch_case(np.float32, np.random.default_rng(SEED), quick)
+    result = bench_core.run_case(case, repeats=1 if quick else 3, threads=1 if quick else None)
+    bench_core.plot([result], out_dir / "sgd_epoch_speed.png", "one SGD epoch of biased MF (float32)")
+    return {f"{impl}_ratings_per_second": bench_recommender.NUM_RATINGS / (ms / 1e3) for impl, ms in result.times_ms.items()}
 
 
 def markdown(report):
@@ -193,4 +206,6 @@ def summary(report):
         targets = result["targets"]
         lines.append(f"targets: scratch MF RMSE <= 0.90: {targets['mf_rmse_at_most_0.90']}; NDCG@{result['k']} above "
                      f"popularity: {targets['mf_ndcg_above_popularity']}; twin prediction gap {result['twin_prediction_gap']:.1e}")
+        lines.append("one SGD epoch, ratings/s: " + ", ".join(f"{key.split('_')[0]} {rate:,.0f}"
+                                                                for key, rate in result["performance"].items()))
     return "\n".join(lines)

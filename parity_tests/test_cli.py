@@ -70,3 +70,19 @@ def test_diff_forecasting_shows_the_backward_and_the_loop(capsys):
     assert "--- scratch/forecasting.py" in out and "--- scratch/training.py" in out
     assert "-    def backward(self, grad):" in out
     assert "-            model.backward(criterion.backward())" in out and "+            loss.backward()" in out
+
+
+def test_run_recommender_writes_the_table_and_plots(tmp_path, capsys):
+    out = tmp_path / "recommender"
+    argv = ["run", "recommender", "--dataset", "movielens-sample", "--epochs", "1", "--no-study", "--no-progress"]
+    assert main(argv + ["--out", str(out)]) == 0
+    expected = {"metrics.json", "report.md", "rmse_epochs.png", "item_similarity.png", "item_factors_pca.png",
+                "sgd_epoch_speed.png"}
+    assert expected <= {p.name for p in out.iterdir()}
+    report = json.loads((out / "metrics.json").read_text())["movielens-sample"]
+    assert {"popularity", "ALS", "scratch MF (SGD)", "torch MF (SGD)", "item kNN (cosine)"} <= set(report["models"])
+    assert all(0 < row["rmse"] < 2 and 0 <= row["ndcg@10"] <= 1 for row in report["models"].values())
+    assert report["twin_prediction_gap"] < 1e-3 and len(report["histories"]["torch"]["val_loss"]) == 1
+    assert "| popularity |" in (out / "report.md").read_text()
+    assert report["performance"]["naive_ratings_per_second"] < report["performance"]["scratch_ratings_per_second"]
+    assert "NDCG@10 above popularity" in capsys.readouterr().out

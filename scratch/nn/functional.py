@@ -72,7 +72,7 @@ def _erf_block(x):
     large = ~(y <= 4)  # NaN goes here too, and stays NaN
     if large.any():
         y_big = y[large]
-        with np.errstate(divide="ignore", invalid="ignore"):  # y = inf: z = 0, exp(-inf) / inf = 0
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):  # y^2 = inf: z = 0, exp(-inf) / y = 0
             z = 1 / (y_big * y_big)
             erfc = np.exp(-y_big * y_big) / y_big * (x.dtype.type(1 / math.sqrt(math.pi)) - z * _rational(z, _ERFC_LARGE))
         out[large] = np.copysign(1 - erfc, x[large])

@@ -241,3 +241,18 @@ def test_positional_encoding_errors():
         nn.PositionalEncoding(4, dropout=1.5)
     with pytest.raises(RuntimeError, match="before forward"):
         nn.PositionalEncoding(4).backward(np.zeros((1, 4), dtype=np.float32))
+
+
+def test_multihead_attention_mask_errors_beyond_test_attention():
+    layer = nn.MultiheadAttention(4, 2, batch_first=True)
+    x = np.zeros((2, 3, 4), dtype=np.float32)
+    with pytest.raises(TypeError, match="attn_mask: expected a bool or float32 ndarray, got ndarray .* float64"):
+        layer(x, x, x, attn_mask=np.zeros((3, 3)))
+    with pytest.raises(ValueError, match=r"attn_mask: expected shape \(3, 3\) or \(4, 3, 3\), got \(2, 3, 3\)"):
+        layer(x, x, x, attn_mask=np.zeros((2, 3, 3), dtype=bool))  # 3-d masks hold N * num_heads rows
+    with pytest.raises(ValueError, match=r"key_padding_mask: expected shape \(2, 3\), got \(2, 4\)"):
+        layer(x, x, x, key_padding_mask=np.zeros((2, 4), dtype=bool))
+    with pytest.raises(TypeError, match="key_padding_mask: expected a bool or float32 ndarray, got list"):
+        layer(x, x, x, key_padding_mask=[[False] * 3] * 2)
+    with pytest.raises(ValueError, match="divisible by num_heads"):
+        nn.TransformerEncoder(nn.TransformerEncoderLayer(6, 4), 2)

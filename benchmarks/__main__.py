@@ -18,6 +18,7 @@ PROJECTS = {
     "cnn": "benchmarks.bench_cnn",
     "rnn": "benchmarks.bench_rnn",
     "recommender": "benchmarks.bench_recommender",
+    "nlp": "benchmarks.bench_nlp",
 }
 
 

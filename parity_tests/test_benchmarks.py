@@ -73,3 +73,27 @@ def test_recommender_cases_run_and_the_naive_loop_is_funk_sgd():
     # error = 4 - 3 = 1; p += 0.1 (1 * q - 0.5 p); then q uses the updated p
     np.testing.assert_allclose(P, [[1.25, 1.9]])
     np.testing.assert_allclose(Q[1], [3.0 + 0.1 * (1.25 - 1.5), 0.1 * 1.9])
+
+
+def test_nlp_cases_run_and_time_the_same_work():
+    from benchmarks import bench_nlp
+    cases = bench_nlp.cases(np.float32, quick=True, seed=0)
+    assert [case.name for case in cases] == ["MultiheadAttention(128, 8)", "TransformerEncoderLayer(128, 8, 512, relu)",
+                                             "TransformerEncoderLayer(128, 8, 512, gelu)"]
+    result = core.run_case(cases[0], repeats=1, warmup=0, threads=1)
+    assert set(result.times_ms) >= {"scratch", "torch"}
+
+
+def test_classifier_epoch_case_trains_both_twins_one_epoch_from_the_same_weights():
+    from benchmarks import bench_nlp
+    from scratch.mlp import MLPConfig
+    from reference.demos.mlp import twins
+    config = MLPConfig(hidden_sizes=(8,), dropout=0.0, batch_size=16, num_epochs=5, lr=0.01)
+    model, twin = twins(6, 3, config)
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 6)).astype(np.float32), rng.integers(0, 3, 40)
+    case = bench_nlp.classifier_epoch_case("MLP", model, twin, X, y, X[:8], y[:8], config)
+    assert case.name == "MLP epoch (adam)" and case.size == "40 x (6,), b16"
+    history, torch_history = case.scratch(), case.torch()
+    assert len(history["train_loss"]) == len(torch_history["train_loss"]) == 1
+    assert history["train_loss"][0] == pytest.approx(torch_history["train_loss"][0], rel=1e-4)

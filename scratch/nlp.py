@@ -1,0 +1,163 @@
+"""Project 3: a transformer text classifier (Vaswani et al., 2017, encoder only). Token ids
+(N, L), padded with ``pad_id``, are embedded, given sinusoidal positions, read by a stack of
+self-attention encoder layers that never attend to padding, averaged over each document's
+real tokens (masked mean pooling) and mapped to class logits by a linear head.
+
+The embedding is not scaled by sqrt(d_model): torch's Embedding starts at N(0, 1) per
+component, already the size of the positional code (in [-1, 1]), so scaling would drown
+the positions. The padding mask comes from X itself, so ``fit`` is the shared loop of
+scratch/training.py. Checkpoints hold the weights, the architecture and the training
+vocabulary in one .npz, so prediction reads text the way training did.
+Twin of reference/nlp.py: diff the two to see what autograd does.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from scratch import nn, serialization, training
+from scratch.plumbing import TrainingConfig
+from scratch.text import Vocabulary
+
+
+def check_architecture(vocab_size, num_classes, d_model, nhead, num_layers, dim_feedforward, max_len, pad_id):
+    for name, value in (("vocab_size", vocab_size), ("num_classes", num_classes), ("d_model", d_model), ("nhead", nhead),
+                        ("num_layers", num_layers), ("dim_feedforward", dim_feedforward), ("max_len", max_len)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name}: expected a positive int, got {value!r}")
+    if d_model % nhead:
+        raise ValueError(f"d_model: expected a multiple of nhead={nhead}, got {d_model}")
+    if not 0 <= pad_id < vocab_size:
+        raise ValueError(f"pad_id: expected an id in [0, vocab_size={vocab_size}), got {pad_id!r}")
+
+
+def check_token_ids(X, vocab_size, max_len, pad_id, name="X"):
+    """X (N, L) integer token ids in [0, vocab_size), L <= max_len, no document only padding.
+    Accepts a torch tensor too (read through NumPy without a copy)."""
+    ids = np.asarray(X)
+    if ids.ndim != 2 or not np.issubdtype(ids.dtype, np.integer):
+        raise TypeError(f"{name}: expected an integer array of token ids (documents, length), got shape {ids.shape} "
+                        f"dtype {ids.dtype}")
+    if not 1 <= ids.shape[1] <= max_len:
+        raise ValueError(f"{name}: expected a length in [1, max_len={max_len}], got shape {ids.shape}")
+    if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):
+        bad = ids[(ids < 0) | (ids >= vocab_size)].flat[0]
+        raise ValueError(f"{name}: token id {bad} is out of range [0, vocab_size={vocab_size})")
+    empty = np.flatnonzero(np.all(ids == pad_id, axis=1))
+    if empty.size:
+        raise ValueError(f"{name}: rows {empty[:5].tolist()} are empty documents (only the padding id {pad_id}); "
+                         f"every document needs at least one token")
+
+
+@dataclass
+class ClassifierConfig(TrainingConfig):
+    """The architecture and the training settings of a run; both twins read the same one."""
+    d_model: int = 64
+    nhead: int = 4
+    num_layers: int = 2
+    dim_feedforward: int = 128
+    dropout: float = 0.1
+    max_len: int = 256
+
+    def architecture(self):
+        return dict(d_model=self.d_model, nhead=self.nhead, num_layers=self.num_layers,
+                    dim_feedforward=self.dim_feedforward, dropout=self.dropout, max_len=self.max_len)
+
+
+class TransformerClassifier(nn.Module):
+    """token ids X (N, L) -> logits (N, num_classes); keys embedding.*, encoder.layers.<i>.*, head.* as torch's."""
+
+    def __init__(self, vocab_size, num_classes, d_model=64, nhead=4, num_layers=2, dim_feedforward=128, dropout=0.1,
+                 max_len=256, pad_id=0, norm_first=False, activation="relu", dtype=None, rng=None):
+        super().__init__()
+        check_architecture(vocab_size, num_classes, d_model, nhead, num_layers, dim_feedforward, max_len, pad_id)
+        rng = np.random.default_rng() if rng is None else rng
+        self.architecture = dict(vocab_size=vocab_size, num_classes=num_classes, d_model=d_model, nhead=nhead,
+                                 num_layers=num_layers, dim_feedforward=dim_feedforward, dropout=dropout,
+                                 max_len=max_len, pad_id=pad_id, norm_first=norm_first, activation=activation)
+        self.vocab_size, self.num_classes, self.max_len, self.pad_id = vocab_size, num_classes, max_len, pad_id
+        self.embedding = nn.Embedding(vocab_size, d_model, padding_idx=pad_id, dtype=dtype, rng=rng)
+        self.pos_encoding = nn.PositionalEncoding(d_model, max_len, dropout, batch_first=True, rng=rng)
+        layer = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout, activation, batch_first=True,
+                                           norm_first=norm_first, dtype=dtype, rng=rng)
+        self.encoder = nn.TransformerEncoder(layer, num_layers, enable_nested_tensor=False)
+        self.head = nn.Linear(d_model, num_classes, dtype=dtype, rng=rng)
+        self._keep = None
+
+    def forward(self, X):
+        check_token_ids(X, self.vocab_size, self.max_len, self.pad_id)
+        padding = X == self.pad_id  # (N, L), True where there is no token
+        h = self.encoder(self.pos_encoding(self.embedding(X)), src_key_padding_mask=padding)  # (N, L, d_model)
+        keep = (~padding)[:, :, None].astype(h.dtype)  # (N, L, 1)
+        self._keep = keep / keep.sum(axis=1, keepdims=True)  # each real token's share of its document's mean
+        return self.head((h * self._keep).sum(axis=1))  # (N, d_model) -> (N, num_classes)
+
+    def backward(self, grad):
+        dpooled = self.head.backward(grad)  # (N, num_classes) -> (N, d_model)
+        dh = dpooled[:, None, :] * self._keep  # (N, L, d_model): padding positions get no gradient
+        self.embedding.backward(self.pos_encoding.backward(self.encoder.backward(dh)))
+        return None  # token ids have no gradient
+
+    def attention_weights(self, X, average_attn_weights=True):
+        """The first encoder layer's self-attention weights, in eval mode: (N, L, L) averaged over
+        the heads, or (N, nhead, L, L); row i is what token i reads, zero on padding."""
+        check_token_ids(X, self.vocab_size, self.max_len, self.pad_id)
+        self.eval()
+        x = self.pos_encoding(self.embedding(X))  # (N, L, d_model)
+        layer = self.encoder.layers[0]
+        x = layer.norm1(x) if layer.norm_first else x
+        return layer.self_attn(x, x, x, key_padding_mask=X == self.pad_id, need_weights=True,
+                               average_attn_weights=average_attn_weights)[1]
+
+
+def predict(model, X, batch_size=256):
+    """The predicted class of each document of token ids X (N, L)."""
+    return training.predict(model, X, batch_size)
+
+
+def classify(model, vocab, texts, batch_size=256):
+    """The predicted class of each raw text, read with the training vocabulary."""
+    X, _ = vocab.encode_batch(texts, model.max_len)
+    return predict(model, X, batch_size)
+
+
+def fit(model, X, y, X_val, y_val, config, progress=False):
+    """Train ``model`` on token ids X (N, L) and labels y (N,) by cross-entropy with the shared
+    training loop; keeps the weights of the best validation loss."""
+    for name, ids in (("X", X), ("X_val", X_val)):
+        check_token_ids(ids, model.vocab_size, model.max_len, model.pad_id, name)
+    return training.fit(model, X, y, X_val, y_val, config, progress=progress)
+
+
+def checkpoint(state_dict, vocab, architecture):
+    """One flat dict of arrays: the weights as they are, then vocab.* and architecture.* entries."""
+    state = dict(state_dict)
+    state.update({f"vocab.{key}": value for key, value in vocab.state_dict().items()})
+    state.update({f"architecture.{key}": np.asarray(value) for key, value in architecture.items()})
+    return state
+
+
+def split_checkpoint(state):
+    """The inverse of :func:`checkpoint`: (weights, Vocabulary, architecture dict)."""
+    parts = {"vocab": {}, "architecture": {}, "weights": {}}
+    for key, value in state.items():
+        prefix, _, rest = key.partition(".")
+        part = prefix if prefix in ("vocab", "architecture") else "weights"
+        parts[part][rest if part != "weights" else key] = value
+    if not parts["vocab"] or not parts["architecture"]:
+        raise ValueError("checkpoint: expected vocab.* and architecture.* entries beside the weights; "
+                         "was it written by nlp.save?")
+    architecture = {key: value.item() for key, value in parts["architecture"].items()}
+    return parts["weights"], Vocabulary.from_state_dict(parts["vocab"]), architecture
+
+
+def save(path, model, vocab):
+    """Write the weights, the architecture and the training vocabulary to one .npz."""
+    serialization.save(checkpoint(model.state_dict(), vocab, model.architecture), path)
+
+
+def load(path):
+    """(model in eval mode, vocabulary) from a checkpoint written by :func:`save` (by either twin)."""
+    weights, vocab, architecture = split_checkpoint(serialization.load(path))
+    model = TransformerClassifier(**architecture, dtype=weights["head.weight"].dtype)
+    model.load_state_dict(weights)
+    return model.eval(), vocab

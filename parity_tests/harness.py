@@ -85,11 +85,15 @@ def _differentiable(output):
 def randomise(module, rng, scale=1.0):
     """Overwrite every parameter and float buffer with random values (zeros hide bugs).
 
-    Buffers whose name says variance get positive values.
+    Buffers whose name says variance get positive values. Non-persistent buffers (a positional
+    table) are constants rebuilt by the module, not state a twin can load, so they stay as they are.
     """
     for name, param in module.named_parameters():
         param.data[...] = rng.normal(0, scale, param.shape)
+    persistent = module.state_dict().keys()
     for name, buf in module.named_buffers():
+        if name not in persistent:
+            continue
         if np.issubdtype(buf.dtype, np.floating):
             buf[...] = rng.uniform(0.5, 2.0, buf.shape) if "var" in name else rng.normal(0, 1, buf.shape)
         else:

@@ -110,6 +110,23 @@ def test_register_buffer_is_state_but_not_a_parameter():
         model.register_buffer("head", np.zeros(1))
 
 
+def test_non_persistent_buffers_stay_out_of_the_state_dict_as_in_torch():
+    model = Net([4, 3], 2, rng=np.random.default_rng(0))
+    twin = TorchNet([4, 3], 2)
+    model.register_buffer("table", np.arange(3.0), persistent=False)
+    twin.register_buffer("table", torch.arange(3.0), persistent=False)
+    assert list(model.state_dict()) == list(twin.state_dict()) and "table" not in model.state_dict()
+    assert [name for name, _ in model.named_buffers()] == [name for name, _ in twin.named_buffers()]
+    model.load_state_dict({key: value.numpy() for key, value in twin.state_dict().items()})  # strict: table not needed
+    with pytest.raises(ValueError, match="unexpected key.*table"):
+        model.load_state_dict({**model.state_dict(), "table": np.arange(3.0)})
+    model.table = np.zeros(3)  # assignment keeps it a non-persistent buffer
+    assert "table" not in model.state_dict() and "table" in dict(model.named_buffers())
+    model.register_buffer("table", np.ones(3))  # registering again as persistent puts it back, as torch
+    twin.register_buffer("table", torch.ones(3))
+    assert list(model.state_dict()) == list(twin.state_dict()) and "table" in model.state_dict()
+
+
 def test_state_dict_is_a_copy():
     model = Net([4, 3], 2, rng=np.random.default_rng(0))
     state = model.state_dict()

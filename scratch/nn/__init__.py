@@ -12,5 +12,5 @@ from .module import Module, Parameter
 from .normalization import LayerNorm
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .sparse import Embedding
-from .transformer import TransformerEncoderLayer
+from .transformer import PositionalEncoding, TransformerEncoder, TransformerEncoderLayer
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell

@@ -54,6 +54,7 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
 
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
@@ -75,6 +76,8 @@ class Module:
         for other in (self._parameters, self._buffers, self._modules):
             if other is not table:
                 other.pop(name, None)
+        if table is not self._buffers:
+            self._non_persistent_buffers_set.discard(name)
         if table is None:
             object.__setattr__(self, name, value)
         else:
@@ -92,17 +95,27 @@ class Module:
         for table in (self._parameters, self._buffers, self._modules):
             if name in table:
                 del table[name]
+                self._non_persistent_buffers_set.discard(name)
                 return
         object.__delattr__(self, name)
 
-    def register_buffer(self, name, array):
-        """A named array that is state (saved, loaded) but not learned, e.g. running_mean."""
+    def register_buffer(self, name, array, persistent=True):
+        """A named array that is state but not learned, e.g. running_mean.
+
+        A persistent buffer is saved and loaded with the state_dict; ``persistent=False`` keeps it
+        out of the state_dict (a constant the module rebuilds itself, such as a positional table),
+        while named_buffers still lists it, as in torch.
+        """
         if array is not None and not isinstance(array, np.ndarray):
             raise TypeError(f"register_buffer({name!r}): expected an ndarray or None, got {_describe(array)}")
         if name in self._parameters or name in self._modules:
             raise KeyError(f"register_buffer({name!r}): attribute {name!r} already exists")
         self.__dict__.pop(name, None)
         self._buffers[name] = array
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
 
     def forward(self, *inputs):
         raise NotImplementedError(f"{type(self).__name__} has no forward")
@@ -158,7 +171,7 @@ class Module:
             for name, param in module._parameters.items():
                 state[dot + name] = param.data.copy()
             for name, buf in module._buffers.items():
-                if buf is not None:
+                if buf is not None and name not in module._non_persistent_buffers_set:
                     state[dot + name] = buf.copy()
         return state
 
@@ -202,7 +215,7 @@ class Module:
             for name in module._parameters:
                 slots[dot + name] = (module, name, True)
             for name, buf in module._buffers.items():
-                if buf is not None:
+                if buf is not None and name not in module._non_persistent_buffers_set:
                     slots[dot + name] = (module, name, False)
         return slots
 

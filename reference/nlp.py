@@ -30,7 +30,7 @@ class TransformerClassifier(nn.Module):
                                  max_len=max_len, pad_id=pad_id, norm_first=norm_first, activation=activation)
         self.vocab_size, self.num_classes, self.max_len, self.pad_id = vocab_size, num_classes, max_len, pad_id
         self.embedding = nn.Embedding(vocab_size, d_model, padding_idx=pad_id, dtype=dtype)
-        self.pos_encoding = PositionalEncoding(d_model, max_len, dropout, batch_first=True)
+        self.pos_encoding = PositionalEncoding(d_model, max_len, dropout, batch_first=True, dtype=dtype)
         layer = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout, activation, batch_first=True,
                                            norm_first=norm_first, dtype=dtype)
         self.encoder = nn.TransformerEncoder(layer, num_layers, enable_nested_tensor=False)

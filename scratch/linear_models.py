@@ -55,7 +55,8 @@ class _Classifier:
         return np.exp(self.predict_log_proba(X))
 
     def predict(self, X):
-        return self.classes_[np.argmax(self.predict_log_proba(X), axis=1)]
+        index = np.argmax(self.predict_log_proba(X), axis=1)  # checks the fit first
+        return self.classes_[index]
 
     def score(self, X, y):
         return float(np.mean(self.predict(X) == np.asarray(y)))

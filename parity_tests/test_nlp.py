@@ -17,6 +17,7 @@ from reference import training as torch_training
 from scratch import linear_models, nlp
 from scratch import training as scratch_training
 from scratch.nlp import ClassifierConfig
+from scratch.text import NotFittedError, Vocabulary
 
 TORCH_DTYPE = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
 
@@ -161,6 +162,27 @@ def test_lockstep_training_same_losses_and_weights():
         assert_close(value, torch_state[key], f"trained {key}", *tolerance(np.float64, "train"))
 
 
+@pytest.mark.parametrize("saver, loader", [(nlp, nlp), (nlp, torch_nlp), (torch_nlp, nlp), (torch_nlp, torch_nlp)],
+                         ids=["scratch-scratch", "scratch-torch", "torch-scratch", "torch-torch"])
+def test_checkpoint_keeps_weights_architecture_and_vocabulary(tmp_path, saver, loader):
+    """Either twin loads what either saved, and classifies raw text with the training vocabulary."""
+    texts = ["grain prices rose", "oil output fell sharply", "wheat and grain exports", "crude oil prices"]
+    vocab = Vocabulary.build([text.split() for text in texts])
+    architecture = dict(vocab_size=len(vocab), num_classes=2, d_model=4, nhead=2, num_layers=1, max_len=6,
+                        norm_first=True, activation="gelu", dropout=0.2)
+    model, twin = twins(np.float32, 0, **architecture)
+    saved = model if saver is nlp else twin
+    saver.save(tmp_path / "model.npz", saved, vocab)
+    loaded, loaded_vocab = loader.load(tmp_path / "model.npz")
+    assert loaded_vocab == vocab and loaded.architecture == model.architecture and not loaded.training
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(np.asarray(loaded.state_dict()[key]), value)
+    queries = ["oil prices", "grain and unseen words"]
+    np.testing.assert_array_equal(loader.classify(loaded, loaded_vocab, queries), nlp.classify(model, vocab, queries))
+    with pytest.raises(ValueError, match=rf"vocab: expected the training vocabulary of vocab_size={len(vocab)} tokens, got {len(vocab) - 1}"):
+        saver.save(tmp_path / "other.npz", saved, Vocabulary(vocab.itos[2:-1]))
+
+
 def architecture_part(architecture):
     return {key: architecture[key] for key in ("d_model", "nhead", "num_layers", "dim_feedforward", "max_len")}
 
@@ -259,7 +281,7 @@ def test_logistic_regression_solution_equals_sklearn(C, sparse):
 def test_baselines_refuse_bad_input():
     X, y = count_data(0)
     for estimator in (linear_models.LogisticRegression(), linear_models.MultinomialNB()):
-        with pytest.raises(RuntimeError, match=f"{type(estimator).__name__}: call fit before predicting"):
+        with pytest.raises(NotFittedError, match=f"This {type(estimator).__name__} instance is not fitted yet"):
             estimator.predict(X)
         with pytest.raises(ValueError, match=r"y: expected 60 labels \(one per row of X\), got shape \(59,\)"):
             estimator.fit(X, y[:59])

@@ -14,6 +14,8 @@ import scipy.sparse
 from scipy.optimize import minimize
 from scipy.special import log_softmax, logsumexp
 
+from scratch.text import NotFittedError
+
 
 def check_features(X, name="X", n_features=None, non_negative=False):
     """A 2-d float array or scipy.sparse matrix of samples x features, finite (CSR if sparse)."""
@@ -44,7 +46,7 @@ def check_labels(X, y):
 
 def _require_fit(estimator, X):
     if not hasattr(estimator, "classes_"):
-        raise RuntimeError(f"{type(estimator).__name__}: call fit before predicting")
+        raise NotFittedError(f"This {type(estimator).__name__} instance is not fitted yet: call fit before predicting")
     return check_features(X, n_features=estimator.n_features_in_)
 
 

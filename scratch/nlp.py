@@ -130,24 +130,20 @@ def fit(model, X, y, X_val, y_val, config, progress=False):
 
 def checkpoint(state_dict, vocab, architecture):
     """One flat dict of arrays: the weights as they are, then vocab.* and architecture.* entries."""
-    state = dict(state_dict)
-    state.update({f"vocab.{key}": value for key, value in vocab.state_dict().items()})
-    state.update({f"architecture.{key}": np.asarray(value) for key, value in architecture.items()})
-    return state
+    if len(vocab) != architecture["vocab_size"]:
+        raise ValueError(f"vocab: expected the training vocabulary of vocab_size={architecture['vocab_size']} "
+                         f"tokens, got {len(vocab)}")
+    return {**state_dict, **vocab.state_dict("vocab."),
+            **{f"architecture.{key}": np.asarray(value) for key, value in architecture.items()}}
 
 
 def split_checkpoint(state):
     """The inverse of :func:`checkpoint`: (weights, Vocabulary, architecture dict)."""
-    parts = {"vocab": {}, "architecture": {}, "weights": {}}
-    for key, value in state.items():
-        prefix, _, rest = key.partition(".")
-        part = prefix if prefix in ("vocab", "architecture") else "weights"
-        parts[part][rest if part != "weights" else key] = value
-    if not parts["vocab"] or not parts["architecture"]:
-        raise ValueError("checkpoint: expected vocab.* and architecture.* entries beside the weights; "
-                         "was it written by nlp.save?")
-    architecture = {key: value.item() for key, value in parts["architecture"].items()}
-    return parts["weights"], Vocabulary.from_state_dict(parts["vocab"]), architecture
+    architecture = {key.partition(".")[2]: value.item() for key, value in state.items() if key.startswith("architecture.")}
+    if not architecture:
+        raise ValueError("checkpoint: expected architecture.* entries beside the weights; was it written by nlp.save?")
+    weights = {key: value for key, value in state.items() if not key.startswith(("vocab.", "architecture."))}
+    return weights, Vocabulary.from_state_dict(state, "vocab."), architecture
 
 
 def save(path, model, vocab):

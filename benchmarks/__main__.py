@@ -17,6 +17,7 @@ PROJECTS = {
     "mlp": "benchmarks.bench_mlp",
     "cnn": "benchmarks.bench_cnn",
     "rnn": "benchmarks.bench_rnn",
+    "nlp": "benchmarks.bench_nlp",
 }
 
 

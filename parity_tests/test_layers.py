@@ -1,4 +1,6 @@
 """Linear, activations, Dropout, Flatten and Sequential against torch.nn, in train and eval mode."""
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -102,3 +104,31 @@ def test_sequential_matches_torch(dtype, seed, training):
                                torch.nn.Linear(7, 3), torch.nn.LogSoftmax(dim=1)).to(TORCH_DTYPE[dtype])
     randomise(model, rng).train(training)
     compare_modules(model, twin.train(training), (rng.normal(size=(5, 3, 4)).astype(dtype),), rng, "Sequential", reduction=12)
+
+
+_math_erf = np.frompyfunc(math.erf, 1, 1)  # the C library's erf, element by element: the oracle
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-15), (np.float32, 5e-7)])
+def test_erf_matches_the_c_library_on_a_dense_grid_and_random_points(dtype, rtol):
+    """Cody's three ranges and their seams (0.46875 and 4), the tails, subnormals and random points."""
+    rng = np.random.default_rng(0)
+    x = np.concatenate([np.linspace(-30, 30, 600_001), rng.normal(0, 3, 100_000), rng.standard_cauchy(10_000),
+                        np.nextafter(0.46875, [-1.0, 1.0]), np.nextafter(4.0, [-1.0, 5.0]), [0.46875, 4.0, -4.0],
+                        [5e-324, -1e-300, 1e-20, 27.0, -1e30]]).astype(dtype)
+    expected = _math_erf(x.astype(np.float64)).astype(np.float64)
+    actual = nn.functional.erf(x)
+    assert actual.dtype == dtype and actual.shape == x.shape
+    relative = np.abs(actual - expected) / np.maximum(np.abs(expected), np.finfo(dtype).tiny)
+    worst = int(np.argmax(relative))
+    assert relative[worst] <= rtol, f"erf({x[worst]!r}) = {actual[worst]!r}, math.erf says {expected[worst]!r}"
+
+
+def test_erf_special_values_and_shapes():
+    erf = nn.functional.erf
+    out = erf(np.array([np.inf, -np.inf, np.nan, 0.0, -0.0]))
+    np.testing.assert_array_equal(out[:2], [1.0, -1.0])
+    assert np.isnan(out[2]) and out[3] == 0 and np.signbit(out[4])
+    x = np.random.default_rng(1).normal(size=(3, 4, 5)).astype(np.float32).transpose(2, 0, 1)  # not contiguous
+    np.testing.assert_allclose(erf(x), _math_erf(x.astype(np.float64)).astype(np.float64), rtol=5e-7)
+    assert erf(np.array(0.5)).shape == () and erf(np.array(0.5)) == pytest.approx(math.erf(0.5), rel=1e-15)

@@ -83,14 +83,18 @@ class GELU(_Pointwise):
         if approximate not in ("none", "tanh"):
             raise ValueError(f"approximate: expected 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
+        self._cdf = None
 
     def function(self, x):
+        if self.approximate == "none":
+            self._cdf = F.normal_cdf(x)  # kept: the derivative needs it too
+            return x * self._cdf
         return F.gelu(x, self.approximate)
 
     def derivative(self, x, y):
         if self.approximate == "none":
             pdf = np.exp(-0.5 * x * x) * x.dtype.type(1 / math.sqrt(2 * math.pi))
-            return 0.5 * (1 + F.erf(x / math.sqrt(2))) + x * pdf
+            return self._cdf + x * pdf
         t = np.tanh(F._gelu_tanh_inner(x))
         dinner = x.dtype.type(math.sqrt(2 / math.pi)) * (1 + x.dtype.type(3 * 0.044715) * x * x)
         return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner

@@ -203,6 +203,7 @@ class PositionalEncoding(Module):
         return self.dropout(x + pe)
 
     def backward(self, grad):
+        require_forward(self, self.dropout._output)
         return self.dropout.backward(grad)  # adding a constant passes the gradient through
 
     def extra_repr(self):

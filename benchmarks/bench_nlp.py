@@ -1,0 +1,104 @@
+"""Benchmark cases for the NLP project (curriculum Project 3).
+
+Forward+backward at the issue's size (batch 32, sequence 64, d_model 128, 8 heads, batch_first):
+self-attention alone (MultiheadAttention, no weights returned, as the encoder layer calls it) and a
+full TransformerEncoderLayer (feed-forward 512) with ReLU and with exact GELU, in train mode with
+dropout 0.1. Scratch and torch CPU hold the same weights and see the same input and upstream
+gradient; both compute the input gradient. ``classifier_epoch_case`` times one epoch of the shared
+training loop (scratch/training.py fit vs reference/training.py fit) for any pair of classifier twins.
+"""
+import copy
+import dataclasses
+
+import numpy as np
+import torch
+
+from reference import training as torch_training
+from scratch import nn
+from scratch import training as scratch_training
+
+from .core import Case
+
+BATCH_SIZE, SEQ_LEN, D_MODEL, NHEAD, DIM_FEEDFORWARD, DROPOUT = 32, 64, 128, 8, 512, 0.1
+
+
+def torch_dtype(dtype):
+    return torch.float64 if dtype == np.float64 else torch.float32
+
+
+def _load(twin, module):
+    twin.load_state_dict({key: torch.from_numpy(value) for key, value in module.state_dict().items()})
+    return twin
+
+
+def attention_case(dtype, rng):
+    layer = nn.MultiheadAttention(D_MODEL, NHEAD, batch_first=True, dtype=dtype, rng=rng)
+    twin = _load(torch.nn.MultiheadAttention(D_MODEL, NHEAD, batch_first=True, dtype=torch_dtype(dtype)), layer)
+    X = rng.standard_normal((BATCH_SIZE, SEQ_LEN, D_MODEL)).astype(dtype)
+    grad = rng.standard_normal(X.shape).astype(dtype)
+
+    def scratch_step():
+        layer.zero_grad()
+        layer(X, X, X, need_weights=False)
+        layer.backward(grad, None)
+
+    def forward(model, Xt):
+        return model(Xt, Xt, Xt, need_weights=False)[0]
+
+    return Case(f"MultiheadAttention({D_MODEL}, {NHEAD})", f"b{BATCH_SIZE} x L{SEQ_LEN}", scratch_step,
+                _torch_forward_backward(twin, forward, X, grad, "cpu"), gpu=_gpu(twin, forward, X, grad),
+                note="self-attention, need_weights=False; dq + dk + dv on both sides")
+
+
+def encoder_layer_case(activation, dtype, rng):
+    kwargs = dict(dim_feedforward=DIM_FEEDFORWARD, dropout=DROPOUT, activation=activation, batch_first=True)
+    layer = nn.TransformerEncoderLayer(D_MODEL, NHEAD, dtype=dtype, rng=rng, **kwargs)
+    twin = _load(torch.nn.TransformerEncoderLayer(D_MODEL, NHEAD, dtype=torch_dtype(dtype), **kwargs), layer)
+    X = rng.standard_normal((BATCH_SIZE, SEQ_LEN, D_MODEL)).astype(dtype)
+    grad = rng.standard_normal(X.shape).astype(dtype)
+
+    def scratch_step():
+        layer.zero_grad()
+        layer(X)
+        layer.backward(grad)
+
+    return Case(f"TransformerEncoderLayer({D_MODEL}, {NHEAD}, {DIM_FEEDFORWARD}, {activation})", f"b{BATCH_SIZE} x L{SEQ_LEN}",
+                scratch_step, _torch_forward_backward(twin, torch.nn.Module.__call__, X, grad, "cpu"),
+                gpu=_gpu(twin, torch.nn.Module.__call__, X, grad), note=f"post-norm, train mode, dropout {DROPOUT}")
+
+
+def _gpu(twin, forward, X, grad):
+    return _torch_forward_backward(twin, forward, X, grad, "cuda") if torch.cuda.is_available() else None
+
+
+def _torch_forward_backward(twin, forward, X, grad, device):
+    model = copy.deepcopy(twin).to(device).train()
+    Xt = torch.from_numpy(X).to(device).requires_grad_(True)
+    gt = torch.from_numpy(grad).to(device)
+
+    def step():
+        model.zero_grad()
+        Xt.grad = None
+        forward(model, Xt).backward(gt)
+        if device == "cuda":
+            torch.cuda.synchronize()
+    return step
+
+
+def classifier_epoch_case(name, model, twin, X, y, X_val, y_val, config):
+    """One epoch of the shared fit loop (num_epochs=1, validation included) on a scratch classifier and
+    its torch twin: any pair whose forward maps X to (N, num_classes) logits, e.g. the transformer text
+    classifier on (N, L) token ids. The twins start from the same weights."""
+    config = dataclasses.replace(config, num_epochs=1)
+    _load(twin, model)
+    return Case(f"{name} epoch ({config.optimizer})", f"{len(X)} x {X.shape[1:]}, b{config.batch_size}",
+                lambda: scratch_training.fit(model, X, y, X_val, y_val, config),
+                lambda: torch_training.fit(twin, X, y, X_val, y_val, config),
+                note="the project's fit loop, validation included")
+
+
+def cases(dtype=np.float32, quick=False, seed=0):
+    """The NLP project's benchmark cases, built with fresh weights and data from ``seed``."""
+    rng = np.random.default_rng(seed)
+    dtype = np.dtype(dtype)
+    return [attention_case(dtype, rng)] + [encoder_layer_case(activation, dtype, rng) for activation in ("relu", "gelu")]

@@ -59,3 +59,11 @@ def test_cnn_cases_run():
                                                  "BatchNorm2d(32) train"]
     result = core.run_case(cases[0], repeats=1, warmup=0, threads=1)
     assert set(result.times_ms) >= {"scratch", "torch", "naive"}
+
+
+def test_transformer_classifier_epoch_case_runs():
+    from benchmarks import bench_nlp
+    case = bench_nlp.transformer_classifier_epoch_case(np.dtype(np.float64), np.random.default_rng(0), quick=True)
+    assert case.name == "TransformerClassifier epoch (adam)" and case.size == "64 x (64,), b32"
+    result = core.run_case(case, repeats=1, warmup=0, threads=1)
+    assert set(result.times_ms) >= {"scratch", "torch"}

@@ -1,7 +1,6 @@
 """Project 3: the transformer text classifier against its torch twin (forward, backward, dropout
 masks, finite differences, lockstep training, checkpoints), the linear baselines against
 scikit-learn, and the errors they raise."""
-import dataclasses
 
 import numpy as np
 import pytest
@@ -13,10 +12,8 @@ from sklearn import linear_model, naive_bayes
 
 from parity_tests.harness import FINITE_DIFFERENCE, assert_close, compare_modules, dtypes, finite_difference_check, randomise, seeds, tolerance
 from reference import nlp as torch_nlp
-from reference import training as torch_training
 from scratch import linear_models, nlp
-from scratch import training as scratch_training
-from scratch.nlp import ClassifierConfig
+from scratch.nlp_data import ClassifierConfig
 from scratch.text import NotFittedError, Vocabulary
 
 TORCH_DTYPE = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
@@ -62,7 +59,7 @@ def _reduction(architecture, length):
     return 4 * architecture["num_layers"] * architecture["d_model"] * (length + architecture["dim_feedforward"])
 
 
-@settings(max_examples=30)
+@settings(max_examples=24)
 @given(case=classifier_cases(), dtype=dtypes, training=st.booleans())
 def test_classifier_matches_torch(case, dtype, training):
     architecture, lengths, length, seed = case

@@ -15,7 +15,7 @@ from torch import nn
 from reference import training
 from reference.layers import PositionalEncoding
 from scratch import serialization
-from scratch.nlp import ClassifierConfig, check_architecture, check_token_ids, checkpoint, split_checkpoint  # noqa: F401
+from scratch.nlp_data import ClassifierConfig, check_architecture, check_token_ids, checkpoint, split_checkpoint  # noqa: F401
 
 
 class TransformerClassifier(nn.Module):

@@ -24,7 +24,7 @@ from reference import plots
 from reference.demos.common import lockstep_gap, run_datasets, save_report, twin_pair
 from scratch import datasets, linear_models, metrics
 from scratch import nlp as scratch_nlp
-from scratch.nlp import ClassifierConfig
+from scratch.nlp_data import ClassifierConfig
 from scratch.plumbing import validation_split
 from scratch.text import TfidfVectorizer, Vocabulary, tokenize
 
@@ -106,7 +106,8 @@ def train_transformers(train, val, test, class_names, config, out_dir, name, pro
     for side, module, library in (("scratch", model, scratch_nlp), ("torch", twin, torch_nlp)):
         start = time.perf_counter()
         histories[side] = library.fit(module, X, train[1], X_val, val[1], config, progress=progress)
-        results[f"{side} transformer"] = (library.predict(module, X_test), time.perf_counter() - start)
+        seconds = time.perf_counter() - start
+        results[f"{side} transformer"] = (library.predict(module, X_test), seconds)
     plots.training_curves(histories, out_dir / f"{name}_curves.png",
                           f"transformer classifier on {name}: scratch vs torch from the same initial weights")
     scratch_nlp.save(out_dir / f"{name}_transformer.npz", model, vocab)  # read back by attention_example

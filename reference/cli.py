@@ -34,14 +34,14 @@ PROJECTS = {
     "mlp": Project(2, "Neural network from scratch with backpropagation", "mlp",
                    ("test_layers.py", "test_losses.py", "test_optim.py", "test_module.py", "test_mlp.py"),
                    ("digits", "fashion-mnist")),
+    "nlp": Project(3, "Text classification: TF-IDF and a transformer", "nlp",
+                   ("test_text.py", "test_attention.py", "test_transformer.py", "test_nlp.py"),
+                   ("reuters-r8", "20newsgroups")),
     "cnn": Project(4, "Convolutional networks from scratch", "cnn",
                    ("test_conv.py", "test_pooling.py", "test_batchnorm.py", "test_transforms.py", "test_cnn.py"),
                    ("digits", "fashion-mnist")),
     "forecasting": Project(5, "Recurrent networks and time-series forecasting", "forecasting",
                            ("test_rnn.py", "test_forecasting_data.py", "test_forecasting.py"), ("co2", "sunspots")),
-    "nlp": Project(3, "Text classification: TF-IDF baselines and a transformer", "nlp",
-                   ("test_text.py", "test_attention.py", "test_transformer.py", "test_nlp.py"),
-                   ("reuters-r8", "20newsgroups")),
 }
 
 

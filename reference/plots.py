@@ -180,12 +180,13 @@ def residuals(timestamps, residuals_by_name, path, title):
 
 def attention_map(weights, tokens, path, title):
     """Attention weights (L, L) of one document: row i is how much token i reads each token."""
-    size = max(5, 0.32 * len(tokens) + 2)
+    size = max(6.5, 0.32 * len(tokens) + 2)
     fig, ax = plt.subplots(figsize=(size + 1, size))
     image = ax.imshow(weights, cmap="viridis", vmin=0)
     ax.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=8)
     ax.set_yticks(range(len(tokens)), tokens, fontsize=8)
-    ax.set(xlabel="attended token (key)", ylabel="reading token (query)", title=title)
+    ax.set(xlabel="attended token (key)", ylabel="reading token (query)")
+    ax.set_title(title, fontsize=10)
     fig.colorbar(image, ax=ax, label="attention weight")
     return _save(fig, path)
 

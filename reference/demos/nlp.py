@@ -94,7 +94,7 @@ def attention_example(model, vocab, X_test, out_dir, name, max_tokens=24):
     weights = model.attention_weights(X)[0]
     tokens = vocab.decode(X[0])
     plots.attention_map(weights, tokens, out_dir / f"{name}_attention.png",
-                        f"scratch transformer on {name}: first layer's attention (heads averaged), test document {row}")
+                        f"scratch transformer on {name}, test document {row}:\nfirst layer's attention, heads averaged")
     return {"document": row, "tokens": tokens, "twin_gap": float(np.abs(weights - twin.attention_weights(X)[0]).max())}
 
 

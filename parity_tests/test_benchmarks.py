@@ -61,6 +61,30 @@ def test_cnn_cases_run():
     assert set(result.times_ms) >= {"scratch", "torch", "naive"}
 
 
+def test_nlp_cases_run_and_time_the_same_work():
+    from benchmarks import bench_nlp
+    cases = bench_nlp.cases(np.float32, quick=True, seed=0)
+    assert [case.name for case in cases] == ["MultiheadAttention(128, 8)", "TransformerEncoderLayer(128, 8, 512, relu)",
+                                             "TransformerEncoderLayer(128, 8, 512, gelu)", "TransformerClassifier epoch (adam)"]
+    result = core.run_case(cases[0], repeats=1, warmup=0, threads=1)
+    assert set(result.times_ms) >= {"scratch", "torch"}
+
+
+def test_classifier_epoch_case_trains_both_twins_one_epoch_from_the_same_weights():
+    from benchmarks import bench_nlp
+    from scratch.mlp import MLPConfig
+    from reference.demos.mlp import twins
+    config = MLPConfig(hidden_sizes=(8,), dropout=0.0, batch_size=16, num_epochs=5, lr=0.01)
+    model, twin = twins(6, 3, config)
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 6)).astype(np.float32), rng.integers(0, 3, 40)
+    case = bench_nlp.classifier_epoch_case("MLP", model, twin, X, y, X[:8], y[:8], config)
+    assert case.name == "MLP epoch (adam)" and case.size == "40 x (6,), b16"
+    history, torch_history = case.scratch(), case.torch()
+    assert len(history["train_loss"]) == len(torch_history["train_loss"]) == 1
+    assert history["train_loss"][0] == pytest.approx(torch_history["train_loss"][0], rel=1e-4)
+
+
 def test_transformer_classifier_epoch_case_runs():
     from benchmarks import bench_nlp
     case = bench_nlp.transformer_classifier_epoch_case(np.dtype(np.float64), np.random.default_rng(0), quick=True)

@@ -252,60 +252,99 @@ class MultiheadAttention(Module):
         (n, length, _), source = q.shape, k.shape[1]
         heads, head_dim = self.num_heads, self.head_dim
         mask = self._additive_mask(key_padding_mask, attn_mask, is_causal, need_weights, n, length, source, unbatched)
-        wq, wk, wv = self._proj_weights()
-        bq, bk, bv = (None,) * 3 if self.in_proj_bias is None else np.split(self.in_proj_bias.data, 3)
-        Q = F.linear(q, wq, bq).reshape(n, length, heads, head_dim).transpose(0, 2, 1, 3)  # (N, H, L, D)
-        K = F.linear(k, wk, bk).reshape(n, source, heads, head_dim).transpose(0, 2, 1, 3)  # (N, H, S, D)
-        V = F.linear(v, wv, bv).reshape(n, source, heads, head_dim).transpose(0, 2, 1, 3)  # (N, H, S, D)
+        packed = self._qkv_same_embed_dim and query is key and key is value  # self-attention: one projection GEMM
+        if packed:
+            bias = None if self.in_proj_bias is None else self.in_proj_bias.data
+            QKV = F.linear(q, self.in_proj_weight.data, bias).reshape(n, length, 3, heads, head_dim)
+            Q, K, V = QKV.transpose(2, 0, 3, 1, 4)  # views, (N, H, L, D) each
+        else:
+            wq, wk, wv = self._proj_weights()
+            bq, bk, bv = (None,) * 3 if self.in_proj_bias is None else np.split(self.in_proj_bias.data, 3)
+            Q = F.linear(q, wq, bq).reshape(n, length, heads, head_dim).transpose(0, 2, 1, 3)  # (N, H, L, D)
+            K = F.linear(k, wk, bk).reshape(n, source, heads, head_dim).transpose(0, 2, 1, 3)  # (N, H, S, D)
+            V = F.linear(v, wv, bv).reshape(n, source, heads, head_dim).transpose(0, 2, 1, 3)  # (N, H, S, D)
         scale = q.dtype.type(1 / math.sqrt(head_dim))
-        scores = (Q * scale) @ K.swapaxes(-1, -2)  # (N, H, L, S)
+        Qs = Q * scale  # scaling Q (N, H, L, D) is cheaper than scaling the scores (N, H, L, S)
+        scores = Qs @ K.swapaxes(-1, -2)  # (N, H, L, S)
         if mask is not None:
             scores += mask
-        with np.errstate(invalid="ignore"):  # a fully masked row is -inf - (-inf)
-            P = F.softmax(scores, -1)
-        if not need_weights:
-            P = np.where(np.all(scores == -np.inf, axis=-1, keepdims=True), q.dtype.type(0), P)
+        P = self._softmax_(scores)  # in place: the scores become the weights
+        if not need_weights and mask is not None:
+            np.copyto(P, 0, where=np.all(mask == -np.inf, axis=-1, keepdims=True))  # fully masked rows: 0, not NaN
         drop = self._attention_dropout_mask(dropout_mask, P.shape, q.dtype)
         P_dropped = P if drop is None else P * drop
-        A = (P_dropped @ V).transpose(0, 2, 1, 3).reshape(n, length, self.embed_dim)  # (N, L, E)
-        out = self.out_proj(A)  # (N, L, E)
+        A = P_dropped @ V  # (N, H, L, D)
+        out = self.out_proj(A.transpose(0, 2, 1, 3).reshape(n, length, self.embed_dim))  # (N, L, E)
         weights = None
         if need_weights:
             weights = P_dropped.mean(axis=1) if average_attn_weights else P_dropped  # (N, L, S) or (N, H, L, S)
-        self._cache = (q, k, v, Q, K, V, P, drop, P_dropped, scale, unbatched, need_weights and average_attn_weights)
+        self._cache = (q, k, v, Qs, K, V, P, drop, P_dropped, A, scale, unbatched, need_weights and average_attn_weights,
+                       packed)
         self._output = (self._external(out, unbatched), None if weights is None else weights[0] if unbatched else weights)
         return self._output
 
+    @staticmethod
+    def _softmax_(scores):
+        """Softmax over the last axis, overwriting ``scores`` (no (N, H, L, S) temporaries)."""
+        with np.errstate(invalid="ignore"):  # a fully masked row is -inf - (-inf) = NaN, as in torch
+            scores -= scores.max(axis=-1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=-1, keepdims=True)
+        return scores
+
     def backward(self, grad_output, grad_weights=None):
-        q, k, v, Q, K, V, P, drop, P_dropped, scale, unbatched, averaged = require_forward(self, self._cache)
+        q, k, v, Qs, K, V, P, drop, P_dropped, A, scale, unbatched, averaged, packed = require_forward(self, self._cache)
         check_grad(grad_output, self._output[0], "grad_output")
-        n, heads, length, _ = Q.shape
+        n, heads, length, _ = Qs.shape
         dout = self._internal(grad_output, unbatched)  # (N, L, E)
         dA = self.out_proj.backward(dout).reshape(n, length, heads, self.head_dim).transpose(0, 2, 1, 3)  # (N, H, L, D)
         dP = dA @ V.swapaxes(-1, -2)  # (N, H, L, S), gradient of the dropped-out weights
         dV = P_dropped.swapaxes(-1, -2) @ dA  # (N, H, S, D)
-        if grad_weights is not None:
+        if grad_weights is None:
+            # sum_s dP P over a row equals sum_d dA A, with A = P_dropped V: (N, H, L, D) instead of (N, H, L, S)
+            row_dot = (dA * A).sum(axis=-1, keepdims=True)
+        else:
             if self._output[1] is None:
                 raise ValueError("grad_weights: forward ran with need_weights=False, so it returned no weights; pass None")
             check_grad(grad_weights, self._output[1], "grad_weights")
             dweights = grad_weights[None] if unbatched else grad_weights
-            dP = dP + (dweights[:, None] / heads if averaged else dweights)
+            dP += dweights[:, None] / heads if averaged else dweights
+            row_dot = None
         if drop is not None:
-            dP = dP * drop
-        dscores = P * (dP - (dP * P).sum(axis=-1, keepdims=True))  # softmax backward, per row
-        dQ = (dscores @ K) * scale  # (N, H, L, D)
-        dK = (dscores.swapaxes(-1, -2) @ Q) * scale  # (N, H, S, D)
-        dQ, dK, dV = (d.transpose(0, 2, 1, 3).reshape(n, -1, self.embed_dim) for d in (dQ, dK, dV))  # (N, L|S, E)
-        wq, wk, wv = self._proj_weights()
-        dweight = [d.reshape(-1, self.embed_dim).T @ x.reshape(-1, x.shape[-1]) for d, x in ((dQ, q), (dK, k), (dV, v))]
-        if self._qkv_same_embed_dim:
-            self.in_proj_weight.accumulate_grad(np.concatenate(dweight), owned=True)  # (3E, E)
+            dP *= drop
+        if row_dot is None:
+            row_dot = (dP * P).sum(axis=-1, keepdims=True)
+        dP -= row_dot  # softmax backward, per row, in place: dscores = P (dP - sum(dP P))
+        dscores = np.multiply(dP, P, out=dP)
+        dQ = dscores @ K  # (N, H, L, D)
+        dQ *= scale
+        dK = dscores.swapaxes(-1, -2) @ Qs  # (N, H, S, D)
+        return self._projection_backward(q, k, v, dQ, dK, dV, packed, unbatched)
+
+    def _projection_backward(self, q, k, v, dQ, dK, dV, packed, unbatched):
+        """Gradients of the input projections from those of Q, K, V (N, H, T, D); returns (dq, dk, dv)."""
+        n, embed_dim = q.shape[0], self.embed_dim
+        if packed:
+            dQKV = np.empty((n, q.shape[1], 3, self.num_heads, self.head_dim), dtype=q.dtype)  # (N, L, 3, H, D)
+            for index, d in enumerate((dQ, dK, dV)):
+                dQKV[:, :, index] = d.transpose(0, 2, 1, 3)
+            dQKV = dQKV.reshape(-1, 3 * embed_dim)  # (N L, 3E): one GEMM for the packed weight's gradient
+            self.in_proj_weight.accumulate_grad(dQKV.T @ q.reshape(-1, embed_dim), owned=True)  # (3E, E)
+            if self.in_proj_bias is not None:
+                self.in_proj_bias.accumulate_grad(dQKV.sum(axis=0), owned=True)
+            grads = np.split(dQKV, 3, axis=1)  # (N L, E) views
         else:
-            for param, grad in zip(self._proj_params(), dweight):
-                param.accumulate_grad(grad, owned=True)
-        if self.in_proj_bias is not None:
-            self.in_proj_bias.accumulate_grad(np.concatenate([d.sum(axis=(0, 1)) for d in (dQ, dK, dV)]), owned=True)
-        return tuple(self._external(d @ w, unbatched) for d, w in ((dQ, wq), (dK, wk), (dV, wv)))
+            grads = [d.transpose(0, 2, 1, 3).reshape(-1, embed_dim) for d in (dQ, dK, dV)]  # (N L|S, E)
+            dweight = [d.T @ x.reshape(-1, x.shape[-1]) for d, x in zip(grads, (q, k, v))]
+            if self._qkv_same_embed_dim:
+                self.in_proj_weight.accumulate_grad(np.concatenate(dweight), owned=True)  # (3E, E)
+            else:
+                for param, grad in zip(self._proj_params(), dweight):
+                    param.accumulate_grad(grad, owned=True)
+            if self.in_proj_bias is not None:
+                self.in_proj_bias.accumulate_grad(np.concatenate([d.sum(axis=0) for d in grads]), owned=True)
+        return tuple(self._external((d @ w).reshape(n, -1, w.shape[1]), unbatched)
+                     for d, w in zip(grads, self._proj_weights()))
 
     def _external(self, x, unbatched):
         """(N, T, C) -> the caller's layout: (T, C) unbatched, (N, T, C) batch_first, else (T, N, C)."""

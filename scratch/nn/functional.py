@@ -28,10 +28,11 @@ _ERF_BLOCK = 1 << 16  # elements per block: the ~30 passes over a block stay in 
 
 
 def linear(input, weight, bias=None):
-    y = input @ weight.T  # (*, in) @ (in, out) -> (*, out)
+    # one (N, in) @ (in, out) GEMM over all leading dims, faster than NumPy's batched loop over a 3-d input
+    y = input.reshape(-1, weight.shape[1]) @ weight.T  # (*, in) -> (N, out)
     if bias is not None:
         y += bias
-    return y
+    return y.reshape(*input.shape[:-1], weight.shape[0])
 
 
 def relu(input):
@@ -152,7 +153,7 @@ def dropout_mask(shape, p, rng, dtype):
     """The scaled keep-mask of inverted dropout: 0 with probability p, else 1/(1-p)."""
     if p == 1:
         return np.zeros(shape, dtype=dtype)
-    return (rng.random(shape) >= p).astype(dtype) * dtype.type(1 / (1 - p))
+    return (rng.random(shape) >= p) * dtype.type(1 / (1 - p))  # bool times a dtype scalar: that dtype
 
 
 def dropout(input, p=0.5, training=True, rng=None, mask=None):

@@ -48,7 +48,7 @@ class Linear(Module):
         self.weight.accumulate_grad(grad_2d.T @ x.reshape(-1, self.in_features), owned=True)  # (out, in)
         if self.bias is not None:
             self.bias.accumulate_grad(grad_2d.sum(axis=0), owned=True)
-        return grad @ self.weight.data  # (*, out) @ (out, in) -> (*, in)
+        return (grad_2d @ self.weight.data).reshape(*grad.shape[:-1], self.in_features)  # (N, out) @ (out, in)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

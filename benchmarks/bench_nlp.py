@@ -101,8 +101,25 @@ def classifier_epoch_case(name, model, twin, X, y, X_val, y_val, config):
                 note="the project's fit loop, validation included")
 
 
+def transformer_classifier_epoch_case(dtype, rng, quick=False, vocab_size=5000, num_classes=8):
+    """One epoch of the Reuters demo's transformer classifier (d_model 64, 4 heads, 2 layers) on random
+    documents of 8 to 64 tokens, padded to 64: the shape of the real run, without its data."""
+    from reference.demos.nlp import CONFIGS, transformer_twins
+    from scratch.text import Vocabulary
+
+    config = dataclasses.replace(CONFIGS["reuters-r8"], max_len=SEQ_LEN)
+    num_docs = 64 if quick else 512
+    lengths = rng.integers(8, SEQ_LEN + 1, num_docs)
+    X = np.where(np.arange(SEQ_LEN) < lengths[:, None], rng.integers(Vocabulary.UNK, vocab_size, (num_docs, SEQ_LEN)),
+                 Vocabulary.PAD)
+    y = rng.integers(0, num_classes, num_docs)
+    model, twin = transformer_twins(vocab_size, num_classes, config, dtype)
+    return classifier_epoch_case("TransformerClassifier", model, twin, X, y, X[:64], y[:64], config)
+
+
 def cases(dtype=np.float32, quick=False, seed=0):
     """The NLP project's benchmark cases, built with fresh weights and data from ``seed``."""
     rng = np.random.default_rng(seed)
     dtype = np.dtype(dtype)
-    return [attention_case(dtype, rng)] + [encoder_layer_case(activation, dtype, rng) for activation in ("relu", "gelu")]
+    return ([attention_case(dtype, rng)] + [encoder_layer_case(activation, dtype, rng) for activation in ("relu", "gelu")]
+            + [transformer_classifier_epoch_case(dtype, rng, quick)])

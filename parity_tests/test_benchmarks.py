@@ -79,7 +79,7 @@ def test_nlp_cases_run_and_time_the_same_work():
     from benchmarks import bench_nlp
     cases = bench_nlp.cases(np.float32, quick=True, seed=0)
     assert [case.name for case in cases] == ["MultiheadAttention(128, 8)", "TransformerEncoderLayer(128, 8, 512, relu)",
-                                             "TransformerEncoderLayer(128, 8, 512, gelu)"]
+                                             "TransformerEncoderLayer(128, 8, 512, gelu)", "TransformerClassifier epoch (adam)"]
     result = core.run_case(cases[0], repeats=1, warmup=0, threads=1)
     assert set(result.times_ms) >= {"scratch", "torch"}
 
@@ -97,3 +97,11 @@ def test_classifier_epoch_case_trains_both_twins_one_epoch_from_the_same_weights
     history, torch_history = case.scratch(), case.torch()
     assert len(history["train_loss"]) == len(torch_history["train_loss"]) == 1
     assert history["train_loss"][0] == pytest.approx(torch_history["train_loss"][0], rel=1e-4)
+
+
+def test_transformer_classifier_epoch_case_runs():
+    from benchmarks import bench_nlp
+    case = bench_nlp.transformer_classifier_epoch_case(np.dtype(np.float64), np.random.default_rng(0), quick=True)
+    assert case.name == "TransformerClassifier epoch (adam)" and case.size == "64 x (64,), b32"
+    result = core.run_case(case, repeats=1, warmup=0, threads=1)
+    assert set(result.times_ms) >= {"scratch", "torch"}

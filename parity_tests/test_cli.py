@@ -86,3 +86,25 @@ def test_run_recommender_writes_the_table_and_plots(tmp_path, capsys):
     assert "| popularity |" in (out / "report.md").read_text()
     assert report["performance"]["naive_ratings_per_second"] < report["performance"]["scratch_ratings_per_second"]
     assert "NDCG@10 above popularity" in capsys.readouterr().out
+
+
+def test_run_nlp_quick_writes_every_deliverable(tmp_path, capsys):
+    out = tmp_path / "nlp"
+    assert main(["run", "nlp", "--quick", "--epochs", "1", "--no-progress", "--out", str(out)]) == 0
+    models = ("scratch_logistic_regression", "sklearn_logistic_regression", "scratch_naive_Bayes", "sklearn_naive_Bayes",
+              "scratch_transformer", "torch_transformer")
+    expected = {"metrics.json", "reports.txt", "reuters-r8_curves.png", "reuters-r8_attention.png", "reuters-r8_comparison.png",
+                "reuters-r8_transformer.npz"} | {f"reuters-r8_confusion_{model}.png" for model in models}
+    assert expected <= {p.name for p in out.iterdir()}
+    report = json.loads((out / "metrics.json").read_text())["reuters-r8"]
+    rows = report["models"]
+    assert rows["scratch naive Bayes"]["accuracy"] == rows["sklearn naive Bayes"]["accuracy"]
+    assert abs(rows["scratch logistic regression"]["accuracy"] - rows["sklearn logistic regression"]["accuracy"]) < 0.01
+    assert report["twin_prediction_agreement"] > 0.95 and report["lockstep_float64"]["max_weight_gap"] < 1e-10
+    assert report["attention"]["twin_gap"] < 1e-4
+    assert "scratch transformer" in capsys.readouterr().out
+
+
+def test_quick_is_refused_where_a_project_has_none():
+    with pytest.raises(SystemExit, match="--quick is not available for this project"):
+        main(["run", "mlp", "--quick", "--epochs", "1", "--no-progress"])

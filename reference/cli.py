@@ -2,6 +2,7 @@
 
     twins list
     twins run mlp --dataset digits --out runs/mlp
+    twins run nlp --quick
     twins test mlp [--profile thorough] [-- extra pytest args]
     twins bench mlp [--quick]
     twins diff mlp [--side-by-side]
@@ -9,6 +10,7 @@
 import argparse
 import difflib
 import importlib
+import inspect
 import os
 import shutil
 import subprocess
@@ -35,6 +37,9 @@ PROJECTS = {
     "mlp": Project(2, "Neural network from scratch with backpropagation", "mlp",
                    ("test_layers.py", "test_losses.py", "test_optim.py", "test_module.py", "test_mlp.py"),
                    ("digits", "fashion-mnist")),
+    "nlp": Project(3, "Text classification: TF-IDF and a transformer", "nlp",
+                   ("test_text.py", "test_attention.py", "test_transformer.py", "test_nlp.py"),
+                   ("reuters-r8", "20newsgroups")),
     "cnn": Project(4, "Convolutional networks from scratch", "cnn",
                    ("test_conv.py", "test_pooling.py", "test_batchnorm.py", "test_transforms.py", "test_cnn.py"),
                    ("digits", "fashion-mnist")),
@@ -65,8 +70,13 @@ def cmd_run(args):
         raise SystemExit(f"twins run {args.project}: unknown dataset {unknown[0]!r}; expected one of: {', '.join(project.datasets)}, all")
     demo = importlib.import_module(f"reference.demos.{project.module}")
     out = Path(args.out or f"runs/{args.project}")
+    extra = {}
+    if args.quick:
+        if "quick" not in inspect.signature(demo.run).parameters:
+            raise SystemExit(f"twins run {args.project}: --quick is not available for this project")
+        extra["quick"] = True
     report = demo.run(out, tuple(datasets), num_epochs=args.epochs, study=not args.no_study,
-                      compare_sklearn=not args.no_sklearn, progress=not args.no_progress)
+                      compare_sklearn=not args.no_sklearn, progress=not args.no_progress, **extra)
     print(demo.summary(report))
     print(f"metrics and plots in {out}/: " + ", ".join(sorted(p.name for p in out.iterdir())))
     return 0
@@ -124,6 +134,7 @@ def build_parser():
     run.add_argument("--no-study", action="store_true", help="skip the hyperparameter study")
     run.add_argument("--no-sklearn", action="store_true", help="skip the scikit-learn comparison")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
+    run.add_argument("--quick", action="store_true", help="a small slice of the data, for a smoke run (where a project has one)")
     run.set_defaults(func=cmd_run)
 
     test = sub.add_parser("test", help="run a project's parity tests")

@@ -220,3 +220,39 @@ def embedding_map(points, annotations, path, title):
     ax.grid(alpha=0.3)
     return _save(fig, path)
 
+
+def attention_map(weights, tokens, path, title):
+    """Attention weights (L, L) of one document: row i is how much token i reads each token."""
+    size = max(6.5, 0.32 * len(tokens) + 2)
+    fig, ax = plt.subplots(figsize=(size + 1, size))
+    image = ax.imshow(weights, cmap="viridis", vmin=0)
+    ax.set_xticks(range(len(tokens)), tokens, rotation=90, fontsize=8)
+    ax.set_yticks(range(len(tokens)), tokens, fontsize=8)
+    ax.set(xlabel="attended token (key)", ylabel="reading token (query)")
+    ax.set_title(title, fontsize=10)
+    fig.colorbar(image, ax=ax, label="attention weight")
+    return _save(fig, path)
+
+
+def model_comparison(rows, path, title):
+    """Grouped bars of each model's scores (model -> {'accuracy': ..., 'macro-F1': ..., 'seconds': ...}),
+    and its train time on a log scale beside them."""
+    names = list(rows)
+    fig, (ax_score, ax_time) = plt.subplots(1, 2, figsize=(13, 0.45 * len(names) + 2), sharey=True)
+    ypos = np.arange(len(names))
+    for offset, metric in ((-0.2, "accuracy"), (0.2, "macro-F1")):
+        values = [rows[name][metric] for name in names]
+        ax_score.barh(ypos + offset, values, height=0.4, label=metric)
+        for y, value in zip(ypos + offset, values):
+            ax_score.text(value, y, f" {value:.3f}", va="center", fontsize=7)
+    ax_score.set_yticks(ypos, names)
+    ax_score.set(xlim=(0, 1.4), xlabel="test score", title="accuracy and macro-F1")  # room for the legend
+    ax_score.legend(fontsize=8, loc="lower right")
+    styles = _styles(names)
+    ax_time.barh(ypos, [rows[name]["seconds"] for name in names], color=[styles[name]["color"] for name in names])
+    ax_time.set(xscale="log", xlabel="seconds", title="train time")
+    for ax in (ax_score, ax_time):
+        ax.grid(alpha=0.3, axis="x")
+        ax.invert_yaxis()
+    fig.suptitle(title)
+    return _save(fig, path)

@@ -86,10 +86,13 @@ def validation_split(X, y, fraction, rng):
 
 
 def check_dataset(X, y, num_classes, name="X"):
-    """Refuse data a classifier cannot learn from, before the first step rather than mid-run."""
-    if not isinstance(X, np.ndarray) or X.ndim < 2 or not np.issubdtype(X.dtype, np.floating):
-        raise ValueError(f"{name}: expected a float array (samples, features...), got {getattr(X, 'shape', type(X))} {getattr(X, 'dtype', '')}")
-    finite = np.isfinite(X).reshape(len(X), -1).all(axis=1)
+    """Refuse data a classifier cannot learn from, before the first step rather than mid-run.
+    X holds float features, or integer token ids (documents, length) for a text model, which
+    checks their range itself."""
+    if not isinstance(X, np.ndarray) or X.ndim < 2 or not (np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)):
+        raise ValueError(f"{name}: expected a float array (samples, features...), got {getattr(X, 'shape', type(X))} "
+                         f"{getattr(X, 'dtype', '')} (or integer token ids (documents, length))")
+    finite = np.isfinite(X).reshape(len(X), -1).all(axis=1) if np.issubdtype(X.dtype, np.floating) else np.ones(len(X), bool)
     if not finite.all():
         raise ValueError(f"{name}: contains NaN or inf in rows {np.flatnonzero(~finite)[:5].tolist()}")
     if not isinstance(y, np.ndarray) or y.shape != (len(X),) or not np.issubdtype(y.dtype, np.integer):

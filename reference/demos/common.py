@@ -45,7 +45,8 @@ def lockstep_gap(make_twins, X, y, X_val, y_val, config, max_steps=None):
         X, y = X[:max_steps * config.batch_size], y[:max_steps * config.batch_size]
     config = dataclasses.replace(config, num_epochs=1, **({"dropout": 0.0} if hasattr(config, "dropout") else {}))
     model, twin = make_twins(config, np.float64)
-    X, X_val = X.astype(np.float64), X_val.astype(np.float64)
+    if np.issubdtype(X.dtype, np.floating):  # token ids stay integers
+        X, X_val = X.astype(np.float64), X_val.astype(np.float64)
     history = scratch_training.fit(model, X, y, X_val, y_val, config)
     torch_history = torch_training.fit(twin, X, y, X_val, y_val, config)
     torch_state = twin.state_dict()

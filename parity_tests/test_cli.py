@@ -81,7 +81,9 @@ def test_run_recommender_writes_the_table_and_plots(tmp_path, capsys):
     assert expected <= {p.name for p in out.iterdir()}
     report = json.loads((out / "metrics.json").read_text())["movielens-sample"]
     assert {"popularity", "ALS", "scratch MF (SGD)", "torch MF (SGD)", "item kNN (cosine)"} <= set(report["models"])
-    assert all(0 < row["rmse"] < 2 and 0 <= row["ndcg@10"] <= 1 for row in report["models"].values())
+    assert all(0 <= row["ndcg@10"] <= 1 for row in report["models"].values())
+    # PureSVD ranks; its rating predictions (unrated pairs pulled to 0) are not meant to be good
+    assert all(0 < row["rmse"] < 2 for name, row in report["models"].items() if not name.startswith("PureSVD"))
     assert report["twin_prediction_gap"] < 1e-3 and len(report["histories"]["torch"]["val_loss"]) == 1
     assert "| popularity |" in (out / "report.md").read_text()
     assert report["performance"]["naive_ratings_per_second"] < report["performance"]["scratch_ratings_per_second"]

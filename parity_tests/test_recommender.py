@@ -85,6 +85,7 @@ def test_recommend_state_and_predict_clip():
     np.testing.assert_array_equal(model.recommend(0, 2), [3, 1])
     np.testing.assert_array_equal(model.recommend(0, 2, exclude_seen=False), [0, 2])
     np.testing.assert_array_equal(model.recommend(2, 3), [2, 0, 3])  # user 2 rated nothing: popularity
+    np.testing.assert_array_equal(model.recommend(np.array([-1, 0]), 2), [[2, 0], [3, 1]])  # -1: an unknown raw id
     np.testing.assert_array_equal(model.predict(np.array([0, 0, 1]), np.array([0, 1, 3])), [5.0, 0.5, 3.0])
 
 
@@ -95,8 +96,10 @@ def test_recommend_and_predict_errors():
     model.fit(np.array([0, 0, 1]), np.array([0, 1, 2]), np.array([1.0, 2.0, 3.0]))
     with pytest.raises(ValueError, match=r"users: expected indices in \[0, 3\), got 3 at position 1"):
         model.recommend(np.array([0, 3]))
+    with pytest.raises(ValueError, match=r"users: expected indices in \[0, 3\), got -2"):
+        model.recommend(-2)
     with pytest.raises(ValueError, match=r"users: expected indices in \[0, 3\), got -1"):
-        model.recommend(-1)
+        model.predict(np.array([-1]), np.array([0]))
     with pytest.raises(ValueError, match=r"k: expected an int in \[1, 2\] \(the candidate items, less the seen ones\), got 3"):
         model.recommend(np.array([0, 2]), k=3)
     with pytest.raises(ValueError, match=r"k: expected an int in \[1, 4\] \(the candidate items\), got 5"):

@@ -116,16 +116,21 @@ def test_knn_known_values():
     np.testing.assert_allclose(model.predict(np.array([0, 0]), np.array([1, 2])), [4.0 + (1.0 - 2.0), 4.0 + (3.0 - 2.0)])
 
 
-@given(**sizes, fraction=st.floats(0, 1))
-def test_truncated_svd_matches_the_scipy_twin(seed, num_users, num_items, density, fraction):
+@given(**sizes, fraction=st.floats(0, 1), centre=st.sampled_from(["baseline", None]))
+def test_truncated_svd_matches_the_scipy_twin(seed, num_users, num_items, density, fraction, centre):
+    """Baseline-centred SVD and PureSVD (centre=None, the raw ratings) against ARPACK and a dense SVD."""
     num_users, num_items = num_users + 1, num_items + 1  # ARPACK needs num_factors < min(shape)
     users, items, ratings, _ = ratings_table(seed, num_users, num_items, density)
     ratings = np.random.default_rng(seed).uniform(0.5, 5.0, len(ratings))  # half stars can tie singular values
     num_factors = 1 + int(fraction * (min(num_users, num_items) - 2))
-    model = rb.TruncatedSVDRecommender(num_factors).fit(users, items, ratings, num_users, num_items)
-    twin = ref.TruncatedSVDRecommender(num_factors).fit(users, items, ratings, num_users, num_items)
+    model = rb.TruncatedSVDRecommender(num_factors, centre).fit(users, items, ratings, num_users, num_items)
+    twin = ref.TruncatedSVDRecommender(num_factors, centre).fit(users, items, ratings, num_users, num_items)
     residual = np.zeros((num_users, num_items))
-    residual[users, items] = ratings - model.global_mean_ - model.user_bias_[users] - model.item_bias_[items]
+    if centre is None:  # PureSVD decomposes the ratings themselves
+        residual[users, items] = ratings
+        assert model.global_mean_ == 0 and not model.user_bias_.any() and not model.item_bias_.any()
+    else:
+        residual[users, items] = ratings - model.global_mean_ - model.user_bias_[users] - model.item_bias_[items]
     spectrum = np.linalg.svd(residual, compute_uv=False)
     assert_close(model.singular_values_, spectrum[:num_factors], "singular_values_ vs numpy svd", *SOLVE)
     assert_close(model.singular_values_, twin.singular_values_, "singular_values_ vs twin", *SOLVE)
@@ -168,10 +173,11 @@ def test_baseline_and_popularity_follow_their_definitions(seed, num_users, num_i
 
 
 MODELS = [rb.PopularityRecommender(), rb.PopularityRecommender("mean"), rb.TruncatedSVDRecommender(2),
+          rb.TruncatedSVDRecommender(2, centre=None),
           rb.KNNRecommender("user", "cosine", 3), rb.KNNRecommender("item", "pearson", 3)]
 
 
-@pytest.mark.parametrize("model", MODELS, ids=lambda m: type(m).__name__ + "-" + str(getattr(m, "kind", getattr(m, "by", ""))))
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: type(m).__name__ + "-" + str(getattr(m, "kind", getattr(m, "by", getattr(m, "centre", "")))))
 def test_recommend_excludes_seen_items_and_ranks_by_score(model):
     users, items, ratings, table = ratings_table(7, 8, 12, 0.4)
     model.fit(users, items, ratings, 8, 12)
@@ -192,6 +198,7 @@ def test_recommend_excludes_seen_items_and_ranks_by_score(model):
     (rb.KNNRecommender(min_support=1.5), "min_support: expected a positive int, got 1.5"),
     (rb.TruncatedSVDRecommender(3), r"num_factors: expected an int in \[1, 2\] \(min\(num_users, num_items\) - 1\), got 3"),
     (ref.TruncatedSVDRecommender(0), "num_factors: expected a positive int, got 0"),
+    (rb.TruncatedSVDRecommender(1, centre="user"), "centre: expected 'baseline' or None, got 'user'"),
     (rb.PopularityRecommender(by="votes"), r"by: expected one of \('count', 'mean'\), got 'votes'"),
     (rb.PopularityRecommender(damping=-1.0), "damping: expected a finite number >= 0, got -1.0"),
 ])

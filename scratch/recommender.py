@@ -25,6 +25,9 @@ def check_count(value, name):
     return int(value)
 
 
+UNKNOWN_USER = -1  # Ratings.encode_users' index for a raw id the training data never saw: cold start
+
+
 def check_ids(ids, count, name):
     """Integer ids in [0, count) as an int64 array (any shape); a clear ValueError otherwise."""
     ids = np.asarray(ids)
@@ -126,16 +129,19 @@ class Recommender:
 
         ``exclude_seen`` masks the user's training items. Cold start: a user with no
         training ratings has no evidence of taste, so gets the popularity ranking
-        (``popularity_[:k]``) whatever the model's scores. ``k`` larger than the number
+        (``popularity_[:k]``) whatever the model's scores; so does the user index -1, which
+        ``Ratings.encode_users`` gives a raw id the training data never saw. ``k`` larger than the number
         of candidate items (the catalogue, less the most items any of these users has
         seen) raises a ValueError.
         """
         self._check_fitted()
         single = np.ndim(users) == 0
-        users = check_ids(np.atleast_1d(users), self.num_users_, "users")
+        users = np.atleast_1d(users)
+        unknown = users == UNKNOWN_USER
+        users = check_ids(np.where(unknown, 0, users), self.num_users_, "users")  # unknown ones scored as 0, then replaced
         if users.ndim != 1:
             raise ValueError(f"users: expected an int or a 1-d array of user indices, got shape {users.shape}")
-        counts = np.diff(self.seen_.indptr)[users]
+        counts = np.where(unknown, 0, np.diff(self.seen_.indptr)[users])
         candidates = self.num_items_ - (int(counts.max(initial=0)) if exclude_seen else 0)
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= candidates:
             raise ValueError(f"k: expected an int in [1, {candidates}] (the candidate items"

@@ -82,10 +82,15 @@ class TruncatedSVDRecommender(Recommender):
     with U s = ``user_factors_`` and Vt = ``components_`` (scikit-learn's names). Centring by
     biases rather than by user means also removes the item effect, which the SVD would
     otherwise spend its first factor on.
+
+    ``centre=None`` decomposes the raw ratings instead, zeros at the unrated pairs: PureSVD
+    (Cremonesi et al., 2010), a poor rating predictor but a strong top-N ranker, because an
+    unrated film scores low and the factors learn which films a user rates at all.
     """
 
-    def __init__(self, num_factors=10):
+    def __init__(self, num_factors=10, centre="baseline"):
         self.num_factors = num_factors
+        self.centre = centre
 
     def fit(self, users, items, ratings, num_users, num_items, rating_scale=(0.5, 5.0)):
         users, items, ratings = self._remember(users, items, ratings, num_users, num_items, rating_scale)
@@ -93,7 +98,12 @@ class TruncatedSVDRecommender(Recommender):
         if check_count(self.num_factors, "num_factors") > largest:
             raise ValueError(f"num_factors: expected an int in [1, {largest}] (min(num_users, num_items) - 1), "
                              f"got {self.num_factors}")
-        self.global_mean_, self.user_bias_, self.item_bias_ = baseline_estimates(users, items, ratings, num_users, num_items)
+        if self.centre == "baseline":
+            self.global_mean_, self.user_bias_, self.item_bias_ = baseline_estimates(users, items, ratings, num_users, num_items)
+        elif self.centre is None:
+            self.global_mean_, self.user_bias_, self.item_bias_ = 0.0, np.zeros(num_users), np.zeros(num_items)
+        else:
+            raise ValueError(f"centre: expected 'baseline' or None, got {self.centre!r}")
         residual = ratings - self.global_mean_ - self.user_bias_[users] - self.item_bias_[items]
         residual = sparse.csr_matrix((residual, (users, items)), shape=(num_users, num_items))
         U, s, Vt = self._truncated_svd(residual, self.num_factors)  # (num_users, f), (f,), (f, num_items)

@@ -122,9 +122,8 @@ class Ratings:
     def encode_users(self, raw_ids):
         """Indices of raw user ids; an unknown id gives -1 rather than an error.
 
-        -1 is a cold-start user: ``Recommender.recommend`` refuses indices outside
-        [0, num_users), so give such a user ``model.popularity_[:k]``, the ranking the
-        mixin gives a known user without training ratings.
+        -1 is a cold-start user: ``Recommender.recommend`` gives it ``model.popularity_[:k]``,
+        the ranking a known user without training ratings gets; ``predict`` refuses it.
         """
         return _encode(raw_ids, self.user_ids, "raw_ids")
 

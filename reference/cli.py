@@ -39,7 +39,7 @@ PROJECTS = {
                    ("digits", "fashion-mnist")),
     "nlp": Project(3, "Text classification: TF-IDF and a transformer", "nlp",
                    ("test_text.py", "test_attention.py", "test_transformer.py", "test_nlp.py"),
-                   ("reuters-r8", "20newsgroups")),
+                   ("reuters-r8", "20newsgroups", "slo-opinion")),
     "cnn": Project(4, "Convolutional networks from scratch", "cnn",
                    ("test_conv.py", "test_pooling.py", "test_batchnorm.py", "test_transforms.py", "test_cnn.py"),
                    ("digits", "fashion-mnist")),

@@ -33,6 +33,9 @@ CONFIGS = {
                                    lr=1e-3, batch_size=32, num_epochs=8, patience=3),
     "20newsgroups": ClassifierConfig(d_model=64, nhead=4, num_layers=2, dim_feedforward=128, dropout=0.1, max_len=96,
                                      lr=1e-3, batch_size=32, num_epochs=8, patience=3),
+    # sentiment: 1,392 Slovene news comments for training, negative/neutral/positive in equal parts
+    "slo-opinion": ClassifierConfig(d_model=64, nhead=4, num_layers=2, dim_feedforward=128, dropout=0.1, max_len=96,
+                                    lr=1e-3, batch_size=32, num_epochs=12, patience=3),
 }
 # the quick mode (a smoke run of the whole pipeline, for tests): a slice of the corpus, short documents
 QUICK = {"train": 300, "test": 150, "max_len": 24, "d_model": 16, "dim_feedforward": 32}

@@ -6,9 +6,9 @@ on a random 90/10 split, scored by RMSE and MAE of its predicted ratings, and on
 split (each user's last ``LAST_N`` ratings held out), scored by the ranking metrics of its
 top-10 recommendations among the films the user has not rated in training (every held-out
 film counts as relevant). Figures: validation RMSE per epoch of the twins, test RMSE against
-the number of factors, item-item similarities of popular films, a PCA map of the item
-factors with titles; ratings per second of one SGD epoch (the curriculum's loop, vectorised
-scratch, torch). Writes PNGs, metrics.json and report.md.
+the number of factors, user-user similarities of the most active users and item-item
+similarities of the most rated films, a PCA map of the item factors with titles; ratings
+per second of one SGD epoch (the curriculum's loop, vectorised scratch, torch). Writes PNGs, metrics.json and report.md.
 """
 import dataclasses
 import time
@@ -24,7 +24,7 @@ from reference import recommender as torch_recommender
 from reference.demos.common import run_datasets, save_report, twin_pair
 from scratch import metrics
 from scratch import recommender as scratch_recommender
-from scratch.recommender_baselines import KNNRecommender, PopularityRecommender, TruncatedSVDRecommender
+from scratch.recommender_baselines import KNNRecommender, PopularityRecommender, TruncatedSVDRecommender, centre_rows
 from scratch.recommender_data import Ratings, leave_last_n, load_movielens_ratings, random_split
 
 K, LAST_N, TEST_FRACTION, VALIDATION_FRACTION = 10, 5, 0.1, 0.05
@@ -122,6 +122,19 @@ def factor_study(data, split, config):
     return curves
 
 
+def user_map(data, train, mf, out_dir):
+    """Similarities of the most active users: their rating rows (raw and mean-centred, i.e. Pearson
+    as the user kNN uses it) and their MF factors."""
+    counts = np.bincount(train.users, minlength=data.num_users)
+    shown = np.argsort(-counts, kind="stable")[:SHOWN_FILMS]
+    rows = train.to_csr()[shown]  # (users, films)
+    grids = {"rating rows (cosine)": cosine_similarity(rows), "rating rows, centred (Pearson)": cosine_similarity(centre_rows(rows)),
+             "MF user factors": cosine_similarity(mf.user_factors.weight.data[shown])}
+    plots.similarity_heatmaps(grids, [f"user {data.user_ids[u]} ({counts[u]})" for u in shown], out_dir / "user_similarity.png",
+                              f"similarity of the {SHOWN_FILMS} most active users (ratings in brackets)")
+    return {name: float(grid[~np.eye(len(shown), dtype=bool)].mean()) for name, grid in grids.items()}
+
+
 def item_maps(data, train, mf, out_dir):
     """Similarities of the most rated films (ratings vs MF factors) and a PCA map of the item factors."""
     counts = np.bincount(train.items, minlength=data.num_items)
@@ -159,7 +172,8 @@ def run_dataset(name, out_dir, num_epochs=None, study=True, progress=True):
               "twin_prediction_gap": float(np.max(np.abs(
                   fitted["scratch MF (SGD)"].predict(splits[0][1].users, splits[0][1].items)
                   - fitted["torch MF (SGD)"].predict(splits[0][1].users, splits[0][1].items)))),
-              "items": item_maps(data, splits[0][0], fitted["scratch MF (SGD)"], out_dir)}
+              "items": item_maps(data, splits[0][0], fitted["scratch MF (SGD)"], out_dir),
+              "users_mean_similarity": user_map(data, splits[0][0], fitted["scratch MF (SGD)"], out_dir)}
     mf, popularity = table["scratch MF (SGD)"], table["popularity"]
     ndcg = f"ndcg@{K}"
     report["targets"] = {"mf_rmse_at_most_0.90": mf["rmse"] <= 0.90,

@@ -1,7 +1,6 @@
 """TransformerEncoder and PositionalEncoding against torch (and reference/layers.py), with finite-difference
 oracles; the encoder layer's own tests, and the shared case strategies, are in test_attention.py."""
 import math
-import warnings
 
 import numpy as np
 import pytest

@@ -7,7 +7,8 @@ import numpy as np
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 from scratch.baselines import naive_forecast, seasonal_naive_forecast  # noqa: F401 (twin names)
-from scratch.forecasting_data import check_positive_int, check_series
+from scratch.forecasting_data import check_series
+from scratch.plumbing import check_positive_int
 
 # Settings per bundled series that fit in a few seconds on 2 cores.
 SARIMAX_SETTINGS = {

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from scratch.recommender import MF_CONFIG, Recommender, check_count, check_pairs, rating_pairs
+from scratch.recommender import MF_CONFIG, Recommender, check_positive_int, check_pairs, rating_pairs
 from reference import training
 
 
@@ -20,8 +20,8 @@ class MatrixFactorization(nn.Module, Recommender):
 
     def __init__(self, num_users, num_items, num_factors=50, biased=True, init_std=0.1, dtype=None):
         super().__init__()
-        self.num_users, self.num_items = check_count(num_users, "num_users"), check_count(num_items, "num_items")
-        self.num_factors, self.biased = check_count(num_factors, "num_factors"), biased
+        self.num_users, self.num_items = check_positive_int(num_users, "num_users"), check_positive_int(num_items, "num_items")
+        self.num_factors, self.biased = check_positive_int(num_factors, "num_factors"), biased
         self.user_factors = nn.Embedding(num_users, num_factors, dtype=dtype)
         self.item_factors = nn.Embedding(num_items, num_factors, dtype=dtype)
         nn.init.normal_(self.user_factors.weight, std=init_std)
@@ -89,7 +89,7 @@ class ALS(Recommender):
     def fit(self, users, items, ratings, num_users, num_items, rating_scale=(0.5, 5.0)):
         if not self.reg > 0:
             raise ValueError(f"reg: expected a positive number (it keeps every solve well posed), got {self.reg!r}")
-        check_count(self.num_iters, "num_iters")
+        check_positive_int(self.num_iters, "num_iters")
         users, items, ratings = self._remember(users, items, ratings, num_users, num_items, rating_scale)
         model = self.model_ = MatrixFactorization(num_users, num_items, self.num_factors, self.biased, dtype=self.dtype)
         model.global_mean.fill_(ratings.mean())

@@ -5,7 +5,8 @@ Both take windows of history, like ``predict_one`` in scratch/forecasting_data.p
 """
 import numpy as np
 
-from scratch.forecasting_data import check_positive_int, check_history
+from scratch.forecasting_data import check_history
+from scratch.plumbing import check_positive_int
 
 
 def naive_forecast(history, steps=1):

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from scratch import nn, training
-from scratch.forecasting_data import check_pairs, check_positive_int, check_windows
-from scratch.plumbing import TrainingConfig, minibatches
+from scratch.forecasting_data import check_pairs, check_windows
+from scratch.plumbing import TrainingConfig, check_positive_int, minibatches
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
 

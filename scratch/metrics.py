@@ -6,6 +6,8 @@ import numbers
 import numpy as np
 from scipy import sparse
 
+from scratch.plumbing import check_positive_int
+
 
 def _labels(y_true, y_pred, num_classes=None):
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
@@ -123,8 +125,7 @@ def _relevance_matrix(relevant, num_users, num_items):
 
 def _ranking(recommended, relevant, k, num_items):
     """(gains (U, k) of the top-k recommendations, relevance csr, users with a relevant item)."""
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
-        raise ValueError(f"k: expected a positive int, got {k!r}")
+    check_positive_int(k, "k")
     recommended = np.asarray(recommended)
     if recommended.ndim != 2 or not np.issubdtype(recommended.dtype, np.integer):
         raise ValueError(f"recommended: expected int item indices (users, ranked items), got {recommended.dtype} {recommended.shape}")
@@ -223,8 +224,7 @@ def ndcg_at_k(recommended, relevant, k=10, num_items=None):
 def catalogue_coverage(recommended, num_items, k=None):
     """Fraction of the catalogue's ``num_items`` items that appear in anyone's top ``k``
     (all columns of ``recommended`` when k is None)."""
-    if isinstance(num_items, bool) or not isinstance(num_items, numbers.Integral) or num_items < 1:
-        raise ValueError(f"num_items: expected a positive int, got {num_items!r}")
+    check_positive_int(num_items, "num_items")
     recommended = np.asarray(recommended)
     if recommended.ndim != 2 or not np.issubdtype(recommended.dtype, np.integer) or recommended.size == 0:
         raise ValueError(f"recommended: expected a non-empty int array (users, ranked items), got {recommended.dtype} {recommended.shape}")

@@ -7,15 +7,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scratch.plumbing import TrainingConfig
+from scratch.plumbing import TrainingConfig, check_positive_int
 from scratch.text import Vocabulary
 
 
 def check_architecture(vocab_size, num_classes, d_model, nhead, num_layers, dim_feedforward, max_len, pad_id):
     for name, value in (("vocab_size", vocab_size), ("num_classes", num_classes), ("d_model", d_model), ("nhead", nhead),
                         ("num_layers", num_layers), ("dim_feedforward", dim_feedforward), ("max_len", max_len)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name}: expected a positive int, got {value!r}")
+        check_positive_int(value, name)
     if d_model % nhead:
         raise ValueError(f"d_model: expected a multiple of nhead={nhead}, got {d_model}")
     if not 0 <= pad_id < vocab_size:

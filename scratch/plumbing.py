@@ -2,11 +2,20 @@
 validation split, early stopping, and the guards against bad data and a diverging loss.
 The loops themselves are twins: scratch/training.py and reference/training.py."""
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 OPTIMIZER_NAMES = ("sgd", "adam", "adamw", "rmsprop")
+
+
+def check_positive_int(value, name):
+    """``value`` as an int if it is a positive integer (not a bool); a ValueError naming ``name`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name}: expected a positive int, got {value!r}")
+    return int(value)
+
 LR_SCHEDULES = ("constant", "cosine")
 
 

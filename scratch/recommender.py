@@ -14,15 +14,9 @@ import numpy as np
 from scipy import sparse
 
 from scratch import nn, training
-from scratch.plumbing import TrainingConfig
+from scratch.plumbing import TrainingConfig, check_positive_int
 
 RECOMMEND_CHUNK = 1024  # users scored at once: bounds recommend's memory to chunk x num_items
-
-
-def check_count(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name}: expected a positive int, got {value!r}")
-    return int(value)
 
 
 UNKNOWN_USER = -1  # Ratings.encode_users' index for a raw id the training data never saw: cold start
@@ -55,7 +49,7 @@ def check_ratings(users, items, ratings, num_users, num_items, rating_scale=(0.5
     different lengths or ranks, ids out of range, non-finite ratings or ratings outside the
     scale, and a (user, item) pair that appears more than once.
     """
-    num_users, num_items = check_count(num_users, "num_users"), check_count(num_items, "num_items")
+    num_users, num_items = check_positive_int(num_users, "num_users"), check_positive_int(num_items, "num_items")
     low, high = check_rating_scale(rating_scale)
     users, items, ratings = np.asarray(users), np.asarray(items), np.asarray(ratings)
     for name, array in (("users", users), ("items", items), ("ratings", ratings)):
@@ -207,8 +201,8 @@ class MatrixFactorization(nn.Module, Recommender):
     def __init__(self, num_users, num_items, num_factors=50, biased=True, init_std=0.1, dtype=None, rng=None):
         super().__init__()
         rng = np.random.default_rng() if rng is None else rng
-        self.num_users, self.num_items = check_count(num_users, "num_users"), check_count(num_items, "num_items")
-        self.num_factors, self.biased = check_count(num_factors, "num_factors"), biased
+        self.num_users, self.num_items = check_positive_int(num_users, "num_users"), check_positive_int(num_items, "num_items")
+        self.num_factors, self.biased = check_positive_int(num_factors, "num_factors"), biased
         self.user_factors = nn.Embedding(num_users, num_factors, dtype=dtype, rng=rng)
         self.item_factors = nn.Embedding(num_items, num_factors, dtype=dtype, rng=rng)
         nn.init.normal_(self.user_factors.weight, std=init_std, rng=rng)
@@ -288,7 +282,7 @@ class ALS(Recommender):
     def fit(self, users, items, ratings, num_users, num_items, rating_scale=(0.5, 5.0)):
         if not self.reg > 0:
             raise ValueError(f"reg: expected a positive number (it keeps every solve well posed), got {self.reg!r}")
-        check_count(self.num_iters, "num_iters")
+        check_positive_int(self.num_iters, "num_iters")
         users, items, ratings = self._remember(users, items, ratings, num_users, num_items, rating_scale)
         model = self.model_ = MatrixFactorization(num_users, num_items, self.num_factors, self.biased, dtype=self.dtype,
                                                   rng=self.rng)

@@ -13,7 +13,7 @@ is shared: r_hat(u, i) = mu + b_u + b_i with damped means
 import numpy as np
 from scipy import sparse
 
-from scratch.recommender import Recommender, check_count
+from scratch.recommender import Recommender, check_positive_int
 
 ITEM_DAMPING, USER_DAMPING = 25.0, 10.0  # Koren's lambda_2, lambda_3 for the Netflix data
 NEIGHBOUR_BUDGET = 1 << 22  # (query, candidate) cells scored at once: bounds kNN memory
@@ -95,7 +95,7 @@ class TruncatedSVDRecommender(Recommender):
     def fit(self, users, items, ratings, num_users, num_items, rating_scale=(0.5, 5.0)):
         users, items, ratings = self._remember(users, items, ratings, num_users, num_items, rating_scale)
         largest = min(num_users, num_items) - 1  # ARPACK's limit, kept in both twins
-        if check_count(self.num_factors, "num_factors") > largest:
+        if check_positive_int(self.num_factors, "num_factors") > largest:
             raise ValueError(f"num_factors: expected an int in [1, {largest}] (min(num_users, num_items) - 1), "
                              f"got {self.num_factors}")
         if self.centre == "baseline":
@@ -170,8 +170,8 @@ class KNNRecommender(Recommender):
     def fit(self, users, items, ratings, num_users, num_items, rating_scale=(0.5, 5.0)):
         check_choice(self.kind, ("user", "item"), "kind")
         check_choice(self.similarity, ("cosine", "pearson"), "similarity")
-        check_count(self.k, "k")
-        check_count(self.min_support, "min_support")
+        check_positive_int(self.k, "k")
+        check_positive_int(self.min_support, "min_support")
         users, items, ratings = self._remember(users, items, ratings, num_users, num_items, rating_scale)
         rows = self.seen_ if self.kind == "user" else self.seen_.T.tocsr()  # (entities, others)
         counts = np.diff(rows.indptr)

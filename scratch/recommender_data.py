@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from scratch.plumbing import check_positive_int
 from scratch.recommender import check_rating_scale, check_ratings
 
 MOVIELENS_SCALE = (0.5, 5.0)  # half stars: dslabs and ratings.csv
@@ -171,8 +172,7 @@ def leave_last_n(ratings, n=1):
     """
     if not isinstance(ratings, Ratings):
         raise TypeError(f"ratings: expected a Ratings, got {type(ratings).__name__}")
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"n: expected a positive int, got {n!r}")
+    check_positive_int(n, "n")
     if ratings.timestamps is None:
         raise ValueError("ratings.timestamps: expected timestamps for a split by time, got None")
     order = np.lexsort((ratings.timestamps, ratings.users))  # by user, then time; stable

@@ -37,7 +37,7 @@ class Forecaster(nn.Module):
 
 def evaluate(model, X, Y, batch_size=1024):
     """Mean squared error over (X, Y), in eval mode, batch by batch."""
-    return training.evaluate(model, X, Y, batch_size, task="regression")[0]
+    return training.evaluate(model, X, Y, batch_size, criterion=nn.MSELoss())[0]
 
 
 @torch.no_grad()
@@ -54,4 +54,4 @@ def fit(model, X, Y, X_val, Y_val, config, progress=False):
     error with the shared training loop; keeps the weights of the best validation loss."""
     check_pairs(X, Y, model.window, model.num_outputs, "X")
     check_pairs(X_val, Y_val, model.window, model.num_outputs, "X_val")
-    return training.fit(model, X, Y, X_val, Y_val, config, progress=progress, task="regression")
+    return training.fit(model, X, Y, X_val, Y_val, config, criterion=nn.MSELoss(), progress=progress)

@@ -238,7 +238,7 @@ class MatrixFactorization(nn.Module, Recommender):
         X, y, X_val, y_val = rating_pairs(self, users, items, ratings, num_users or self.num_users,
                                           num_items or self.num_items, rating_scale, validation, self.global_mean.dtype)
         self.global_mean[...] = y.mean()
-        self.history_ = training.fit(self, X, y, X_val, y_val, config, progress=progress, task="regression")
+        self.history_ = training.fit(self, X, y, X_val, y_val, config, criterion=nn.MSELoss(), progress=progress)
         return self
 
     def score_all(self, users):

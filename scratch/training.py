@@ -1,10 +1,13 @@
 """The supervised training loop every scratch model shares: mini-batches, a loss
-(cross-entropy or mean squared error), an optimizer and lr schedule, validation each
-epoch, early stopping on validation loss.
+and its criterion (cross-entropy by default, mean squared error for regression, or any
+other), an optimizer and lr schedule, validation each epoch, early stopping on validation
+loss. Training that is not supervised mini-batch learning (adversarial steps, replay
+buffers, federated rounds) has a loop file of its own in its project.
 
 Twin of reference/training.py: the loops differ only where autograd does the work
 (``model.backward(criterion.backward())`` here, ``loss.backward()`` there).
 """
+import copy
 import time
 
 import numpy as np
@@ -14,10 +17,6 @@ from scratch.plumbing import EarlyStopping, check_dataset, check_finite, minibat
 
 OPTIMIZERS = {"sgd": (optim.SGD, {"momentum": 0.9}), "adam": (optim.Adam, {}),
               "adamw": (optim.AdamW, {}), "rmsprop": (optim.RMSprop, {})}
-
-
-# The loss each task trains on; classification also counts correct predictions.
-TASKS = {"classification": nn.CrossEntropyLoss, "regression": nn.MSELoss}
 
 
 def make_optimizer(name, params, lr, weight_decay=0.0):
@@ -30,18 +29,21 @@ def make_scheduler(name, optimizer, num_epochs):
     return optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=num_epochs) if name == "cosine" else None
 
 
-def evaluate(model, X, y, batch_size=1024, task="classification"):
-    """Mean loss per target value over (X, y), in eval mode, batch by batch, and the
-    accuracy (None for regression)."""
+def evaluate(model, X, y, batch_size=1024, criterion=None):
+    """Mean loss per target value over (X, y), in eval mode, batch by batch, and the accuracy
+    (None unless the criterion is cross-entropy). ``criterion`` defaults to cross-entropy."""
     model.eval()
-    criterion = TASKS[task](reduction="sum")
+    criterion = nn.CrossEntropyLoss() if criterion is None else criterion
+    classify = isinstance(criterion, nn.CrossEntropyLoss)
+    summed = copy.copy(criterion)  # the same loss, summed: batches of any size add up exactly
+    summed.reduction = "sum"
     total_loss, correct = 0.0, 0
     for idx in minibatches(len(X), batch_size):
         y_hat = model(X[idx])
-        total_loss += float(criterion(y_hat, y[idx]))
-        if task == "classification":
+        total_loss += float(summed(y_hat, y[idx]))
+        if classify:
             correct += int((y_hat.argmax(axis=1) == y[idx]).sum())
-    return total_loss / y.size, (correct / len(X) if task == "classification" else None)
+    return total_loss / y.size, (correct / len(X) if classify else None)
 
 
 def predict(model, X, batch_size=1024):
@@ -49,18 +51,18 @@ def predict(model, X, batch_size=1024):
     return np.concatenate([model(X[idx]).argmax(axis=1) for idx in minibatches(len(X), batch_size)])
 
 
-def fit(model, X, y, X_val, y_val, config, transform=None, progress=False, task="classification"):
+def fit(model, X, y, X_val, y_val, config, criterion=None, transform=None, progress=False):
     """Train ``model`` and keep the weights of the best validation loss; returns the history.
 
-    ``task`` 'classification' (a model naming its ``num_classes``; cross-entropy, accuracy)
-    or 'regression' (mean squared error; the caller checks the data). ``transform``
-    augments each training batch."""
-    classify = task == "classification"
+    ``criterion`` defaults to cross-entropy, for a model naming its ``num_classes``: the labels
+    are checked and accuracy is recorded. Any other loss (``nn.MSELoss()`` for regression)
+    leaves checking the data to the caller. ``transform`` augments each training batch."""
+    criterion = nn.CrossEntropyLoss() if criterion is None else criterion
+    classify = isinstance(criterion, nn.CrossEntropyLoss)
     if classify:
         check_dataset(X, y, model.num_classes, "X")
         check_dataset(X_val, y_val, model.num_classes, "X_val")
     rng = np.random.default_rng(config.seed)  # batch order only: the same on both twins
-    criterion = TASKS[task]()
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.weight_decay)
     scheduler = make_scheduler(config.lr_schedule, optimizer, config.num_epochs)
     stopper = EarlyStopping(config.patience)
@@ -87,7 +89,7 @@ def fit(model, X, y, X_val, y_val, config, transform=None, progress=False, task=
             scheduler.step()
         history["epoch_time"].append(time.perf_counter() - start)
         history["train_loss"].append(total_loss / len(X))
-        val_loss, val_acc = evaluate(model, X_val, y_val, task=task)
+        val_loss, val_acc = evaluate(model, X_val, y_val, criterion=criterion)
         history["val_loss"].append(val_loss)
         if classify:
             history["train_acc"].append(correct / len(X))
@@ -98,6 +100,9 @@ def fit(model, X, y, X_val, y_val, config, transform=None, progress=False, task=
             epochs.set_postfix(loss=f"{history['train_loss'][-1]:.4f}", val_loss=f"{val_loss:.4f}")
         if stopper.should_stop:
             break
+    if stopper.best_epoch < 0:
+        raise FloatingPointError(f"validation loss was never finite (last: {history['val_loss'][-1]}), so no epoch's "
+                                 "weights can be kept: check X_val and y_val for NaN/inf, or lower the lr")
     model.load_state_dict(best_state)
     history["best_epoch"] = stopper.best_epoch
     return history

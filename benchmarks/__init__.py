@@ -1,8 +1,8 @@
 """Benchmarks: scratch vs torch CPU (and the curriculum's naive loops, and torch on a GPU).
 
 Run ``python -m benchmarks --project mlp``. The machinery is in ``core.py``; each
-project adds a ``bench_<project>.py`` with a ``cases(dtype, quick)`` function and
-one line in ``__main__.PROJECTS``. Nothing here imports NumPy at package import,
+project adds a ``bench_<project>.py`` with a ``cases(dtype, quick)`` function, under the
+project's registry name (twins/registry.py). Nothing here imports NumPy at package import,
 so the CLI can fix the BLAS thread count before NumPy loads.
 """
 import os

@@ -7,19 +7,16 @@ hold both sides to the same count while timing.
 import argparse
 import importlib
 import os
+import pkgutil
 import time
 from pathlib import Path
 
 from . import limit_threads_env
 
-# project name -> module with cases(dtype, quick) -> list[Case]; a new project adds one line.
-PROJECTS = {
-    "mlp": "benchmarks.bench_mlp",
-    "cnn": "benchmarks.bench_cnn",
-    "rnn": "benchmarks.bench_rnn",
-    "recommender": "benchmarks.bench_recommender",
-    "nlp": "benchmarks.bench_nlp",
-}
+# project name -> its module bench_<name>.py with cases(dtype, quick) -> list[Case]. The names are
+# the registry's (twins/registry.py); a test keeps the two lists equal.
+PROJECTS = {module.name.removeprefix("bench_"): f"benchmarks.{module.name}"
+            for module in pkgutil.iter_modules([str(Path(__file__).parent)]) if module.name.startswith("bench_")}
 
 
 def parse_args(argv=None):

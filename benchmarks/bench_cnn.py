@@ -11,9 +11,12 @@ import copy
 import numpy as np
 import torch
 
-from reference.demos.cnn import CONFIGS, twins
+from reference.bridge import copy_to_torch, torch_dtype, twin_pair
+from reference.projects.cnn import model as torch_cnn
 from scratch import nn, optim
 from scratch.nn.conv import conv2d_loops
+from scratch.projects.cnn import model as scratch_cnn
+from scratch.projects.cnn.config import CONFIGS
 
 from .core import Case
 
@@ -24,13 +27,9 @@ FEATURE_MAPS = (32, 28)  # channels, height = width of the pooling and batch-nor
 NAIVE_SAMPLES = {False: 2, True: 1}  # by quick: the loop convolution runs on a prefix of the batch
 
 
-def torch_dtype(dtype):
-    return torch.float64 if dtype == np.float64 else torch.float32
-
-
 def layer_case(name, scratch_layer, twin, X, rng, **extra):
     """Forward+backward of ``scratch_layer`` and its torch ``twin`` (given the same weights here)."""
-    twin.load_state_dict({key: torch.from_numpy(value) for key, value in scratch_layer.state_dict().items()})
+    copy_to_torch(scratch_layer, twin)
     scratch_layer.train(), twin.train()
     grad = rng.standard_normal(scratch_layer(X).shape).astype(X.dtype)
 
@@ -82,7 +81,8 @@ def layer_cases(dtype, quick, rng):
 
 def training_step_case(dtype, rng):
     """One Adam step of the Fashion-MNIST CNN (batch norm, dropout): forward, loss, backward, update."""
-    model, twin = twins(CONFIGS["fashion-mnist"], dtype)
+    config = CONFIGS["fashion-mnist"]
+    model, twin = twin_pair(scratch_cnn.CNN, torch_cnn.CNN, config.seed, dtype, **config.architecture())
     X = rng.standard_normal((BATCH_SIZE, 1, 28, 28)).astype(dtype)
     y = rng.integers(0, 10, BATCH_SIZE)
     criterion, optimizer = nn.CrossEntropyLoss(), optim.Adam(model.parameters())

@@ -2,7 +2,7 @@
 
 Forward+backward of the project's MLP with cross-entropy at three sizes, and one
 SGD-with-momentum training epoch over synthetic data of Fashion-MNIST width. Scratch
-and torch are the twins of scratch/mlp.py and reference/mlp.py, holding the same
+and torch are the twins of scratch/projects/mlp/model.py and reference/projects/mlp/model.py, holding the same
 weights and seeing the same arrays; the curriculum's naive per-sample loop
 (naive_mlp.py) is timed where the sizes allow.
 """
@@ -11,9 +11,10 @@ import copy
 import numpy as np
 import torch
 
-from reference.demos.mlp import twins
+from reference.bridge import twin_pair
+from reference.projects.mlp import model as torch_mlp
 from scratch import nn, optim
-from scratch.mlp import MLPConfig
+from scratch.projects.mlp import model as scratch_mlp
 
 from .core import Case
 from .naive_mlp import NeuralNetwork
@@ -31,8 +32,8 @@ NAIVE_EPOCH_SAMPLES = {False: 1_000, True: 256}  # by quick: the naive loop trai
 
 def build_twins(widths, dtype, seed):
     """The project's scratch MLP and torch twin (ReLU, no dropout) with the same weights."""
-    config = MLPConfig(hidden_sizes=tuple(widths[1:-1]), dropout=0.0, seed=seed)
-    return twins(widths[0], widths[-1], config, dtype=dtype)
+    return twin_pair(scratch_mlp.MLP, torch_mlp.MLP, seed, dtype, in_features=widths[0], hidden_sizes=tuple(widths[1:-1]),
+                     num_classes=widths[-1])
 
 
 def naive_mlp(scratch_model, lr=0.01, momentum=0.0):

@@ -14,26 +14,22 @@ import numpy as np
 import torch
 
 from reference import training as torch_training
+from reference.bridge import copy_to_torch, torch_dtype, twin_pair
+from reference.projects.nlp import model as torch_nlp
 from scratch import nn
 from scratch import training as scratch_training
+from scratch.projects.nlp import model as scratch_nlp
+from scratch.projects.nlp.config import CONFIGS
+from scratch.text import Vocabulary
 
 from .core import Case
 
 BATCH_SIZE, SEQ_LEN, D_MODEL, NHEAD, DIM_FEEDFORWARD, DROPOUT = 32, 64, 128, 8, 512, 0.1
 
 
-def torch_dtype(dtype):
-    return torch.float64 if dtype == np.float64 else torch.float32
-
-
-def _load(twin, module):
-    twin.load_state_dict({key: torch.from_numpy(value) for key, value in module.state_dict().items()})
-    return twin
-
-
 def attention_case(dtype, rng):
     layer = nn.MultiheadAttention(D_MODEL, NHEAD, batch_first=True, dtype=dtype, rng=rng)
-    twin = _load(torch.nn.MultiheadAttention(D_MODEL, NHEAD, batch_first=True, dtype=torch_dtype(dtype)), layer)
+    twin = copy_to_torch(layer, torch.nn.MultiheadAttention(D_MODEL, NHEAD, batch_first=True, dtype=torch_dtype(dtype)))
     X = rng.standard_normal((BATCH_SIZE, SEQ_LEN, D_MODEL)).astype(dtype)
     grad = rng.standard_normal(X.shape).astype(dtype)
 
@@ -53,7 +49,7 @@ def attention_case(dtype, rng):
 def encoder_layer_case(activation, dtype, rng):
     kwargs = dict(dim_feedforward=DIM_FEEDFORWARD, dropout=DROPOUT, activation=activation, batch_first=True)
     layer = nn.TransformerEncoderLayer(D_MODEL, NHEAD, dtype=dtype, rng=rng, **kwargs)
-    twin = _load(torch.nn.TransformerEncoderLayer(D_MODEL, NHEAD, dtype=torch_dtype(dtype), **kwargs), layer)
+    twin = copy_to_torch(layer, torch.nn.TransformerEncoderLayer(D_MODEL, NHEAD, dtype=torch_dtype(dtype), **kwargs))
     X = rng.standard_normal((BATCH_SIZE, SEQ_LEN, D_MODEL)).astype(dtype)
     grad = rng.standard_normal(X.shape).astype(dtype)
 
@@ -94,7 +90,7 @@ def classifier_epoch_case(name, model, twin, X, y, X_val, y_val, config):
     its torch twin: any pair whose forward maps X to (N, num_classes) logits, e.g. the transformer text
     classifier on (N, L) token ids. The twins start from the same weights."""
     config = dataclasses.replace(config, num_epochs=1)
-    _load(twin, model)
+    copy_to_torch(model, twin)
     return Case(f"{name} epoch ({config.optimizer})", f"{len(X)} x {X.shape[1:]}, b{config.batch_size}",
                 lambda: scratch_training.fit(model, X, y, X_val, y_val, config),
                 lambda: torch_training.fit(twin, X, y, X_val, y_val, config),
@@ -104,16 +100,14 @@ def classifier_epoch_case(name, model, twin, X, y, X_val, y_val, config):
 def transformer_classifier_epoch_case(dtype, rng, quick=False, vocab_size=5000, num_classes=8):
     """One epoch of the Reuters demo's transformer classifier (d_model 64, 4 heads, 2 layers) on random
     documents of 8 to 64 tokens, padded to 64: the shape of the real run, without its data."""
-    from reference.demos.nlp import CONFIGS, transformer_twins
-    from scratch.text import Vocabulary
-
     config = dataclasses.replace(CONFIGS["reuters-r8"], max_len=SEQ_LEN)
     num_docs = 64 if quick else 512
     lengths = rng.integers(8, SEQ_LEN + 1, num_docs)
     X = np.where(np.arange(SEQ_LEN) < lengths[:, None], rng.integers(Vocabulary.UNK, vocab_size, (num_docs, SEQ_LEN)),
                  Vocabulary.PAD)
     y = rng.integers(0, num_classes, num_docs)
-    model, twin = transformer_twins(vocab_size, num_classes, config, dtype)
+    model, twin = twin_pair(scratch_nlp.TransformerClassifier, torch_nlp.TransformerClassifier, config.seed, dtype,
+                            vocab_size=vocab_size, num_classes=num_classes, **config.architecture())
     return classifier_epoch_case("TransformerClassifier", model, twin, X, y, X[:64], y[:64], config)
 
 

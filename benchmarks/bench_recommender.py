@@ -12,9 +12,10 @@ import dataclasses
 import numpy as np
 import torch
 
-from reference import recommender as torch_recommender
+from reference.bridge import twin_pair
+from reference.projects.recommender import model as torch_recommender
 from scratch import nn
-from scratch import recommender as scratch_recommender
+from scratch.projects.recommender import model as scratch_recommender
 
 from .core import Case
 
@@ -38,11 +39,8 @@ def synthetic_ratings(rng, num_ratings=NUM_RATINGS):
 
 
 def twins(dtype, rng):
-    model = scratch_recommender.MatrixFactorization(NUM_USERS, NUM_ITEMS, NUM_FACTORS, dtype=dtype, rng=rng)
-    twin = torch_recommender.MatrixFactorization(NUM_USERS, NUM_ITEMS, NUM_FACTORS,
-                                                 dtype=torch.float64 if dtype == np.float64 else torch.float32)
-    twin.load_state_dict({key: torch.from_numpy(value) for key, value in model.state_dict().items()})
-    return model, twin
+    return twin_pair(scratch_recommender.MatrixFactorization, torch_recommender.MatrixFactorization,
+                     int(rng.integers(1 << 30)), dtype, num_users=NUM_USERS, num_items=NUM_ITEMS, num_factors=NUM_FACTORS)
 
 
 def sgd_epoch_case(dtype, rng, quick):

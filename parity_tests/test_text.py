@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.feature_extraction import text as sklearn_text
 
-from parity_tests.harness import assert_close, tolerance
+from twins.parity import assert_close, tolerance
 from scratch import datasets, serialization
 from scratch.text import NotFittedError, TfidfVectorizer, Vocabulary, normalize, tokenize
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scratch.forecasting_data import chronological_split
+from scratch.plumbing import chronological_split
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",

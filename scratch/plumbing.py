@@ -94,6 +94,43 @@ def validation_split(X, y, fraction, rng):
     return X[order[:cut]], y[order[:cut]], X[order[cut:]], y[order[cut:]]
 
 
+def _fraction(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+        raise ValueError(f"{name}: expected a number in [0, 1), got {value!r}")
+    return float(value)
+
+
+def chronological_split(series, val_fraction, test_fraction):
+    """Cut a series (or its timestamps) into contiguous train, validation and test parts.
+
+    In time order, never shuffled: a window of the test part only ever follows the
+    training data. A non-zero fraction gets at least one point.
+
+    Parameters
+    ----------
+    series : array_like (T, ...)
+        Any array split along its first axis; not checked for NaN, so timestamps and
+        raw series split alike.
+    val_fraction, test_fraction : float in [0, 1)
+
+    Returns
+    -------
+    train, val, test : ndarray (T_train, ...), (T_val, ...), (T_test, ...)
+        Views of ``series``; ``T_val = round(val_fraction * T)`` and likewise for test.
+    """
+    series = np.asarray(series)
+    if series.ndim < 1:
+        raise ValueError(f"series: expected an array with a time axis, got shape {series.shape}")
+    total = len(series)
+    sizes = [0 if f == 0 else max(1, round(f * total))
+             for f in (_fraction(val_fraction, "val_fraction"), _fraction(test_fraction, "test_fraction"))]
+    train_size = total - sum(sizes)
+    if train_size < 1:
+        raise ValueError(f"val_fraction and test_fraction: expected them to leave a training part of "
+                         f"the {total} points, got {val_fraction} + {test_fraction} taking {sum(sizes)}")
+    return series[:train_size], series[train_size:train_size + sizes[0]], series[train_size + sizes[0]:]
+
+
 def check_dataset(X, y, num_classes, name="X"):
     """Refuse data a classifier cannot learn from, before the first step rather than mid-run.
     X holds float features, or integer token ids (documents, length) for a text model, which

@@ -1,0 +1,1 @@
+"""Project 5: recurrent networks for time-series forecasting."""

@@ -1,0 +1,1 @@
+"""Project 2: a multilayer perceptron trained by backpropagation."""

@@ -1,0 +1,1 @@
+"""Project 3: text classification (TF-IDF baselines and a transformer)."""

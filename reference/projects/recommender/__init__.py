@@ -1,0 +1,1 @@
+"""Project 1: recommender systems (matrix factorisation, neighbourhoods, SVD)."""

@@ -1,0 +1,1 @@
+"""One package per curriculum project: its twinned files and its shared, never-twinned files."""

@@ -1,0 +1,1 @@
+"""Project 4: a convolutional network for images."""

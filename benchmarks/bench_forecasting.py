@@ -13,10 +13,10 @@ import dataclasses
 import numpy as np
 import torch
 
-from reference.projects.forecasting import model as torch_forecasting
 from reference.bridge import copy_to_torch, torch_dtype, twin_pair
-from scratch.projects.forecasting import model as scratch_forecasting
+from reference.projects.forecasting import model as torch_forecasting
 from scratch import nn
+from scratch.projects.forecasting import model as scratch_forecasting
 from scratch.projects.forecasting.config import CONFIGS
 
 from .core import Case

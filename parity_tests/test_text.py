@@ -8,9 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.feature_extraction import text as sklearn_text
 
-from twins.parity import assert_close, tolerance
 from scratch import datasets, serialization
 from scratch.text import NotFittedError, TfidfVectorizer, Vocabulary, normalize, tokenize
+from twins.parity import assert_close, tolerance
 
 WORDS = st.sampled_from(["the", "cat", "sat", "on", "mat", "dog", "a", "ran", "zebra", "ox"])
 CORPORA = st.lists(st.lists(WORDS, min_size=1, max_size=12), min_size=1, max_size=8)

@@ -131,6 +131,18 @@ def chronological_split(series, val_fraction, test_fraction):
     return series[:train_size], series[train_size:train_size + sizes[0]], series[train_size + sizes[0]:]
 
 
+def stratified_holdout(y, fraction, rng):
+    """A boolean mask selecting ``fraction`` of each class of ``y`` (at least one per class)."""
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction: expected a number in (0, 1), got {fraction}")
+    mask = np.zeros(len(y), dtype=bool)
+    for label in np.unique(y):
+        members = np.flatnonzero(y == label)
+        take = max(1, round(fraction * len(members)))
+        mask[rng.choice(members, size=take, replace=False)] = True
+    return mask
+
+
 def check_dataset(X, y, num_classes, name="X"):
     """Refuse data a classifier cannot learn from, before the first step rather than mid-run.
     X holds float features, or integer token ids (documents, length) for a text model, which

@@ -5,9 +5,8 @@ import torch
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from twins.parity import torch_dtype, compare_modules, dtypes, finite_difference_check, randomise, seeds
 from scratch import nn
-
+from twins.parity import compare_modules, dtypes, finite_difference_check, randomise, seeds, torch_dtype
 
 
 @given(num=st.integers(1, 12), dim=st.integers(1, 8), index_shape=st.lists(st.integers(1, 5), max_size=3).map(tuple),

@@ -8,10 +8,21 @@ import torch.nn.functional as TF
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twins.parity import (torch_dtype, assert_close, compare_dropout_with_shared_mask, compare_modules, copy_to_torch, dtypes, finite_difference_check,
-                                  randomise, seeds, to_torch, tolerance)
 from scratch import nn
 from scratch.nn import functional as F
+from twins.parity import (
+    assert_close,
+    compare_dropout_with_shared_mask,
+    compare_modules,
+    copy_to_torch,
+    dtypes,
+    finite_difference_check,
+    randomise,
+    seeds,
+    to_torch,
+    tolerance,
+    torch_dtype,
+)
 
 # name -> (scratch class, torch class, extra axes after (N, C))
 KINDS = {

@@ -7,10 +7,10 @@ import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from twins.parity import torch_dtype, compare_modules, dtypes, finite_difference_check, randomise, seeds
 from scratch import nn
 from scratch.nn import functional as F
 from scratch.nn.conv import conv2d_loops
+from twins.parity import compare_modules, dtypes, finite_difference_check, randomise, seeds, torch_dtype
 
 # torch warns that asymmetric 'same' padding costs it a padded copy; scratch always pads into a buffer.
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same'")

@@ -8,9 +8,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from twins.parity import seeds
 from scratch import nn
 from scratch.nn import init
+from twins.parity import seeds
 
 NONLINEARITIES = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
                   "sigmoid", "tanh", "relu", "leaky_relu", "selu"]

@@ -7,9 +7,8 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twins.parity import torch_dtype, compare_dropout_with_shared_mask, compare_modules, dtypes, finite_difference_check, float_arrays, randomise, seeds
 from scratch import nn
-
+from twins.parity import compare_dropout_with_shared_mask, compare_modules, dtypes, finite_difference_check, float_arrays, randomise, seeds, torch_dtype
 
 # (scratch constructor, torch constructor) for each element-wise or softmax activation.
 ACTIVATIONS = {

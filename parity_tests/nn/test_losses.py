@@ -6,9 +6,9 @@ import torch
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from twins.parity import assert_close, dtypes, finite_difference_check, seeds, to_torch, tolerance
 from scratch import nn
 from scratch.nn import functional as F
+from twins.parity import assert_close, dtypes, finite_difference_check, seeds, to_torch, tolerance
 
 REDUCTIONS = ("none", "mean", "sum")
 POINTWISE = ("MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss")

@@ -10,9 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import scratch
-from twins.parity import torch_dtype, assert_close, copy_to_torch, dtypes, randomise, seeds, tolerance
 from scratch import nn
-
+from twins.parity import assert_close, copy_to_torch, dtypes, randomise, seeds, tolerance, torch_dtype
 
 
 class Net(nn.Module):

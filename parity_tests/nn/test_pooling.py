@@ -6,9 +6,9 @@ import torch.nn.functional as TF
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from twins.parity import compare_modules, dtypes, finite_difference_check, seeds
 from scratch import nn
 from scratch.nn import functional as F
+from twins.parity import compare_modules, dtypes, finite_difference_check, seeds
 
 
 def _int_or_pair(draw, pair):

@@ -7,9 +7,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from twins.parity import torch_dtype, compare_modules, dtypes, finite_difference_check, randomise, seeds, tolerance, assert_close
 from scratch import nn
-
+from twins.parity import assert_close, compare_modules, dtypes, finite_difference_check, randomise, seeds, tolerance, torch_dtype
 
 # mode -> (scratch class, torch class, extra constructor arguments)
 MODES = {

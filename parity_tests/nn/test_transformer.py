@@ -9,11 +9,11 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from torch.nn.modules.transformer import _detect_is_causal_mask
 
-from twins.parity import torch_dtype, assert_close, compare_modules, dtypes, finite_difference_check, randomise, seeds, tolerance
-from parity_tests.nn.test_attention import _Fixed, _encoder_call, encoder_cases
+from parity_tests.nn.test_attention import _encoder_call, _Fixed, encoder_cases
 from reference import layers as torch_layers
 from scratch import nn
 from scratch.nn.transformer import _detect_is_causal_mask as scratch_detect_is_causal_mask
+from twins.parity import assert_close, compare_modules, dtypes, finite_difference_check, randomise, seeds, tolerance, torch_dtype
 
 pytestmark = pytest.mark.filterwarnings("ignore:enable_nested_tensor is True:UserWarning",
                                         "ignore:Support for mismatched:UserWarning",

@@ -12,8 +12,8 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twins.parity import assert_close, copy_to_torch, dtypes, randomise, seeds, to_torch, tolerance
 from scratch import nn, optim
+from twins.parity import assert_close, copy_to_torch, dtypes, randomise, seeds, to_torch, tolerance
 
 OPTIMIZERS = {
     "SGD": (optim.SGD, torch.optim.SGD),

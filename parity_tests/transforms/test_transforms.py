@@ -19,9 +19,9 @@ import torchvision.transforms.v2.functional as TF
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from twins.parity import assert_close, dtypes, seeds
 from scratch import transforms as T
 from scratch.transforms import functional as F
+from twins.parity import assert_close, dtypes, seeds
 
 TIGHT = {np.float64: (1e-12, 1e-12), np.float32: (2e-6, 2e-6)}
 MODES = st.sampled_from(["nearest", "bilinear"])

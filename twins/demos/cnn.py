@@ -11,14 +11,13 @@ import dataclasses
 import numpy as np
 from torchvision.transforms import v2
 
-from reference.projects.cnn import model as torch_cnn
-from twins import plots
 from reference.bridge import twin_pair
-from twins.demos.common import (CLASS_NAMES, load_splits, lockstep_gap, run_datasets, save_report, summary_lines,
-                                train_and_compare, tuned_config)
-from scratch.projects.cnn import model as scratch_cnn
+from reference.projects.cnn import model as torch_cnn
 from scratch import transforms
+from scratch.projects.cnn import model as scratch_cnn
 from scratch.projects.cnn.config import CONFIGS
+from twins import plots
+from twins.demos.common import CLASS_NAMES, load_splits, lockstep_gap, run_datasets, save_report, summary_lines, train_and_compare, tuned_config
 
 IMAGE_SIZE = {"fashion-mnist": 28, "digits": 8}
 TRANSLATE = (0.1, 0.1)  # RandomAffine's largest shift, as a fraction of the image

@@ -6,11 +6,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from twins import plots
+
 from reference import training as torch_training
 from scratch import datasets, metrics
 from scratch import training as scratch_training
 from scratch.plumbing import validation_split
+from twins import plots
 
 CLASS_NAMES = {"digits": [str(d) for d in range(10)], "fashion-mnist": list(datasets.FASHION_MNIST_CLASSES)}
 

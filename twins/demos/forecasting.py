@@ -14,18 +14,17 @@ import time
 
 import numpy as np
 
-from reference.projects.forecasting import model as torch_forecasting
-from twins import plots
-from reference.projects.forecasting.baselines import naive_forecast, seasonal_naive_forecast, statsmodels_baseline
 from reference.bridge import twin_pair
-from twins.demos.common import run_datasets, save_report, tuned_config
-from scratch.projects.forecasting import model as scratch_forecasting
+from reference.projects.forecasting import model as torch_forecasting
+from reference.projects.forecasting.baselines import naive_forecast, seasonal_naive_forecast, statsmodels_baseline
 from scratch import metrics
 from scratch.datasets import SERIES_SPLIT, fill_gaps, load_series
-from scratch.projects.forecasting.config import CONFIGS
 from scratch.plumbing import chronological_split
-from scratch.projects.forecasting.data import (SeriesScaler, make_windows, recursive_forecast,
-                                      residual_intervals, walk_forward_splits)
+from scratch.projects.forecasting import model as scratch_forecasting
+from scratch.projects.forecasting.config import CONFIGS
+from scratch.projects.forecasting.data import SeriesScaler, make_windows, recursive_forecast, residual_intervals, walk_forward_splits
+from twins import plots
+from twins.demos.common import run_datasets, save_report, tuned_config
 
 SEASONS = {"co2": 52, "sunspots": 11}  # weeks in a year; years in a solar cycle
 # co2 trends upward out of the training range, where a network cannot extrapolate its level:

@@ -10,23 +10,23 @@ import time
 
 import numpy as np
 
-from reference.projects.mlp import model as torch_mlp
-from twins import plots
 from reference.bridge import twin_pair
-from twins.demos.common import (load_splits, lockstep_gap, run_datasets, save_report, summary_lines, train_and_compare,
-                                tuned_config)
-from scratch.projects.mlp import model as scratch_mlp
+from reference.projects.mlp import model as torch_mlp
 from scratch import training as scratch_training
+from scratch.projects.mlp import model as scratch_mlp
 from scratch.projects.mlp.config import CONFIGS
+from twins import plots
+from twins.demos.common import load_splits, lockstep_gap, run_datasets, save_report, summary_lines, train_and_compare, tuned_config
 
 STUDY_GRID = {"lr": (1e-3, 3e-3, 1e-2, 3e-2), "hidden": (32, 64, 128, 256), "optimizer": ("sgd", "adam", "rmsprop")}
 
 
 def sklearn_baseline(X, y, X_test, y_test, config):
     """scikit-learn's MLPClassifier with the same layers, activation, optimizer and batches."""
+    import warnings
+
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
-    import warnings
 
     classifier = MLPClassifier(hidden_layer_sizes=config.hidden_sizes, activation=config.activation, solver="adam",
                                alpha=config.weight_decay, batch_size=config.batch_size, learning_rate_init=config.lr,

@@ -18,17 +18,17 @@ import torch
 from sklearn.metrics import classification_report, f1_score
 from threadpoolctl import threadpool_limits
 
+from reference.bridge import twin_pair
 from reference.projects.nlp import linear_models as sklearn_models
 from reference.projects.nlp import model as torch_nlp
-from twins import plots
-from reference.bridge import twin_pair
-from twins.demos.common import lockstep_gap, run_datasets, save_report
 from scratch import datasets, metrics
+from scratch.plumbing import validation_split
 from scratch.projects.nlp import linear_models
 from scratch.projects.nlp import model as scratch_nlp
 from scratch.projects.nlp.config import CONFIGS
-from scratch.plumbing import validation_split
 from scratch.text import TfidfVectorizer, Vocabulary, tokenize
+from twins import plots
+from twins.demos.common import lockstep_gap, run_datasets, save_report
 
 # the quick mode (a smoke run of the whole pipeline, for tests): a slice of the corpus, short documents
 QUICK = {"train": 300, "test": 150, "max_len": 24, "d_model": 16, "dim_feedforward": 32}

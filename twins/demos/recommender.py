@@ -19,15 +19,15 @@ from sklearn.metrics.pairwise import cosine_similarity
 
 from benchmarks import bench_recommender
 from benchmarks import core as bench_core
-from twins import plots
-from reference.projects.recommender import model as torch_recommender
 from reference.bridge import twin_pair
-from twins.demos.common import QUICK_EPOCHS, run_datasets, save_report
+from reference.projects.recommender import model as torch_recommender
 from scratch import metrics
 from scratch.projects.recommender import model as scratch_recommender
-from scratch.projects.recommender.config import MF_CONFIG
 from scratch.projects.recommender.baselines import KNNRecommender, PopularityRecommender, TruncatedSVDRecommender, centre_rows
+from scratch.projects.recommender.config import MF_CONFIG
 from scratch.projects.recommender.data import Ratings, leave_last_n, load_movielens_ratings, random_split
+from twins import plots
+from twins.demos.common import QUICK_EPOCHS, run_datasets, save_report
 
 K, LAST_N, TEST_FRACTION, VALIDATION_FRACTION = 10, 5, 0.1, 0.05
 NUM_FACTORS, FACTOR_GRID = 50, (2, 5, 10, 20, 50, 100)

@@ -6,13 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from twins.parity import torch_dtype, assert_lockstep, compare_modules, finite_difference_check, make_twins, randomise, seeds, tolerance
-from reference.projects.cnn import model as torch_cnn
 from reference import training as torch_training
-from scratch.projects.cnn import model as scratch_cnn
+from reference.projects.cnn import model as torch_cnn
 from scratch import datasets, metrics
 from scratch import training as scratch_training
+from scratch.projects.cnn import model as scratch_cnn
 from scratch.projects.cnn.config import CNNConfig
+from twins.parity import assert_lockstep, compare_modules, finite_difference_check, make_twins, randomise, seeds, tolerance, torch_dtype
 
 SMALL = dict(channels=(3, 5), hidden=12)
 

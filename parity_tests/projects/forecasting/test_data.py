@@ -12,8 +12,8 @@ from sklearn.metrics import mean_absolute_error, root_mean_squared_error
 from sklearn.preprocessing import StandardScaler
 
 from scratch import datasets, metrics
-from scratch.projects.forecasting import baselines
 from scratch.plumbing import chronological_split
+from scratch.projects.forecasting import baselines
 from scratch.projects.forecasting import data as fd
 
 finite = st.floats(-1e6, 1e6, allow_nan=False)

@@ -8,12 +8,11 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from twins.parity import (assert_close, assert_lockstep, compare_modules, dtypes, finite_difference_check, float_arrays,
-                          make_twins, randomise, seeds, tolerance)
 from reference.projects.forecasting import model as torch_forecasting
 from scratch.projects.forecasting import model as scratch_forecasting
 from scratch.projects.forecasting.config import ForecasterConfig
 from scratch.projects.forecasting.data import make_windows
+from twins.parity import assert_close, assert_lockstep, compare_modules, dtypes, finite_difference_check, float_arrays, make_twins, randomise, seeds, tolerance
 
 cells = st.sampled_from(["lstm", "gru"])
 

@@ -8,14 +8,14 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from twins.parity import assert_close, assert_lockstep, make_twins, seeds, tolerance
-from reference.projects.mlp import model as torch_mlp
 from reference import training as torch_training
+from reference.projects.mlp import model as torch_mlp
 from scratch import datasets, metrics
-from scratch.projects.mlp import model as scratch_mlp
 from scratch import training as scratch_training
+from scratch.projects.mlp import model as scratch_mlp
 from scratch.projects.mlp.config import MLPConfig
 from scratch.training import OPTIMIZERS
+from twins.parity import assert_close, assert_lockstep, make_twins, seeds, tolerance
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,23 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from sklearn import linear_model, naive_bayes
 
-from twins.parity import FINITE_DIFFERENCE, assert_lockstep, make_twins, assert_close, compare_modules, dtypes, finite_difference_check, randomise, seeds, tolerance
 from reference.projects.nlp import model as torch_nlp
 from scratch.projects.nlp import linear_models
 from scratch.projects.nlp import model as nlp
 from scratch.projects.nlp.config import ClassifierConfig
 from scratch.text import NotFittedError, Vocabulary
-
+from twins.parity import (
+    FINITE_DIFFERENCE,
+    assert_close,
+    assert_lockstep,
+    compare_modules,
+    dtypes,
+    finite_difference_check,
+    make_twins,
+    randomise,
+    seeds,
+    tolerance,
+)
 
 
 def twins(dtype, seed, scale=0.5, **architecture):

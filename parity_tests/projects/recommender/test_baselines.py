@@ -10,8 +10,8 @@ from sklearn.metrics.pairwise import cosine_similarity
 
 from reference.projects.recommender import baselines as ref
 from scratch.projects.recommender import baselines as rb
-
 from twins.parity import assert_close, seeds, tolerance
+
 from .test_model import random_ratings
 
 TIGHT = tolerance(np.float64, "forward")  # sums of a few products

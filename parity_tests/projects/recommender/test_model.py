@@ -8,12 +8,10 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from reference.projects.recommender import model as reference_rec
-from scratch.projects.recommender import model as scratch_rec
 from scratch.plumbing import TrainingConfig
+from scratch.projects.recommender import model as scratch_rec
 from scratch.projects.recommender.base import Recommender, check_ratings
-
-from twins.parity import (assert_close, assert_lockstep, compare_modules, copy_to_torch, dtypes, finite_difference_check,
-                          make_twins, randomise, seeds, tolerance)
+from twins.parity import assert_close, assert_lockstep, compare_modules, copy_to_torch, dtypes, finite_difference_check, make_twins, randomise, seeds, tolerance
 
 
 class FixedScores(Recommender):

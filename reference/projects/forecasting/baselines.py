@@ -6,9 +6,9 @@ Twin of scratch/projects/forecasting/baselines.py, whose naive forecasts it re-e
 import numpy as np
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
+from scratch.plumbing import check_positive_int
 from scratch.projects.forecasting.baselines import naive_forecast, seasonal_naive_forecast  # noqa: F401 (twin names)
 from scratch.projects.forecasting.data import check_series
-from scratch.plumbing import check_positive_int
 
 # Settings per bundled series that fit in a few seconds on 2 cores.
 SARIMAX_SETTINGS = {

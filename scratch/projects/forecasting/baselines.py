@@ -5,8 +5,8 @@ Both take windows of history, like ``predict_one`` in data.py.
 """
 import numpy as np
 
-from scratch.projects.forecasting.data import check_history
 from scratch.plumbing import check_positive_int
+from scratch.projects.forecasting.data import check_history
 
 
 def naive_forecast(history, steps=1):

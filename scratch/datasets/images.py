@@ -1,0 +1,62 @@
+"""Image data sets: scikit-learn's bundled 8x8 digits, and Fashion-MNIST from the IDX files of
+the Debian package ``dataset-fashion-mnist`` (or any folder holding the four standard files)."""
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+_IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_idx(path):
+    """Read one IDX file (the MNIST container format), gzipped or not, into an ndarray."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
+        raise ValueError(f"{path}: not an IDX file (magic bytes {raw[:4].hex()})")
+    ndim = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    dtype = np.dtype(_IDX_DTYPES[raw[2]])
+    expected = 4 + 4 * ndim + int(np.prod(shape)) * dtype.itemsize
+    if len(raw) != expected:
+        raise ValueError(f"{path}: header promises shape {shape} ({expected} bytes), file has {len(raw)} bytes")
+    return np.frombuffer(raw, dtype=dtype, offset=4 + 4 * ndim).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _find(root, stem):
+    for name in (f"{stem}.gz", stem):
+        if (root / name).is_file():
+            return root / name
+    raise FileNotFoundError(
+        f"Fashion-MNIST: no {stem}[.gz] in {root}. Install the data with "
+        f"`apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or pass root= (or set "
+        f"FASHION_MNIST_DIR) to a folder holding the four IDX files from the Fashion-MNIST release.")
+
+
+def load_fashion_mnist(split="train", root=None):
+    """Images (N, 28, 28) uint8 and labels (N,) int64 of the 'train' (60k) or 'test' (10k) split."""
+    if split not in ("train", "test"):
+        raise ValueError(f"split: expected 'train' or 'test', got {split!r}")
+    root = Path(root or os.environ.get("FASHION_MNIST_DIR") or FASHION_MNIST_DIR)
+    prefix = "train" if split == "train" else "t10k"
+    images = read_idx(_find(root, f"{prefix}-images-idx3-ubyte"))
+    labels = read_idx(_find(root, f"{prefix}-labels-idx1-ubyte")).astype(np.int64)
+    if images.shape[0] != labels.shape[0]:
+        raise ValueError(f"Fashion-MNIST {split}: {images.shape[0]} images but {labels.shape[0]} labels")
+    return images, labels
+
+
+def load_digits():
+    """scikit-learn's digits: images (1797, 8, 8) float64 in 0..16 and labels (1797,) int64."""
+    try:
+        from sklearn.datasets import load_digits as sklearn_digits
+    except ImportError as error:
+        raise ImportError("the digits data ships with scikit-learn: `pip install scikit-learn`") from error
+    bunch = sklearn_digits()
+    return bunch.images, bunch.target.astype(np.int64)

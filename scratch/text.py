@@ -1,6 +1,6 @@
 """Text preprocessing from scratch: normalisation, tokenisation, a vocabulary, TF-IDF.
 
-The pipeline of the NLP project (scratch/nlp.py): ``tokenize`` each document, build a
+The pipeline of the NLP project (scratch/projects/nlp/model.py): ``tokenize`` each document, build a
 ``Vocabulary`` on the training split only, ``encode_batch`` into padded int64 ids for the
 transformer, and save the vocabulary beside the weights so prediction reuses it.
 ``TfidfVectorizer`` is scikit-learn's, rewritten: same arguments, defaults and output

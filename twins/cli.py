@@ -1,11 +1,12 @@
-"""`twins`: list the projects, run a demo, run its parity tests or benchmark, diff a twin pair.
+"""`twins`: list the projects, run a demo, run its parity tests or benchmark, diff its twins.
+Every command takes a project's name from the registry (twins/registry.py).
 
-    twins list
+    twins list [--markdown]
     twins run mlp --dataset digits --out runs/mlp
-    twins run nlp --quick
+    twins run cnn --quick
     twins test mlp [--profile thorough] [-- extra pytest args]
     twins bench mlp [--quick]
-    twins diff mlp [--side-by-side]
+    twins diff mlp [--side-by-side | --html mlp.html]
 """
 import argparse
 import difflib

@@ -10,7 +10,7 @@ through it and sample like ``torch.nn.functional.grid_sample(align_corners=False
 Resize computes torch's ``interpolate`` indices and weights (bilinear with and without
 antialias, nearest) and applies them one axis at a time.
 
-Known differences from torchvision (measured by parity_tests/test_transforms.py):
+Known differences from torchvision (measured by parity_tests/transforms/test_transforms.py):
 - float32: torch may fuse multiply-adds or sum in another order, so bilinear sampling, resize and
   contrast agree to a few float32 ulps (max seen 1.1e-6, antialiased resize), not bit for bit
   (float64: max 1.1e-15).

@@ -69,7 +69,7 @@ def _reduction(architecture, length):
 @given(case=classifier_cases(), dtype=dtypes, training=st.booleans())
 def test_classifier_matches_torch(case, dtype, training):
     architecture, lengths, length, seed = case
-    # LayerNorm over 2 or 3 features amplifies float32 rounding by 1/|x1 - x2| (see test_attention.py)
+    # LayerNorm over 2 or 3 features amplifies float32 rounding by 1/|x1 - x2| (see parity_tests/nn/test_attention.py)
     assume(dtype == np.float64 or architecture["d_model"] >= 4)
     rng = np.random.default_rng(seed)
     # eval mode ignores dropout, so there it is on; in training mode it is off here (masks: the next test)
@@ -96,7 +96,7 @@ class GivenMask(torch.nn.Module):
 def test_classifier_in_training_mode_with_the_same_dropout_masks(case, p):
     """torch draws its own masks, so its Dropout modules are replaced by scratch's masks: after the
     positional encoding, in each layer's feed-forward block and on both residual branches. Attention
-    dropout (inside torch's functional attention) is off on both sides; test_attention.py covers it."""
+    dropout (inside torch's functional attention) is off on both sides; parity_tests/nn/test_attention.py covers it."""
     architecture, lengths, length, seed = case
     rng = np.random.default_rng(seed)
     model, twin = twins(np.float64, seed, dropout=p, **architecture)

@@ -31,15 +31,40 @@ def cmd_list(args):
     return 0
 
 
+def positive_int(text):
+    """argparse type: a positive int, or a usage error that says what came."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive int, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive int, got {value}")
+    return value
+
+
+def chosen_datasets(project, names):
+    """The data sets ``--dataset`` names (repeatable; 'all' alone means every one; none, the first)."""
+    if not names:
+        return project.datasets[:1]
+    if "all" in names:
+        if len(names) > 1:
+            raise SystemExit(f"twins run {project.name}: --dataset: expected 'all' alone or data set names, got {names}")
+        return project.datasets
+    unknown = [name for name in names if name not in project.datasets]
+    if unknown:
+        raise SystemExit(f"twins run {project.name}: --dataset: unknown dataset {unknown[0]!r}; "
+                         f"expected one of: {', '.join(project.datasets)}, all")
+    return tuple(names)
+
+
 def cmd_run(args):
     project = get(args.project)
-    datasets = project.datasets if args.dataset == ["all"] else args.dataset or project.datasets[:1]
-    unknown = [d for d in datasets if d not in project.datasets]
-    if unknown:
-        raise SystemExit(f"twins run {args.project}: unknown dataset {unknown[0]!r}; expected one of: {', '.join(project.datasets)}, all")
-    demo = importlib.import_module(project.demo)
+    datasets = chosen_datasets(project, args.dataset)
     out = Path(args.out or f"runs/{args.project}")
-    report = demo.run(out, tuple(datasets), num_epochs=args.epochs, study=not args.no_study,
+    if out.exists() and not out.is_dir():
+        raise SystemExit(f"twins run {args.project}: --out: expected a folder, got the file {out}")
+    demo = importlib.import_module(project.demo)
+    report = demo.run(out, datasets, num_epochs=args.epochs, study=not args.no_study,
                       compare_sklearn=not args.no_sklearn, progress=not args.no_progress, quick=args.quick)
     print(demo.summary(report))
     print(f"metrics and plots in {out}/: " + ", ".join(sorted(p.name for p in out.iterdir())))
@@ -114,18 +139,22 @@ def html_page(project, pairs):
             + "\n".join(sections) + "\n</body></html>\n")
 
 
+PROJECT_HELP = f"one of: {', '.join(PROJECTS)}"
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="twins", description="ML projects built twice: scratch NumPy and PyTorch twins.")
+    parser = argparse.ArgumentParser(prog="twins", description="ML projects built twice: scratch NumPy and PyTorch twins. "
+                                     f"Projects: {', '.join(PROJECTS)} (see `twins list`).")
     sub = parser.add_subparsers(dest="command", required=True)
     listing = sub.add_parser("list", help="list the projects and their twinned files")
     listing.add_argument("--markdown", action="store_true", help="print the README's project table")
     listing.set_defaults(func=cmd_list)
 
     run = sub.add_parser("run", help="train a project's scratch model and torch twin; write metrics and plots")
-    run.add_argument("project")
+    run.add_argument("project", help=PROJECT_HELP)
     run.add_argument("--dataset", action="append", metavar="NAME", help="data set to use (repeatable, or 'all'; default: the project's first)")
     run.add_argument("--out", metavar="DIR", help="output folder (default: runs/PROJECT)")
-    run.add_argument("--epochs", type=int, metavar="N", help="override the number of epochs")
+    run.add_argument("--epochs", type=positive_int, metavar="N", help="override the number of epochs (a positive int)")
     run.add_argument("--no-study", action="store_true", help="skip the hyperparameter study")
     run.add_argument("--no-sklearn", action="store_true", help="skip the scikit-learn comparison")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -133,18 +162,18 @@ def build_parser():
     run.set_defaults(func=cmd_run)
 
     test = sub.add_parser("test", help="run a project's parity tests")
-    test.add_argument("project")
+    test.add_argument("project", help=PROJECT_HELP)
     test.add_argument("--profile", choices=("ci", "thorough"), default="ci", help="hypothesis profile (default: ci)")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: arguments for pytest")
     test.set_defaults(func=cmd_test)
 
     bench = sub.add_parser("bench", help="time a project's scratch model against torch")
-    bench.add_argument("project")
+    bench.add_argument("project", help=PROJECT_HELP)
     bench.add_argument("--quick", action="store_true", help="few repeats, for a smoke run")
     bench.set_defaults(func=cmd_bench)
 
     diff = sub.add_parser("diff", help="show every twinned file of a project (and its training loop): scratch against torch")
-    diff.add_argument("project")
+    diff.add_argument("project", help=PROJECT_HELP)
     diff.add_argument("--side-by-side", "-y", action="store_true", help="two columns instead of a unified diff")
     diff.add_argument("--html", type=Path, metavar="FILE", help="write one self-contained page, scratch left, torch right")
     diff.set_defaults(func=cmd_diff)

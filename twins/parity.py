@@ -15,6 +15,9 @@ Comparisons explain themselves (the tensor's name, max abs and relative error, t
 index, the tolerance); every parameter and buffer is randomised before comparing; upstream
 gradients are random, never all-ones.
 """
+import re
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 from hypothesis import strategies as st
@@ -23,7 +26,8 @@ from reference.bridge import copy_to_torch, torch_dtype, twin_pair
 
 __all__ = ["TOLERANCES", "FINITE_DIFFERENCE", "DTYPES", "tolerance", "assert_close", "to_numpy", "to_torch", "randomise",
            "copy_to_torch", "torch_dtype", "twin_pair", "make_twins", "assert_lockstep", "compare_modules",
-           "finite_difference_check", "compare_dropout_with_shared_mask", "float_arrays", "seeds", "dtypes"]
+           "finite_difference_check", "compare_dropout_with_shared_mask", "float_arrays", "seeds", "dtypes", "BadInput",
+           "assert_bad_input"]
 
 # (rtol, atol) by dtype and by what is compared. float32 tolerances grow with the
 # number of terms summed into one output (``reduction``): rounding errors add up.
@@ -254,3 +258,28 @@ def compare_dropout_with_shared_mask(layer, torch_class, x, rng):
     ty.backward(torch.from_numpy(g))
     np.testing.assert_array_equal(layer.backward(g), tx.grad.numpy())
     return mask
+
+
+@dataclass(frozen=True)
+class BadInput:
+    """One row of a table-driven bad-input suite: ``call()`` must raise ``error`` with a message
+    that names ``argument`` and matches ``message`` (a regex: what was expected, what came)."""
+    id: str
+    call: object
+    error: type
+    argument: str
+    message: str = ""
+
+
+def assert_bad_input(case):
+    """Run one BadInput row: the exception type, the argument named, the message matched."""
+    try:
+        case.call()
+    except case.error as caught:
+        text = str(caught)
+        assert case.argument in text, f"{case.id}: the message does not name {case.argument!r}: {text!r}"
+        assert re.search(case.message, text), f"{case.id}: {text!r} does not match {case.message!r}"
+        return caught
+    except Exception as other:  # noqa: BLE001 - the wrong kind of error is the failure being reported
+        raise AssertionError(f"{case.id}: expected {case.error.__name__}, got {type(other).__name__}: {other}") from other
+    raise AssertionError(f"{case.id}: expected {case.error.__name__} naming {case.argument!r}, but nothing was raised")

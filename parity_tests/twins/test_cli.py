@@ -40,25 +40,6 @@ def test_run_writes_metrics_and_plots(tmp_path, capsys):
     assert "digits: test accuracy scratch" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["run", "gan"], "unknown project 'gan'"),
-    (["diff", "nope"], "unknown project 'nope'"),
-    (["run", "mlp", "--dataset", "mnist"], "unknown dataset 'mnist'"),
-])
-def test_unknown_project_or_dataset_exits_non_zero_with_a_message(argv, message):
-    with pytest.raises(SystemExit, match=message) as caught:
-        main(argv)
-    assert caught.value.code not in (0, None)
-
-
-@pytest.mark.parametrize("argv", [["frobnicate"], ["run", "mlp", "--epochs", "many"], ["list", "--colour"], []])
-def test_bad_usage_exits_with_status_2(argv, capsys):
-    with pytest.raises(SystemExit) as caught:
-        main(argv)
-    assert caught.value.code == 2
-    assert "usage: twins" in capsys.readouterr().err
-
-
 def test_run_forecasting_writes_metrics_and_plots(tmp_path, capsys):
     out = tmp_path / "forecasting"
     assert main(["run", "forecasting", "--dataset", "sunspots", "--epochs", "2", "--no-progress", "--out", str(out)]) == 0

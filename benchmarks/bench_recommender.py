@@ -4,8 +4,8 @@ One SGD epoch of biased matrix factorisation over 100,000 ratings with 50 factor
 MovieLens-shaped synthetic table (671 users, 9,066 items, as dslabs' movielens; nothing to
 load): the curriculum's per-rating Python loop (``naive``), the vectorised scratch twin and
 the torch twin, both through the project's fit loop (mini-batches of MF_CONFIG.batch_size,
-SGD with momentum and weight decay). Then the embedding scatter-add alone, and
-``recommend(all users, k=10)``.
+SGD with momentum and weight decay), and through the sparse SGD loop (train.py: only the
+touched rows move). Then the embedding scatter-add alone, and ``recommend(all users, k=10)``.
 """
 import dataclasses
 
@@ -14,8 +14,11 @@ import torch
 
 from reference.bridge import twin_pair
 from reference.projects.recommender import model as torch_recommender
+from reference.projects.recommender import train as torch_train
 from scratch import nn
 from scratch.projects.recommender import model as scratch_recommender
+from scratch.projects.recommender import train as scratch_train
+from scratch.projects.recommender.config import SPARSE_SGD_CONFIG
 
 from .core import Case
 
@@ -58,6 +61,22 @@ def sgd_epoch_case(dtype, rng, quick):
                 note=f"fit loop, validation on 64; naive: curriculum per-rating loop on {naive_count:,}, scaled")
 
 
+def sparse_sgd_epoch_case(dtype, rng, quick):
+    """One epoch of the sparse SGD loop (train.py): only the rows a batch touches move."""
+    users, items, ratings = synthetic_ratings(rng)
+    model, twin = twins(dtype, rng)
+    config = dataclasses.replace(SPARSE_SGD_CONFIG, num_epochs=1)
+    validation = (users[:64], items[:64], ratings[:64])
+    naive_count = 5_000 if quick else 20_000
+    P, Q = rng.normal(0, 0.1, (NUM_USERS, NUM_FACTORS)), rng.normal(0, 0.1, (NUM_ITEMS, NUM_FACTORS))
+    return Case(f"MF sparse SGD epoch ({NUM_FACTORS} factors)", f"{NUM_RATINGS:,} ratings, b{config.batch_size}",
+                lambda: scratch_train.fit(model, users, items, ratings, config=config, validation=validation),
+                lambda: torch_train.fit(twin, users, items, ratings, config=config, validation=validation),
+                naive=lambda: naive_sgd_epoch(P, Q, users[:naive_count], items[:naive_count], ratings[:naive_count]),
+                naive_scale=NUM_RATINGS / naive_count,
+                note=f"train.py: sparse row updates; naive: curriculum per-rating loop on {naive_count:,}, scaled")
+
+
 def embedding_backward_case(dtype, rng, batch=256):
     """The scatter-add at the heart of the epoch: Embedding(9066, 50) backward of a batch."""
     layer = nn.Embedding(NUM_ITEMS, NUM_FACTORS, dtype=dtype, rng=rng)
@@ -93,4 +112,5 @@ def cases(dtype=np.float32, quick=False, seed=0):
     """The recommender's benchmark cases, built with fresh weights and data from ``seed``."""
     rng = np.random.default_rng(seed)
     dtype = np.dtype(dtype)
-    return [sgd_epoch_case(dtype, rng, quick), embedding_backward_case(dtype, rng), recommend_case(dtype, rng)]
+    return [sgd_epoch_case(dtype, rng, quick), sparse_sgd_epoch_case(dtype, rng, quick), embedding_backward_case(dtype, rng),
+            recommend_case(dtype, rng)]

@@ -54,7 +54,7 @@ class Project:
 
 PROJECTS = {project.name: project for project in (
     Project("recommender", 1, "Recommender systems: matrix factorisation and collaborative filtering",
-            ("movielens", "movielens-sample"), ("model.py", "baselines.py")),
+            ("movielens", "movielens-sample"), ("model.py", "baselines.py", "train.py")),
     Project("mlp", 2, "Neural network from scratch with backpropagation", ("digits", "fashion-mnist"), ("model.py",)),
     Project("nlp", 3, "Text classification: TF-IDF and a transformer", ("reuters-r8", "20newsgroups", "slo-opinion"),
             ("model.py", "linear_models.py")),

@@ -74,9 +74,13 @@ def test_run_recommender_writes_the_table_and_plots(tmp_path, capsys):
     assert all(0 <= row["ndcg@10"] <= 1 for row in report["models"].values())
     # PureSVD ranks; its rating predictions (unrated pairs pulled to 0) are not meant to be good
     assert all(0 < row["rmse"] < 2 for name, row in report["models"].items() if not name.startswith("PureSVD"))
-    assert report["twin_prediction_gap"] < 1e-3 and len(report["histories"]["torch"]["val_loss"]) == 1
+    assert report["twin_prediction_gap"] < 1e-3 and len(report["histories"]["torch MF"]["val_loss"]) == 1
+    assert report["sparse_twin_prediction_gap"] < 1e-3 and len(report["histories"]["torch MF sparse SGD"]["val_loss"]) == 1
+    assert {"scratch MF (sparse SGD)", "surprise SVD (50)"} <= set(report["models"])
     assert "| popularity |" in (out / "report.md").read_text()
-    assert report["performance"]["naive_ratings_per_second"] < report["performance"]["scratch_ratings_per_second"]
+    performance = report["performance"]
+    assert performance["naive_ratings_per_second"] < min(performance["scratch_ratings_per_second"],
+                                                          performance["sparse_scratch_ratings_per_second"])
     assert "NDCG@10 above popularity" in capsys.readouterr().out
 
 

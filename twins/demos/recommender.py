@@ -21,10 +21,13 @@ from benchmarks import bench_recommender
 from benchmarks import core as bench_core
 from reference.bridge import twin_pair
 from reference.projects.recommender import model as torch_recommender
+from reference.projects.recommender import train as torch_train
 from scratch import metrics
 from scratch.projects.recommender import model as scratch_recommender
+from scratch.projects.recommender import train as scratch_train
+from scratch.projects.recommender.base import Recommender
 from scratch.projects.recommender.baselines import KNNRecommender, PopularityRecommender, TruncatedSVDRecommender, centre_rows
-from scratch.projects.recommender.config import MF_CONFIG
+from scratch.projects.recommender.config import MF_CONFIG, SPARSE_SGD_CONFIG
 from scratch.projects.recommender.data import Ratings, leave_last_n, load_movielens_ratings, random_split
 from twins import plots
 from twins.demos.common import QUICK_EPOCHS, run_datasets, save_report
@@ -66,9 +69,46 @@ def fit_mf(model, train, config, progress):
                      validation=columns(validation), progress=progress)
 
 
+def fit_sparse_mf(model, train, train_module, config, progress):
+    """Sparse SGD (train.py) on train less the same random validation part as fit_mf."""
+    fit_part, validation = random_split(train, VALIDATION_FRACTION, np.random.default_rng(config.seed))
+    return train_module.fit(model, *columns(fit_part), train.num_users, train.num_items, train.rating_scale, config=config,
+                            validation=columns(validation), progress=progress)
+
+
+class SurpriseSVD(Recommender):
+    """scikit-surprise's SVD (Funk's per-rating SGD, its defaults but NUM_FACTORS factors), the peer
+    users know, behind the Recommender mixin: its learned biases and factors are mapped back to
+    our user and item indices (a user or film it never saw keeps zeros)."""
+
+    def __init__(self, num_factors=NUM_FACTORS, seed=SEED):
+        self.num_factors, self.seed = num_factors, seed
+
+    def fit(self, users, items, ratings, num_users, num_items, rating_scale):
+        import pandas as pd
+        import surprise
+
+        users, items, ratings = self._remember(users, items, ratings, num_users, num_items, rating_scale)
+        table = pd.DataFrame({"user": users, "item": items, "rating": ratings})
+        trainset = surprise.Dataset.load_from_df(table, surprise.Reader(rating_scale=rating_scale)).build_full_trainset()
+        svd = surprise.SVD(n_factors=self.num_factors, random_state=self.seed).fit(trainset)
+        inner_users = np.array([trainset.to_raw_uid(u) for u in trainset.all_users()])
+        inner_items = np.array([trainset.to_raw_iid(i) for i in trainset.all_items()])
+        self.mean_ = trainset.global_mean
+        self.user_bias_, self.item_bias_ = np.zeros(num_users), np.zeros(num_items)
+        self.user_factors_, self.item_factors_ = np.zeros((num_users, self.num_factors)), np.zeros((num_items, self.num_factors))
+        self.user_bias_[inner_users], self.user_factors_[inner_users] = svd.bu, svd.pu
+        self.item_bias_[inner_items], self.item_factors_[inner_items] = svd.bi, svd.qi
+        return self
+
+    def score_all(self, users):
+        return self.mean_ + self.user_bias_[users, None] + self.item_bias_ + self.user_factors_[users] @ self.item_factors_.T
+
+
 def estimators(data, config, num_epochs, progress):
     """name -> a function fitting a fresh model on a training split (popularity first)."""
     iters = ALS_ITERS if num_epochs is None else min(ALS_ITERS, num_epochs)
+    sparse_config = SPARSE_SGD_CONFIG if num_epochs is None else dataclasses.replace(SPARSE_SGD_CONFIG, num_epochs=num_epochs)
 
     def plain(build):
         return lambda train: build().fit(*columns(train), train.num_users, train.num_items, train.rating_scale)
@@ -76,13 +116,19 @@ def estimators(data, config, num_epochs, progress):
     def twin(side):
         return lambda train: fit_mf(mf_twins(data, config)[side], train, config, progress)
 
+    def sparse_twin(side):
+        module = (scratch_train, torch_train)[side]
+        return lambda train: fit_sparse_mf(mf_twins(data, sparse_config)[side], train, module, sparse_config, progress)
+
     return {"popularity": plain(PopularityRecommender),
             "truncated SVD (10)": plain(lambda: TruncatedSVDRecommender(num_factors=10)),
             f"PureSVD ({PURE_SVD_FACTORS})": plain(lambda: TruncatedSVDRecommender(PURE_SVD_FACTORS, centre=None)),
             "user kNN (pearson)": plain(lambda: KNNRecommender("user", "pearson", k=40)),
             "item kNN (cosine)": plain(lambda: KNNRecommender("item", "cosine", k=40)),
             "ALS": plain(lambda: scratch_recommender.ALS(NUM_FACTORS, num_iters=iters, rng=np.random.default_rng(SEED))),
-            "scratch MF (SGD)": twin(0), "torch MF (SGD)": twin(1)}
+            "scratch MF (SGD)": twin(0), "torch MF (SGD)": twin(1),
+            "scratch MF (sparse SGD)": sparse_twin(0), "torch MF (sparse SGD)": sparse_twin(1),
+            f"surprise SVD ({NUM_FACTORS})": plain(SurpriseSVD)}
 
 
 def rating_errors(model, test):
@@ -160,18 +206,24 @@ def run_dataset(name, out_dir, num_epochs=None, study=True, progress=True, quick
     config = MF_CONFIG if num_epochs is None else dataclasses.replace(MF_CONFIG, num_epochs=num_epochs)
     splits = (random_split(data, TEST_FRACTION, np.random.default_rng(SEED)), leave_last_n(data, LAST_N))
     table, fitted = model_table(data, splits, config, num_epochs, progress)
-    histories = {side: fitted[f"{side} MF (SGD)"].history_ for side in ("scratch", "torch")}
-    plots.curves({f"{side} MF {part}": (np.arange(1, len(h[f"{part}_loss"]) + 1), np.sqrt(h[f"{part}_loss"]))
-                  for side, h in histories.items() for part in ("train", "val")},
-                 out_dir / "rmse_epochs.png", "biased MF: RMSE per epoch, scratch vs torch from the same initial weights",
-                 "epoch", "RMSE")
+    histories = {f"{side} MF{kind}": fitted[f"{side} MF ({kind.strip() or 'SGD'})"].history_
+                 for side in ("scratch", "torch") for kind in ("", " sparse SGD")}
+    plots.curves({f"{name} {part}": (np.arange(1, len(h[f"{part}_loss"]) + 1), np.sqrt(h[f"{part}_loss"]))
+                  for name, h in histories.items() for part in ("train", "val")},
+                 out_dir / "rmse_epochs.png", "biased MF: RMSE per epoch (sparse SGD: the penalised objective), "
+                 "scratch vs torch from the same initial weights", "epoch", "RMSE")
+    test_users, test_items = splits[0][1].users, splits[0][1].items
+
+    def prediction_gap(kind):
+        scratch, torch_twin = fitted[f"scratch MF ({kind})"], fitted[f"torch MF ({kind})"]
+        return float(np.max(np.abs(scratch.predict(test_users, test_items) - torch_twin.predict(test_users, test_items))))
+
     report = {"dataset": name, "config": dataclasses.asdict(config), "k": K, "last_n": LAST_N,
               "ratings": {"all": len(data), "random_test": len(splits[0][1]), "time_test": len(splits[1][1]),
                           "time_test_users": int(np.unique(splits[1][1].users).size)},
               "models": table, "histories": histories,
-              "twin_prediction_gap": float(np.max(np.abs(
-                  fitted["scratch MF (SGD)"].predict(splits[0][1].users, splits[0][1].items)
-                  - fitted["torch MF (SGD)"].predict(splits[0][1].users, splits[0][1].items)))),
+              "sparse_sgd_config": dataclasses.asdict(SPARSE_SGD_CONFIG),
+              "twin_prediction_gap": prediction_gap("SGD"), "sparse_twin_prediction_gap": prediction_gap("sparse SGD"),
               "items": item_maps(data, splits[0][0], fitted["scratch MF (SGD)"], out_dir),
               "users_mean_similarity": user_map(data, splits[0][0], fitted["scratch MF (SGD)"], out_dir)}
     mf, popularity = table["scratch MF (SGD)"], table["popularity"]
@@ -190,11 +242,15 @@ def run_dataset(name, out_dir, num_epochs=None, study=True, progress=True, quick
 
 def performance(out_dir, quick):
     """Ratings per second of one SGD epoch over 100k ratings, 50 factors (benchmarks/bench_recommender.py):
-    the curriculum's per-rating loop, the vectorised scratch fit loop, torch's."""
-    case = bench_recommender.sgd_epoch_case(np.float32, np.random.default_rng(SEED), quick)
-    result = bench_core.run_case(case, repeats=1 if quick else 3, threads=1 if quick else None)
-    bench_core.plot([result], out_dir / "sgd_epoch_speed.png", "one SGD epoch of biased MF (float32)")
-    return {f"{impl}_ratings_per_second": bench_recommender.NUM_RATINGS / (ms / 1e3) for impl, ms in result.times_ms.items()}
+    the curriculum's per-rating loop, the vectorised scratch loops (dense fit, sparse train.py), torch's."""
+    rng = np.random.default_rng(SEED)
+    cases = {"": bench_recommender.sgd_epoch_case(np.float32, rng, quick),
+             "sparse_": bench_recommender.sparse_sgd_epoch_case(np.float32, rng, quick)}
+    results = {prefix: bench_core.run_case(case, repeats=1 if quick else 3, threads=1 if quick else None)
+               for prefix, case in cases.items()}
+    bench_core.plot(list(results.values()), out_dir / "sgd_epoch_speed.png", "one SGD epoch of biased MF (float32)")
+    return {f"{prefix}{impl}_ratings_per_second": bench_recommender.NUM_RATINGS / (ms / 1e3)
+            for prefix, result in results.items() for impl, ms in result.times_ms.items()}
 
 
 def markdown(report):
@@ -229,6 +285,6 @@ def summary(report):
         lines.append(f"targets: scratch MF RMSE <= 0.90: {targets['mf_rmse_at_most_0.90']}; NDCG@{result['k']} above "
                      f"popularity: scratch MF {targets['mf_ndcg_above_popularity']}, PureSVD "
                      f"{targets['puresvd_ndcg_above_popularity']}; twin prediction gap {result['twin_prediction_gap']:.1e}")
-        lines.append("one SGD epoch, ratings/s: " + ", ".join(f"{key.split('_')[0]} {rate:,.0f}"
+        lines.append("one SGD epoch, ratings/s: " + ", ".join(f"{key.removesuffix('_ratings_per_second').replace('_', ' ')} {rate:,.0f}"
                                                                 for key, rate in result["performance"].items()))
     return "\n".join(lines)

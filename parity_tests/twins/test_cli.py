@@ -119,3 +119,12 @@ def test_quick_runs_the_mlp_demo_on_a_slice(tmp_path, capsys):
     report = json.loads((out / "metrics.json").read_text())["digits"]
     assert report["scratch"]["epochs"] == 2 and report["samples"]["train"] + report["samples"]["val"] <= 2000
     assert "study" not in json.loads((out / "metrics.json").read_text())
+
+
+def test_quick_runs_the_cnn_demo(tmp_path):
+    out = tmp_path / "cnn"
+    assert main(["run", "cnn", "--quick", "--no-progress", "--out", str(out)]) == 0
+    assert {"metrics.json", "digits_curves.png", "digits_confusion.png", "digits_filters.png", "digits_feature_maps.png"} <= {
+        p.name for p in out.iterdir()}
+    report = json.loads((out / "metrics.json").read_text())["digits"]
+    assert report["scratch"]["epochs"] == 2 and report["lockstep_float64"]["max_weight_gap"] < 1e-10

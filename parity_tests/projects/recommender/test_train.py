@@ -10,7 +10,7 @@ from reference.projects.recommender import train as torch_train
 from scratch.projects.recommender import model as scratch_model
 from scratch.projects.recommender import train
 from scratch.projects.recommender.config import SparseSGDConfig
-from twins.parity import BadInput, FINITE_DIFFERENCE, assert_bad_input, assert_close, assert_lockstep, dtypes, make_twins, seeds, tolerance
+from twins.parity import FINITE_DIFFERENCE, BadInput, assert_bad_input, assert_close, assert_lockstep, dtypes, make_twins, seeds, tolerance
 
 from .test_model import random_ratings
 

@@ -8,6 +8,8 @@ import scipy.sparse
 
 from scratch.plumbing import EarlyStopping, TrainingConfig, chronological_split, minibatches, validation_split
 from scratch.projects.nlp.linear_models import LogisticRegression, MultinomialNB
+from scratch.projects.recommender import baselines
+from scratch.projects.recommender.model import ALS, MatrixFactorization
 from scratch.text import TfidfVectorizer, Vocabulary
 from twins.parity import BadInput, assert_bad_input
 
@@ -25,6 +27,11 @@ def tfidf(documents=("the cat sat", "the dog"), **kwargs):
 
 def fit(estimator, X=COUNTS, y=LABELS):
     return lambda: estimator.fit(X, y)
+
+
+def recommender_fit(recommender, **kwargs):
+    users, items, ratings = np.array([0, 1, 2]), np.array([0, 1, 3]), np.array([1.0, 2.0, 3.0])
+    return lambda: recommender.fit(users, items, ratings, **({"num_users": 3, "num_items": 4} | kwargs))
 
 
 def predict(estimator, X, method="predict"):
@@ -65,6 +72,31 @@ CASES = [
              r"expected a numpy.random.Generator, got NoneType"),
     BadInput("chronological_split val_fraction a string", lambda: chronological_split(np.arange(9), "0.1", 0.1), TypeError,
              "val_fraction", r"expected a number in \[0, 1\), got str '0.1'"),
+    # the recommenders' hyperparameters
+    BadInput("ALS reg a string", recommender_fit(ALS(reg="10")), TypeError, "reg", r"expected a positive number .*, got str '10'"),
+    BadInput("ALS reg 0", recommender_fit(ALS(reg=0.0)), ValueError, "reg", r"expected a positive number \(finite: it keeps every"),
+    BadInput("ALS reg inf", recommender_fit(ALS(reg=float("inf"))), ValueError, "reg", r"got inf"),
+    BadInput("ALS num_factors 0", recommender_fit(ALS(num_factors=0)), ValueError, "num_factors", r"expected a positive int, got 0"),
+    BadInput("ALS num_iters True", recommender_fit(ALS(num_iters=True)), ValueError, "num_iters", r"expected a positive int, got True"),
+    BadInput("ALS biased 'no'", recommender_fit(ALS(biased="no")), TypeError, "biased", r"expected True or False, got str 'no'"),
+    BadInput("ALS rng a seed", recommender_fit(ALS(rng=0)), TypeError, "rng", r"expected a numpy.random.Generator or None, got int"),
+    BadInput("MatrixFactorization.fit num_users 0", recommender_fit(MatrixFactorization(3, 4, 2), num_users=0), ValueError,
+             "num_users", r"expected a positive int, got 0"),
+    BadInput("MatrixFactorization.fit num_items 0", recommender_fit(MatrixFactorization(3, 4, 2), num_items=0), ValueError,
+             "num_items", r"expected a positive int, got 0"),
+    BadInput("MatrixFactorization.fit num_users other than the model's", recommender_fit(MatrixFactorization(3, 4, 2), num_users=5),
+             ValueError, "num_users", r"expected the model's \(3, 4\), got \(5, 4\)"),
+    BadInput("PopularityRecommender damping a string", recommender_fit(baselines.PopularityRecommender(damping="25")), TypeError,
+             "damping", r"expected a finite number >= 0, got str '25'"),
+    BadInput("PopularityRecommender damping NaN", recommender_fit(baselines.PopularityRecommender(damping=float("nan"))), ValueError,
+             "damping", r"got nan"),
+    BadInput("PopularityRecommender by an array", recommender_fit(baselines.PopularityRecommender(by=np.array(["count"]))),
+             ValueError, "by", r"expected one of \('count', 'mean'\), got array"),
+    BadInput("TruncatedSVDRecommender centre an array", recommender_fit(baselines.TruncatedSVDRecommender(1, centre=np.zeros(2))),
+             ValueError, "centre", r"expected 'baseline' or None, got array"),
+    BadInput("TruncatedSVDRecommender num_factors 1.0", recommender_fit(baselines.TruncatedSVDRecommender(1.0)), ValueError,
+             "num_factors", r"expected a positive int, got 1.0"),
+    BadInput("KNNRecommender k True", recommender_fit(baselines.KNNRecommender(k=True)), ValueError, "k", r"expected a positive int, got True"),
     # Vocabulary.build: never a vocabulary of PAD and UNK alone
     BadInput("Vocabulary of an empty corpus", lambda: Vocabulary.build([]), ValueError, "token_lists",
              r"expected at least one token other than '<unk>', got an empty corpus"),

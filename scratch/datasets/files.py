@@ -3,9 +3,11 @@ or empty file (a broken download, a partly unpacked package) becomes one ValueEr
 the file and says how to get an intact copy, instead of a bare BadGzipFile, EOFError, zlib.error
 or UnicodeDecodeError that names neither."""
 import gzip
+import os
 import zipfile
 import zlib
 from contextlib import contextmanager
+from pathlib import Path
 
 # What the readers raise on bytes that are not what they should be.
 CORRUPT = (EOFError, gzip.BadGzipFile, zipfile.BadZipFile, zlib.error, UnicodeDecodeError)
@@ -31,3 +33,10 @@ def reading(path, remedy, errors=CORRUPT):
     except errors as error:
         detail = str(error).removeprefix(f"{path}: ")  # a reader's own message may name the file already
         raise corrupt_file(path, f"{type(error).__name__}: {detail}", remedy) from error
+
+
+def as_path(value, name):
+    """``value`` as a Path if it is a str or os.PathLike; a TypeError naming ``name`` otherwise."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name}: expected a path (str or os.PathLike), got {type(value).__name__} {value!r:.60}")
+    return Path(value)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import CORRUPT, FASHION_MNIST_REMEDY, corrupt_file, reading
+from .files import CORRUPT, FASHION_MNIST_REMEDY, as_path, corrupt_file, reading
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -20,7 +20,7 @@ def read_idx(path, remedy="replace it with an intact copy"):
     A file that is corrupt, truncated or empty raises a ValueError naming it, what is wrong and
     ``remedy`` (what to do about it).
     """
-    path = Path(path)
+    path = as_path(path, "path")
     opener = gzip.open if path.suffix == ".gz" else open
     with reading(path, remedy), opener(path, "rb") as f:
         raw = f.read()
@@ -54,7 +54,7 @@ def load_fashion_mnist(split="train", root=None):
     """
     if not isinstance(split, str) or split not in ("train", "test"):
         raise ValueError(f"split: expected 'train' or 'test', got {split!r}")
-    root = Path(root or os.environ.get("FASHION_MNIST_DIR") or FASHION_MNIST_DIR)
+    root = as_path(root, "root") if root is not None else Path(os.environ.get("FASHION_MNIST_DIR") or FASHION_MNIST_DIR)
     prefix = "train" if split == "train" else "t10k"
     images_path, labels_path = _find(root, f"{prefix}-images-idx3-ubyte"), _find(root, f"{prefix}-labels-idx1-ubyte")
     images = _read_checked(images_path, "images (N, 28, 28) uint8", lambda a: a.ndim == 3 and a.shape[1:] == (28, 28))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import CORRUPT, DSLABS_REMEDY, corrupt_file, reading
+from .files import CORRUPT, DSLABS_REMEDY, as_path, corrupt_file, reading
 
 DSLABS_DIRS = (Path(__file__).resolve().parent.parent.parent / ".data/dslabs/usr/lib/R/site-library/dslabs/data",
                Path("/usr/lib/R/site-library/dslabs/data"))
@@ -25,7 +25,7 @@ def read_r_lazyload(directory, name):
         import rdata
     except ImportError as error:
         raise ImportError("reading R data needs the PyPI package rdata: `pip install rdata`") from error
-    directory = Path(directory)
+    directory = as_path(directory, "directory")
     # rdata raises many kinds of error on bytes that are not a serialised R object
     unparsable = CORRUPT + (ValueError, NotImplementedError, KeyError, IndexError)
 
@@ -51,7 +51,8 @@ def load_movielens(root=None):
     """MovieLens ratings (100,004 by 671 users of 9,066 films) from the Debian package
     ``r-cran-dslabs``: a dict of arrays ``userId``, ``movieId`` (int64), ``rating`` (float64,
     0.5-5 in half stars), ``timestamp`` (int64 seconds) and ``title`` (str), one entry per rating."""
-    candidates = [Path(root)] if root else [Path(p) for p in filter(None, [os.environ.get("DSLABS_DIR")])] + list(DSLABS_DIRS)
+    candidates = ([as_path(root, "root")] if root is not None
+                  else [Path(p) for p in filter(None, [os.environ.get("DSLABS_DIR")])] + list(DSLABS_DIRS))
     directory = next((d for d in candidates if (d / "Rdata.rdx").is_file()), None)
     if directory is None:
         raise FileNotFoundError(

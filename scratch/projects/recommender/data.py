@@ -12,11 +12,10 @@ import numbers
 import re
 import warnings
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 
-from scratch.datasets.files import reading
+from scratch.datasets.files import as_path, reading
 from scratch.plumbing import check_positive_int
 from scratch.projects.recommender.base import check_rating_scale, check_ratings
 
@@ -301,7 +300,7 @@ def load_movielens_ratings(path=None):
         from scratch.datasets import load_movielens
         table = load_movielens()
         return Ratings.from_raw(table["userId"], table["movieId"], table["rating"], table["timestamp"], table["title"])
-    path = Path(path)
+    path = as_path(path, "path")
     kind = _movielens_file(path)
     with reading(path, MOVIELENS_FILE_REMEDY):
         (users, items, ratings, timestamps), scale = _read_ratings(path, kind)

@@ -8,6 +8,12 @@ penalised. It is fitted full-batch by L-BFGS (scipy.optimize, as scikit-learn's 
 solver), on a gradient written by hand here: forward ``X @ coef.T + intercept``, backward
 ``grad.T @ X``. X may be a dense array or a scipy.sparse matrix (TF-IDF is mostly zeros).
 Twin of reference/projects/nlp/linear_models.py (scikit-learn's estimators).
+
+Input follows scikit-learn's conventions, and its own estimator checks run on both classes
+(parity_tests/test_sklearn_estimator_checks.py): X is converted as ``check_array`` converts it
+(``check_features``), y as a classifier's targets (``check_target``: a column vector is raveled
+with a DataConversionWarning, a continuous target is an 'Unknown label type'), and anything
+that cannot be converted is refused naming the argument, what was expected and what came.
 """
 import warnings
 

@@ -356,3 +356,14 @@ def test_multinomial_nb_alpha_zero_is_kept_and_never_nan(sparse):
     log_proba = ours.predict_log_proba(possible if sparse else possible.toarray())
     assert not np.isnan(log_proba).any() and np.isneginf(log_proba).any()
     assert_close(log_proba, theirs.predict_log_proba(possible), "predict_log_proba", 1e-11, 1e-11)
+
+
+@pytest.mark.parametrize("estimator, y", [(linear_models.LogisticRegression(), np.zeros(60, int)),
+                                          (linear_models.MultinomialNB(class_prior=[-1.0, 1.0, 0.5, 0.5]), None)],
+                         ids=["one class", "a negative prior"])
+def test_a_refused_fit_leaves_the_estimator_unfitted(estimator, y):
+    X, labels = count_data(9)
+    with pytest.raises(ValueError):
+        estimator.fit(X, labels if y is None else y)
+    with pytest.raises(NotFittedError):
+        estimator.predict(X)

@@ -273,15 +273,16 @@ class MultinomialNB(_Classifier):
             empty = classes.tolist()[int(np.argmin(totals))]
             raise ValueError(f"alpha: expected a positive alpha, as class {empty!r} has no feature counts (all its "
                              f"rows of X are 0), got {self.alpha!r}")
+        class_count = Y.sum(axis=0)
+        class_log_prior = self._log_prior(class_count)  # checks class_prior before anything is set
         self.classes_, self.n_features_in_ = classes, X.shape[1]
-        self.class_count_, self.feature_count_ = Y.sum(axis=0), feature_count
+        self.class_count_, self.feature_count_, self.class_log_prior_ = class_count, feature_count, class_log_prior
         with np.errstate(divide="ignore"):  # log 0 = -inf: alpha = 0 and a feature the class never showed
             self.feature_log_prob_ = np.log(smoothed) - np.log(totals)
-        self.class_log_prior_ = self._log_prior()
         return self
 
-    def _log_prior(self):
-        num_classes = len(self.classes_)
+    def _log_prior(self, class_count):
+        num_classes = len(class_count)
         if self.class_prior is not None:
             prior = np.asarray(self.class_prior)
             if prior.shape != (num_classes,) or prior.dtype.kind not in "iuf":
@@ -293,7 +294,7 @@ class MultinomialNB(_Classifier):
             with np.errstate(divide="ignore"):  # a prior of 0 rules its class out
                 return np.log(prior.astype(np.float64))
         if self.fit_prior:
-            return np.log(self.class_count_) - np.log(self.class_count_.sum())
+            return np.log(class_count) - np.log(class_count.sum())
         return np.full(num_classes, -np.log(num_classes))
 
     def predict_joint_log_proba(self, X):

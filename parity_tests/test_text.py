@@ -23,11 +23,15 @@ def test_normalize_and_tokenize_as_documented():
     assert tokenize(" \n\t ") == []
 
 
-@given(CORPORA, st.integers(1, 4), st.none() | st.integers(2, 12))
+@given(CORPORA, st.integers(1, 4), st.none() | st.integers(3, 12))
 def test_vocabulary_build_keeps_frequent_tokens_in_a_documented_order(corpus, min_freq, max_size):
-    vocab = Vocabulary.build(corpus, min_freq=min_freq, max_size=max_size)
     flat = [token for tokens in corpus for token in tokens]
     counts = {token: flat.count(token) for token in flat}
+    if max(counts.values()) < min_freq:  # no token kept: a vocabulary of PAD and UNK alone is refused
+        with pytest.raises(ValueError, match=f"min_freq: expected at most {max(counts.values())} .* no token would be kept"):
+            Vocabulary.build(corpus, min_freq=min_freq, max_size=max_size)
+        return
+    vocab = Vocabulary.build(corpus, min_freq=min_freq, max_size=max_size)
     assert vocab.itos[:2] == ["<pad>", "<unk>"] and vocab.stoi["<pad>"] == Vocabulary.PAD == 0
     assert vocab.stoi["<unk>"] == Vocabulary.UNK == 1
     expected = sorted((t for t in counts if counts[t] >= min_freq), key=lambda t: (-counts[t], flat.index(t)))
@@ -79,7 +83,7 @@ def test_vocabulary_round_trips_through_an_npz_checkpoint(corpus):
     (lambda v: Vocabulary.build(["the cat"]), TypeError, r"token_lists\[0\]: expected a list of str tokens"),
     (lambda v: Vocabulary.build([["a", 3]]), TypeError, r"token_lists\[0\]: expected str tokens, got int 3"),
     (lambda v: Vocabulary.build([["a"]], min_freq=0), ValueError, "min_freq: expected an int >= 1, got 0"),
-    (lambda v: Vocabulary.build([["a"]], max_size=1), ValueError, "max_size: expected None or an int >= 2"),
+    (lambda v: Vocabulary.build([["a"]], max_size=2), ValueError, r"max_size: expected None or an int >= 3 \(PAD, UNK and"),
     (lambda v: Vocabulary.build([["<pad>"]]), ValueError, "'<pad>' is reserved for padding"),
     (lambda v: v.encode("the cat"), TypeError, "tokens: expected a list of str tokens .tokenize the text first."),
     (lambda v: v.decode([0, 7]), ValueError, r"ids: expected ids in \[0, 4\), got values in \[0, 7\]"),

@@ -39,3 +39,10 @@ def test_the_criterion_is_handed_in_and_evaluate_sums_it_per_target_value():
     assert "val_acc" not in history
     loss, accuracy = training.evaluate(model, X, Y, batch_size=4, criterion=nn.L1Loss())
     assert accuracy is None and loss == pytest.approx(np.abs(model(X) - Y).mean(), rel=1e-12)
+
+
+def test_training_config_keeps_numbers_as_plain_python_numbers():
+    """NumPy integers count as ints (a bool does not; see parity_tests/bad_input/test_estimators.py)."""
+    config = TrainingConfig(batch_size=np.int64(32), num_epochs=np.int32(3), lr=1, weight_decay=np.float32(0.5), seed=np.uint8(7))
+    assert (config.batch_size, config.num_epochs, config.lr, config.weight_decay, config.seed) == (32, 3, 1.0, 0.5, 7)
+    assert type(config.batch_size) is int and type(config.lr) is float

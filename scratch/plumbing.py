@@ -10,11 +10,52 @@ import numpy as np
 OPTIMIZER_NAMES = ("sgd", "adam", "adamw", "rmsprop")
 
 
+def check_int(value, name, minimum=1):
+    """``value`` as an int if it is an integer (not a bool) >= ``minimum``; a ValueError naming ``name``
+    otherwise, whatever came (a float, a str, None): one message, "expected a positive int"."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        expected = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+        raise ValueError(f"{name}: expected {expected}, got {value!r}")
+    return int(value)
+
+
 def check_positive_int(value, name):
     """``value`` as an int if it is a positive integer (not a bool); a ValueError naming ``name`` otherwise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name}: expected a positive int, got {value!r}")
-    return int(value)
+    return check_int(value, name, 1)
+
+
+def check_real(value, name, low=-math.inf, high=math.inf, low_open=False, high_open=False, expected=None):
+    """``value`` as a float if it is a real number (an int or float, not a bool) in the interval from
+    ``low`` to ``high`` (open at an end when ``*_open``); ``expected`` words the interval in the message.
+
+    A TypeError naming ``name`` when it is not a number (a str such as "10", None, a bool), a
+    ValueError when it is NaN or outside the interval.
+    """
+    interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    expected = expected or f"a number in {interval}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected {expected}, got {type(value).__name__} {value!r}")
+    above = low < value if low_open else low <= value
+    below = value < high if high_open else value <= high
+    if not (above and below):  # NaN fails both
+        raise ValueError(f"{name}: expected {expected}, got {value!r}")
+    return float(value)
+
+
+def check_bool(value, name):
+    """``value`` as a bool if it is one (Python's or NumPy's); a TypeError naming ``name`` otherwise (1 is not True here)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def check_rng(rng, name="rng", optional=True):
+    """A numpy.random.Generator (or None when ``optional``); a TypeError naming ``name`` otherwise."""
+    if not (isinstance(rng, np.random.Generator) or (optional and rng is None)):
+        expected = "a numpy.random.Generator" + (" or None" if optional else "")
+        raise TypeError(f"{name}: expected {expected}, got {type(rng).__name__}")
+    return rng
+
 
 LR_SCHEDULES = ("constant", "cosine")
 
@@ -32,22 +73,22 @@ class TrainingConfig:
     seed: int = 0
 
     def __post_init__(self):
-        if self.optimizer not in OPTIMIZER_NAMES:
+        if not isinstance(self.optimizer, str) or self.optimizer not in OPTIMIZER_NAMES:
             raise ValueError(f"optimizer: expected one of {list(OPTIMIZER_NAMES)}, got {self.optimizer!r}")
-        if self.lr_schedule not in LR_SCHEDULES:
+        if not isinstance(self.lr_schedule, str) or self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"lr_schedule: expected one of {list(LR_SCHEDULES)}, got {self.lr_schedule!r}")
         for name in ("batch_size", "num_epochs", "patience"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name}: expected a positive int, got {value!r}")
-        if not self.lr > 0:
-            raise ValueError(f"lr: expected a positive number, got {self.lr!r}")
+            setattr(self, name, check_positive_int(getattr(self, name), name))  # True is not 1 here
+        self.lr = check_real(self.lr, "lr", 0, math.inf, low_open=True, high_open=True, expected="a finite positive number")
+        self.weight_decay = check_real(self.weight_decay, "weight_decay", 0, math.inf, high_open=True,
+                                       expected="a finite number >= 0")
+        self.seed = check_int(self.seed, "seed", 0)
 
 
 def minibatches(num_samples, batch_size, rng=None):
     """Index arrays covering range(num_samples) in batches; shuffled when ``rng`` is given."""
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size: expected a positive int, got {batch_size!r}")
+    num_samples, batch_size = check_int(num_samples, "num_samples", 0), check_positive_int(batch_size, "batch_size")
+    check_rng(rng)
     order = rng.permutation(num_samples) if rng is not None else np.arange(num_samples)
     for start in range(0, num_samples, batch_size):
         yield order[start:start + batch_size]
@@ -65,9 +106,8 @@ class EarlyStopping:
     """Track the best validation loss; ``should_stop`` once ``patience`` epochs bring no improvement."""
 
     def __init__(self, patience=5, min_delta=0.0):
-        if patience < 1:
-            raise ValueError(f"patience: expected an int >= 1, got {patience!r}")
-        self.patience, self.min_delta = patience, min_delta
+        self.patience = check_positive_int(patience, "patience")
+        self.min_delta = check_real(min_delta, "min_delta", 0, math.inf, high_open=True, expected="a finite number >= 0")
         self.best, self.best_epoch, self.bad_epochs = math.inf, -1, 0
 
     def step(self, val_loss, epoch):
@@ -85,19 +125,13 @@ class EarlyStopping:
 
 def validation_split(X, y, fraction, rng):
     """A shuffled (X_train, y_train, X_val, y_val) split; the validation part never trains."""
-    if not 0 < fraction < 1:
-        raise ValueError(f"fraction: expected a number in (0, 1), got {fraction}")
+    check_real(fraction, "fraction", 0, 1, low_open=True, high_open=True)
+    check_rng(rng, optional=False)
     if len(X) != len(y):
         raise ValueError(f"X and y: expected one sample count, got {len(X)} and {len(y)}")
     order = rng.permutation(len(X))
     cut = len(X) - max(1, round(fraction * len(X)))
     return X[order[:cut]], y[order[:cut]], X[order[cut:]], y[order[cut:]]
-
-
-def _fraction(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
-        raise ValueError(f"{name}: expected a number in [0, 1), got {value!r}")
-    return float(value)
 
 
 def chronological_split(series, val_fraction, test_fraction):
@@ -123,7 +157,8 @@ def chronological_split(series, val_fraction, test_fraction):
         raise ValueError(f"series: expected an array with a time axis, got shape {series.shape}")
     total = len(series)
     sizes = [0 if f == 0 else max(1, round(f * total))
-             for f in (_fraction(val_fraction, "val_fraction"), _fraction(test_fraction, "test_fraction"))]
+             for f in (check_real(val_fraction, "val_fraction", 0, 1, high_open=True),
+                       check_real(test_fraction, "test_fraction", 0, 1, high_open=True))]
     train_size = total - sum(sizes)
     if train_size < 1:
         raise ValueError(f"val_fraction and test_fraction: expected them to leave a training part of "
@@ -133,8 +168,8 @@ def chronological_split(series, val_fraction, test_fraction):
 
 def stratified_holdout(y, fraction, rng):
     """A boolean mask selecting ``fraction`` of each class of ``y`` (at least one per class)."""
-    if not 0 < fraction < 1:
-        raise ValueError(f"fraction: expected a number in (0, 1), got {fraction}")
+    check_real(fraction, "fraction", 0, 1, low_open=True, high_open=True)
+    check_rng(rng, optional=False)
     mask = np.zeros(len(y), dtype=bool)
     for label in np.unique(y):
         members = np.flatnonzero(y == label)

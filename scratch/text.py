@@ -62,13 +62,15 @@ class Vocabulary:
         Keeps the tokens seen at least ``min_freq`` times, the most frequent first; ties in
         frequency are broken by first occurrence in the corpus, so the result is reproducible.
         ``max_size`` caps ``len(vocab)``, PAD and UNK included (so an Embedding of
-        ``max_size`` rows fits any vocabulary built with it).
+        ``max_size`` rows fits any vocabulary built with it). A vocabulary of PAD and UNK alone
+        would map every text to UNK, so an empty corpus, a ``min_freq`` no token reaches and
+        ``max_size`` < 3 are refused.
         """
         if not isinstance(min_freq, (int, np.integer)) or isinstance(min_freq, bool) or min_freq < 1:
             raise ValueError(f"min_freq: expected an int >= 1, got {min_freq!r}")
         if max_size is not None and (not isinstance(max_size, (int, np.integer)) or isinstance(max_size, bool)
-                                     or max_size < 2):
-            raise ValueError(f"max_size: expected None or an int >= 2 (PAD and UNK included), got {max_size!r}")
+                                     or max_size < 3):
+            raise ValueError(f"max_size: expected None or an int >= 3 (PAD, UNK and at least one token), got {max_size!r}")
         counts = {}
         for tokens in _check_token_lists(token_lists, "token_lists"):
             for token in tokens:
@@ -76,8 +78,14 @@ class Vocabulary:
         counts.pop(cls.UNK_TOKEN, None)  # a literal "<unk>" is unknown by definition
         if cls.PAD_TOKEN in counts:
             raise ValueError(f"token_lists: the token {cls.PAD_TOKEN!r} is reserved for padding; rename it")
+        if not counts:
+            raise ValueError(f"token_lists: expected at least one token other than {cls.UNK_TOKEN!r}, got an empty "
+                             f"corpus; a vocabulary of PAD and UNK alone would map every text to UNK")
         order = sorted(counts, key=lambda token: -counts[token])  # stable: ties keep first occurrence
         kept = [token for token in order if counts[token] >= min_freq]
+        if not kept:
+            raise ValueError(f"min_freq: expected at most {counts[order[0]]} (the count of the most frequent token, "
+                             f"{order[0]!r}), got {min_freq}: no token would be kept")
         return cls(kept if max_size is None else kept[:max_size - 2])
 
     def __len__(self):
@@ -346,46 +354,73 @@ class TfidfVectorizer:
         return doc
 
     def _fixed_vocabulary(self):
-        """The vocabulary given to the constructor as {term: column}, checked; None when not given."""
+        """The vocabulary given to the constructor as {term: column}, checked; None when not given.
+
+        As scikit-learn's: a mapping {term: column} with the columns 0..V-1 once each, or an
+        iterable of distinct terms (a set is sorted); every term a str, every column an int.
+        """
         vocabulary = self.vocabulary
         if vocabulary is None:
             return None
-        if isinstance(vocabulary, set):
-            vocabulary = sorted(vocabulary)
-        if not isinstance(vocabulary, Mapping):
-            vocabulary = list(vocabulary)
-            mapping = {term: i for i, term in enumerate(vocabulary)}
-            if len(mapping) != len(vocabulary):
-                raise ValueError(f"vocabulary: expected distinct terms, got {len(vocabulary) - len(mapping)} repeats")
-            vocabulary = mapping
-        elif sorted(vocabulary.values()) != list(range(len(vocabulary))):
-            raise ValueError(f"vocabulary: expected the columns 0..{len(vocabulary) - 1} once each, got "
-                             f"{sorted(vocabulary.values())[:10]}")
+        if isinstance(vocabulary, (str, bytes)) or not hasattr(vocabulary, "__iter__"):
+            raise TypeError(f"vocabulary: expected a mapping {{term: column}} or an iterable of str terms, "
+                            f"got {type(vocabulary).__name__} {vocabulary!r:.60}")
+        terms = list(vocabulary)
+        for term in terms:
+            if not isinstance(term, str):
+                raise TypeError(f"vocabulary: expected str terms, got {type(term).__name__} {term!r:.60}")
+        if isinstance(vocabulary, Mapping):
+            columns = list(vocabulary.values())
+            for column in columns:
+                if isinstance(column, bool) or not isinstance(column, Integral):
+                    raise TypeError(f"vocabulary: expected int columns, got {type(column).__name__} {column!r:.60}")
+            if sorted(columns) != list(range(len(columns))):
+                raise ValueError(f"vocabulary: expected the columns 0..{len(columns) - 1} once each, got "
+                                 f"{sorted(columns)[:10]}")
+            vocabulary = {term: int(column) for term, column in vocabulary.items()}
+        else:
+            terms = sorted(terms) if isinstance(vocabulary, (set, frozenset)) else terms
+            vocabulary = {term: i for i, term in enumerate(terms)}
+            if len(vocabulary) != len(terms):
+                raise ValueError(f"vocabulary: expected distinct terms, got {len(terms) - len(vocabulary)} repeats")
         if not vocabulary:
             raise ValueError("vocabulary: empty vocabulary passed to fit")
-        return dict(vocabulary)
+        return vocabulary
 
     def _check_params(self):
+        def is_bool(value):
+            return isinstance(value, (bool, np.bool_))
+
+        def is_count(value):
+            return isinstance(value, Integral) and not isinstance(value, bool) and value >= 1
+
         checks = [
             ("input", self.input in ("content", "file", "filename"), "'content', 'file' or 'filename'"),
+            ("encoding", isinstance(self.encoding, str), "a str (a codec name)"),
+            ("decode_error", self.decode_error in ("strict", "ignore", "replace"), "'strict', 'ignore' or 'replace'"),
             ("analyzer", self.analyzer in ("word", "char", "char_wb") or callable(self.analyzer),
              "'word', 'char', 'char_wb' or a callable"),
+            ("preprocessor", self.preprocessor is None or callable(self.preprocessor), "None or a callable"),
+            ("tokenizer", self.tokenizer is None or callable(self.tokenizer), "None or a callable"),
+            ("token_pattern", isinstance(self.token_pattern, str) or (self.token_pattern is None and (
+                self.tokenizer is not None or self.analyzer != "word")), "a str (a regular expression)"),
             ("stop_words", self.stop_words is None or (isinstance(self.stop_words, (list, tuple, set, frozenset))
                                                         and all(isinstance(w, str) for w in self.stop_words)),
              "None or a list of str (the built-in 'english' list of scikit-learn is not copied here)"),
             ("ngram_range", isinstance(self.ngram_range, tuple) and len(self.ngram_range) == 2
-             and all(isinstance(n, Integral) and n >= 1 for n in self.ngram_range)
+             and all(is_count(n) for n in self.ngram_range)
              and self.ngram_range[0] <= self.ngram_range[1], "a tuple (min_n, max_n) of ints, 1 <= min_n <= max_n"),
             ("max_df", _is_df(self.max_df), "a float in [0, 1] or an int >= 1"),
             ("min_df", _is_df(self.min_df), "a float in [0, 1] or an int >= 1"),
-            ("max_features", self.max_features is None or (isinstance(self.max_features, Integral)
-                                                           and self.max_features >= 1), "None or an int >= 1"),
+            ("max_features", self.max_features is None or is_count(self.max_features), "None or an int >= 1"),
             ("norm", self.norm in ("l1", "l2", None), "'l1', 'l2' or None"),
             ("dtype", self.dtype in (np.float32, np.float64), "np.float32 or np.float64"),
-        ]
+        ] + [(name, is_bool(getattr(self, name)), "True or False")
+             for name in ("lowercase", "binary", "use_idf", "smooth_idf", "sublinear_tf")]
         for name, ok, expected in checks:
             if not ok:
-                raise ValueError(f"{name}: expected {expected}, got {getattr(self, name)!r}")
+                error = TypeError if expected in ("True or False", "None or a callable") else ValueError
+                raise error(f"{name}: expected {expected}, got {getattr(self, name)!r}")
 
 
 def _is_df(value):

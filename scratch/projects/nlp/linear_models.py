@@ -8,46 +8,148 @@ penalised. It is fitted full-batch by L-BFGS (scipy.optimize, as scikit-learn's 
 solver), on a gradient written by hand here: forward ``X @ coef.T + intercept``, backward
 ``grad.T @ X``. X may be a dense array or a scipy.sparse matrix (TF-IDF is mostly zeros).
 Twin of reference/projects/nlp/linear_models.py (scikit-learn's estimators).
+
+Input follows scikit-learn's conventions, and its own estimator checks run on both classes
+(parity_tests/test_sklearn_estimator_checks.py): X is converted as ``check_array`` converts it
+(``check_features``), y as a classifier's targets (``check_target``: a column vector is raveled
+with a DataConversionWarning, a continuous target is an 'Unknown label type'), and anything
+that cannot be converted is refused naming the argument, what was expected and what came.
 """
+import warnings
+
 import numpy as np
 import scipy.sparse
 from scipy.optimize import minimize
 from scipy.special import log_softmax, logsumexp
 
+from scratch.plumbing import check_bool, check_int, check_real
 from scratch.text import NotFittedError
 
+_KEPT_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
-def check_features(X, name="X", n_features=None, non_negative=False):
-    """A 2-d float array or scipy.sparse matrix of samples x features, finite (CSR if sparse)."""
-    sparse = scipy.sparse.issparse(X)
-    if not (sparse or isinstance(X, np.ndarray)) or X.ndim != 2 or not np.issubdtype(X.dtype, np.floating):
-        raise ValueError(f"{name}: expected a 2-d float array or scipy.sparse matrix (samples, features), "
-                         f"got {type(X).__name__} {getattr(X, 'shape', '')} {getattr(X, 'dtype', '')}")
-    X = X.tocsr() if sparse else X
-    values = X.data if sparse else X
-    if not np.isfinite(values).all():
-        raise ValueError(f"{name}: contains NaN or inf")
+
+class DataConversionWarning(UserWarning):
+    """Input converted with a warning, as scikit-learn's warning of the same name (a column-vector y)."""
+
+
+class ConvergenceWarning(UserWarning):
+    """The solver stopped at ``max_iter`` before converging, as scikit-learn's warning of the same name."""
+
+
+def check_features(X, name="X", n_features=None, non_negative=False, estimator="this estimator"):
+    """X converted the way scikit-learn's ``check_array`` converts it: a 2-d float array, or CSR for
+    any scipy.sparse matrix or array.
+
+    Array-likes (lists, pandas frames, anything with ``__array__``) become arrays; integer, bool
+    and numeric object arrays become float64, as scikit-learn does (integers beyond 2**53 round
+    there too); float32 and float64 are kept. Refused, naming ``name`` with what was expected and
+    what came: strings, complex numbers, an array that is not 2-d, no samples, no features, NaN
+    or inf, a negative value when ``non_negative``, a feature count other than ``n_features``
+    (fit's). Messages carry scikit-learn's wording too, so its estimator checks recognise them.
+    """
+    if scipy.sparse.issparse(X):
+        X = X.tocsr()
+    else:
+        try:
+            X = np.asarray(X)
+        except ValueError as error:  # a ragged list
+            raise ValueError(f"{name}: expected a 2-d array-like (samples, features), got {error}") from None
+        if X.ndim != 2:
+            raise ValueError(f"{name}: expected a 2-d array (samples, features), got {X.ndim}-d shape {X.shape}. "
+                             f"Reshape your data either using array.reshape(-1, 1) if your data has a single "
+                             f"feature or array.reshape(1, -1) if it contains a single sample.")
+    X = _as_float(X, name)
+    for axis, what in enumerate(("sample", "feature")):
+        if X.shape[axis] < 1:
+            raise ValueError(f"{name}: expected at least 1 {what}, got 0 {what}(s) (shape={X.shape}) while a "
+                             f"minimum of 1 is required.")
+    values = X.data if scipy.sparse.issparse(X) else X.ravel()
+    finite = np.isfinite(values)
+    if not finite.all():
+        first = int(np.argmin(finite))
+        row = np.searchsorted(X.indptr, first, side="right") - 1 if scipy.sparse.issparse(X) else first // X.shape[1]
+        raise ValueError(f"{name}: expected finite values, got {values[first]} in row {row} "
+                         f"({np.sum(~finite)} entries NaN or inf)")
     if non_negative and values.size and values.min() < 0:
-        raise ValueError(f"{name}: expected non-negative counts or frequencies, got a minimum of {values.min()}")
+        raise ValueError(f"{name}: expected non-negative counts or frequencies, got a minimum of {values.min()} "
+                         f"(Negative values in data passed to {estimator})")
     if n_features is not None and X.shape[1] != n_features:
-        raise ValueError(f"{name}: expected {n_features} features (as in fit), got {X.shape[1]}")
+        raise ValueError(f"{name}: expected {n_features} features (as in fit), got {X.shape[1]}: X has "
+                         f"{X.shape[1]} features, but {estimator} is expecting {n_features} features as input")
     return X
 
 
-def check_labels(X, y):
-    """y (n_samples,) class labels -> (classes_, class index of each sample)."""
+def _as_float(X, name):
+    """X's numbers as float32/float64 (kept) or float64 (converted from ints, bools, numeric objects)."""
+    kind = X.dtype.kind
+    if kind == "c":
+        raise ValueError(f"{name}: expected real numbers, got dtype {X.dtype} (Complex data not supported)")
+    if kind in "USV":
+        raise ValueError(f"{name}: expected numbers, got dtype {X.dtype} (strings or bytes); encode them first "
+                         f"(a TfidfVectorizer turns documents into numbers)")
+    if kind not in "biufO":
+        raise TypeError(f"{name}: expected numbers, got dtype {X.dtype}")
+    if X.dtype in _KEPT_FLOATS:
+        return X
+    try:
+        return X.astype(np.float64)
+    except (TypeError, ValueError) as error:  # an object array holding something that is not a number
+        raise type(error)(f"{name}: expected numbers, got an object array that does not convert: {error}") from None
+
+
+def check_target(y, n_samples):
+    """y as a 1-d array of ``n_samples`` class labels, scikit-learn's conventions.
+
+    Labels are ints, bools, str, or floats that hold whole numbers (a float y with a fraction is
+    a regression target: 'Unknown label type: continuous'). A column vector (n_samples, 1) is
+    raveled with a DataConversionWarning, as scikit-learn does. Refused, naming y: None, NaN,
+    inf, complex numbers, an object array that is not all str, any other shape.
+    """
+    if y is None:
+        raise ValueError("y: expected class labels, got None (this estimator requires y to be passed, but the "
+                         "target y is None)")
+    if scipy.sparse.issparse(y):
+        raise TypeError("y: expected a 1-d array-like of class labels, got a scipy.sparse matrix")
     y = np.asarray(y)
-    if y.shape != (X.shape[0],):
-        raise ValueError(f"y: expected {X.shape[0]} labels (one per row of X), got shape {y.shape}")
-    if X.shape[0] == 0:
-        raise ValueError("X: expected at least one sample, got 0")
-    return np.unique(y, return_inverse=True)
+    if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn("A column-vector y was passed when a 1d array was expected. Please change the shape of y "
+                      "to (n_samples, ), for example using ravel().", DataConversionWarning, stacklevel=3)
+        y = y[:, 0]
+    if y.shape != (n_samples,):
+        raise ValueError(f"y: expected {n_samples} labels (one per row of X), got shape {y.shape}")
+    kind = y.dtype.kind
+    if kind == "c":
+        raise ValueError(f"y: expected class labels, got dtype {y.dtype} (Complex data not supported)")
+    if kind == "f":
+        for bad, what in ((np.isnan(y), "NaN"), (np.isinf(y), "infinity")):
+            if bad.any():
+                raise ValueError(f"y: expected class labels, got {what} at position {int(np.argmax(bad))} "
+                                 f"(Input y contains {what})")
+        fractional = y != np.round(y)
+        if fractional.any():
+            position = int(np.argmax(fractional))
+            raise ValueError(f"y: expected discrete class labels, got continuous values such as {y[position]} at "
+                             f"position {position} (Unknown label type: continuous): a regression target, not classes")
+    elif kind == "O":
+        # the one Python pass over the labels: what an object array holds is only known element by element
+        kinds = {type(label).__name__ for label in y.tolist()}
+        if kinds - {"str"}:
+            raise ValueError(f"y: expected class labels of one kind, got an object array holding {sorted(kinds)} "
+                             f"(Unknown label type: unknown); pass ints or str")
+    elif kind not in "biuUS":
+        raise TypeError(f"y: expected class labels (ints, whole floats, bools or str), got dtype {y.dtype}")
+    return y
+
+
+def check_labels(X, y):
+    """y (n_samples,) class labels (see ``check_target``) -> (classes_, class index of each sample)."""
+    return np.unique(check_target(y, X.shape[0]), return_inverse=True)
 
 
 def _require_fit(estimator, X):
     if not hasattr(estimator, "classes_"):
         raise NotFittedError(f"This {type(estimator).__name__} instance is not fitted yet: call fit before predicting")
-    return check_features(X, n_features=estimator.n_features_in_)
+    return check_features(X, n_features=estimator.n_features_in_, estimator=type(estimator).__name__)
 
 
 class _Classifier:
@@ -61,7 +163,9 @@ class _Classifier:
         return self.classes_[index]
 
     def score(self, X, y):
-        return float(np.mean(self.predict(X) == np.asarray(y)))
+        """The mean accuracy on (X, y)."""
+        y_hat = self.predict(X)
+        return float(np.mean(y_hat == check_target(y, len(y_hat))))
 
 
 class LogisticRegression(_Classifier):
@@ -99,26 +203,38 @@ class LogisticRegression(_Classifier):
         self.intercept_ = theta[num_classes * n_features:]
 
     def fit(self, X, y):
-        if not self.C > 0:
-            raise ValueError(f"C: expected a positive number, got {self.C!r}")
-        X = check_features(X).astype(np.float64)
-        self.classes_, index = check_labels(X, y)
-        if len(self.classes_) < 2:
-            raise ValueError(f"y: expected at least 2 classes, got {len(self.classes_)}")
-        Y = np.eye(len(self.classes_))[index]  # (N, K) one-hot
-        theta = np.zeros(len(self.classes_) * (X.shape[1] + 1))
+        """Fit on X (N, F), any array-like or scipy.sparse matrix (see ``check_features``), and y (N,)
+        class labels (see ``check_target``); returns self. Warns (ConvergenceWarning) when L-BFGS
+        stops before converging, as scikit-learn does."""
+        check_real(self.C, "C", 0, np.inf, low_open=True, expected="a positive number")
+        tol = check_real(self.tol, "tol", 0, np.inf, expected="a number >= 0")
+        max_iter = check_int(self.max_iter, "max_iter", 0)
+        check_bool(self.fit_intercept, "fit_intercept")
+        X = check_features(X, estimator=type(self).__name__).astype(np.float64, copy=False)
+        classes, index = check_labels(X, y)
+        if len(classes) < 2:
+            raise ValueError(f"y: expected at least 2 classes, got 1 class ({classes.tolist()[0]!r})")
+        Y = np.eye(len(classes))[index]  # (N, K) one-hot
+        theta = np.zeros(len(classes) * (X.shape[1] + 1))
         # scikit-learn's lbfgs settings: gradient tolerance tol, function tolerance 64 eps
         result = minimize(self.loss_and_grad, theta, args=(X, Y), jac=True, method="L-BFGS-B",
-                          options={"maxiter": self.max_iter, "gtol": self.tol, "ftol": 64 * np.finfo(float).eps})
-        self._unpack(result.x, len(self.classes_), X.shape[1])
-        self.n_features_in_, self.n_iter_, self._X = X.shape[1], np.array([result.nit]), None
+                          options={"maxiter": max_iter, "gtol": tol, "ftol": 64 * np.finfo(float).eps})
+        if result.status == 1:
+            warnings.warn(f"lbfgs failed to converge after {result.nit} iteration(s): {result.message}. Increase "
+                          f"the number of iterations (max_iter={max_iter}) or scale the data.", ConvergenceWarning,
+                          stacklevel=2)
+        self._unpack(result.x, len(classes), X.shape[1])
+        self.classes_, self.n_features_in_, self.n_iter_, self._X = classes, X.shape[1], np.array([result.nit]), None
         return self
 
     def decision_function(self, X):
-        return self.forward(_require_fit(self, X))
+        """The logits (N, K); for two classes (N,), the logit of ``classes_[1]`` less that of
+        ``classes_[0]``: scikit-learn's binary convention (positive means ``classes_[1]``)."""
+        logits = self.forward(_require_fit(self, X))
+        return logits[:, 1] - logits[:, 0] if logits.shape[1] == 2 else logits
 
     def predict_log_proba(self, X):
-        return log_softmax(self.decision_function(X), axis=1)
+        return log_softmax(self.forward(_require_fit(self, X)), axis=1)
 
 
 class MultinomialNB(_Classifier):
@@ -126,41 +242,78 @@ class MultinomialNB(_Classifier):
 
     Learned: ``class_count_`` (K,), ``feature_count_`` (K, F), ``feature_log_prob_`` (K, F) =
     log P(feature | class), ``class_log_prior_`` (K,), ``classes_``, as scikit-learn's.
+
+    ``alpha`` is used as given, never clipped: scikit-learn's current behaviour (its default
+    ``force_alpha=True``; only with ``force_alpha=False`` does it raise an alpha below 1e-10 to
+    1e-10 with a warning). ``alpha = 0`` is the maximum-likelihood estimate: a feature a class
+    never showed in training has probability 0 under that class, so a document holding it is
+    impossible for that class; where a document does not hold it the term x log p is 0 (p^0 = 1),
+    which scikit-learn also gets on sparse X but turns into NaN on dense X (0 * -inf). A
+    document impossible under every class, or a class without any feature count at alpha = 0,
+    is refused. As scikit-learn, fit refuses negative X and predict does not check the sign;
+    ``class_prior`` need not sum to 1 (it only shifts every log probability by one constant)
+    but must be non-negative with a positive sum.
     """
 
     def __init__(self, alpha=1.0, fit_prior=True, class_prior=None):
         self.alpha, self.fit_prior, self.class_prior = alpha, fit_prior, class_prior
 
     def fit(self, X, y):
-        if not np.isscalar(self.alpha) or not self.alpha >= 0:
-            raise ValueError(f"alpha: expected a non-negative number, got {self.alpha!r}")
-        X = check_features(X, non_negative=True)
-        self.classes_, index = check_labels(X, y)
-        Y = np.eye(len(self.classes_))[index]  # (N, K) one-hot
-        self.n_features_in_ = X.shape[1]
-        self.class_count_ = Y.sum(axis=0)
-        self.feature_count_ = np.asarray((X.T @ Y).T)  # (K, F): each class's summed features
-        smoothed = self.feature_count_ + self.alpha
-        self.feature_log_prob_ = np.log(smoothed) - np.log(smoothed.sum(axis=1, keepdims=True))
-        self.class_log_prior_ = self._log_prior()
+        """Fit on X (N, F) non-negative counts or frequencies, any array-like or scipy.sparse matrix
+        (see ``check_features``), and y (N,) class labels (see ``check_target``); returns self."""
+        alpha = check_real(self.alpha, "alpha", 0, np.inf, high_open=True, expected="a finite number >= 0")
+        check_bool(self.fit_prior, "fit_prior")
+        X = check_features(X, non_negative=True, estimator=type(self).__name__)
+        classes, index = check_labels(X, y)
+        Y = np.eye(len(classes))[index]  # (N, K) one-hot
+        feature_count = np.asarray((X.T @ Y).T)  # (K, F): each class's summed features
+        smoothed = feature_count + alpha
+        totals = smoothed.sum(axis=1, keepdims=True)
+        if not totals.all():
+            empty = classes.tolist()[int(np.argmin(totals))]
+            raise ValueError(f"alpha: expected a positive alpha, as class {empty!r} has no feature counts (all its "
+                             f"rows of X are 0), got {self.alpha!r}")
+        class_count = Y.sum(axis=0)
+        class_log_prior = self._log_prior(class_count)  # checks class_prior before anything is set
+        self.classes_, self.n_features_in_ = classes, X.shape[1]
+        self.class_count_, self.feature_count_, self.class_log_prior_ = class_count, feature_count, class_log_prior
+        with np.errstate(divide="ignore"):  # log 0 = -inf: alpha = 0 and a feature the class never showed
+            self.feature_log_prob_ = np.log(smoothed) - np.log(totals)
         return self
 
-    def _log_prior(self):
-        num_classes = len(self.classes_)
+    def _log_prior(self, class_count):
+        num_classes = len(class_count)
         if self.class_prior is not None:
-            prior = np.asarray(self.class_prior, dtype=np.float64)
-            if prior.shape != (num_classes,):
-                raise ValueError(f"class_prior: expected {num_classes} probabilities, got shape {prior.shape}")
-            return np.log(prior)
+            prior = np.asarray(self.class_prior)
+            if prior.shape != (num_classes,) or prior.dtype.kind not in "iuf":
+                raise ValueError(f"class_prior: expected {num_classes} probabilities, got shape {prior.shape} "
+                                 f"dtype {prior.dtype}")
+            if not (np.isfinite(prior).all() and (prior >= 0).all() and prior.sum() > 0):
+                raise ValueError(f"class_prior: expected finite non-negative probabilities with a positive sum, "
+                                 f"got {prior.tolist()}")
+            with np.errstate(divide="ignore"):  # a prior of 0 rules its class out
+                return np.log(prior.astype(np.float64))
         if self.fit_prior:
-            return np.log(self.class_count_) - np.log(self.class_count_.sum())
+            return np.log(class_count) - np.log(class_count.sum())
         return np.full(num_classes, -np.log(num_classes))
 
     def predict_joint_log_proba(self, X):
-        """log P(x, class) up to the multinomial coefficient: X @ feature_log_prob_.T + class_log_prior_."""
+        """log P(x, class) up to the multinomial coefficient: X @ feature_log_prob_.T + class_log_prior_,
+        with x log p = 0 where x = 0 (see the class docstring)."""
         X = _require_fit(self, X)
-        return np.asarray(X @ self.feature_log_prob_.T) + self.class_log_prior_  # (N, K)
+        unseen = np.isneginf(self.feature_log_prob_)  # (K, F): only with alpha = 0
+        joint = np.asarray(X @ np.where(unseen, 0.0, self.feature_log_prob_).T) + self.class_log_prior_  # (N, K)
+        if unseen.any():
+            holds = np.asarray((X != 0).astype(np.float64) @ unseen.T.astype(np.float64))  # (N, K) unseen features held
+            joint[holds > 0] = -np.inf
+        return joint
 
     def predict_log_proba(self, X):
         joint = self.predict_joint_log_proba(X)
-        return joint - logsumexp(joint, axis=1, keepdims=True)
+        evidence = logsumexp(joint, axis=1, keepdims=True)  # (N, 1) log P(x)
+        impossible = np.isneginf(evidence[:, 0])
+        if impossible.any():
+            raise ValueError(f"X: rows {np.flatnonzero(impossible)[:10].tolist()} have probability 0 under every "
+                             f"class: each class gives one of their features probability 0 (a feature it never showed in "
+                             f"training, at alpha=0); expected documents some class can generate: fit with alpha > 0")
+        return joint - evidence

@@ -13,7 +13,7 @@ is shared: r_hat(u, i) = mu + b_u + b_i with damped means
 import numpy as np
 from scipy import sparse
 
-from scratch.plumbing import check_positive_int
+from scratch.plumbing import check_positive_int, check_real
 from scratch.projects.recommender.base import Recommender
 
 ITEM_DAMPING, USER_DAMPING = 25.0, 10.0  # Koren's lambda_2, lambda_3 for the Netflix data
@@ -31,7 +31,7 @@ def baseline_estimates(users, items, ratings, num_users, num_items, item_damping
 
 
 def check_choice(value, choices, name):
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:  # an array would compare elementwise
         raise ValueError(f"{name}: expected one of {choices}, got {value!r}")
     return value
 
@@ -50,8 +50,7 @@ class PopularityRecommender(Recommender):
 
     def fit(self, users, items, ratings, num_users, num_items, rating_scale=(0.5, 5.0)):
         check_choice(self.by, ("count", "mean"), "by")
-        if not np.isfinite(self.damping) or self.damping < 0:
-            raise ValueError(f"damping: expected a finite number >= 0, got {self.damping!r}")
+        check_real(self.damping, "damping", 0, np.inf, high_open=True, expected="a finite number >= 0")
         users, items, ratings = self._remember(users, items, ratings, num_users, num_items, rating_scale)
         self.global_mean_, _, self.item_bias_ = baseline_estimates(users, items, ratings, num_users, num_items,
                                                                    item_damping=self.damping)
@@ -94,6 +93,8 @@ class TruncatedSVDRecommender(Recommender):
         self.centre = centre
 
     def fit(self, users, items, ratings, num_users, num_items, rating_scale=(0.5, 5.0)):
+        if not (self.centre is None or (isinstance(self.centre, str) and self.centre == "baseline")):
+            raise ValueError(f"centre: expected 'baseline' or None, got {self.centre!r}")
         users, items, ratings = self._remember(users, items, ratings, num_users, num_items, rating_scale)
         largest = min(num_users, num_items) - 1  # ARPACK's limit, kept in both twins
         if check_positive_int(self.num_factors, "num_factors") > largest:
@@ -101,10 +102,8 @@ class TruncatedSVDRecommender(Recommender):
                              f"got {self.num_factors}")
         if self.centre == "baseline":
             self.global_mean_, self.user_bias_, self.item_bias_ = baseline_estimates(users, items, ratings, num_users, num_items)
-        elif self.centre is None:
-            self.global_mean_, self.user_bias_, self.item_bias_ = 0.0, np.zeros(num_users), np.zeros(num_items)
         else:
-            raise ValueError(f"centre: expected 'baseline' or None, got {self.centre!r}")
+            self.global_mean_, self.user_bias_, self.item_bias_ = 0.0, np.zeros(num_users), np.zeros(num_items)
         residual = ratings - self.global_mean_ - self.user_bias_[users] - self.item_bias_[items]
         residual = sparse.csr_matrix((residual, (users, items)), shape=(num_users, num_items))
         U, s, Vt = self._truncated_svd(residual, self.num_factors)  # (num_users, f), (f,), (f, num_items)

@@ -9,17 +9,22 @@ encoding of the whole table (a test index means the same user as a training inde
 """
 import csv
 import numbers
+import re
+import warnings
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 
+from scratch.datasets.files import as_path, reading
 from scratch.plumbing import check_positive_int
 from scratch.projects.recommender.base import check_rating_scale, check_ratings
 
 MOVIELENS_SCALE = (0.5, 5.0)  # half stars: dslabs and ratings.csv
 MOVIELENS_100K_SCALE = (1.0, 5.0)  # whole stars: u.data
 RATINGS_CSV_HEADER = ["userId", "movieId", "rating", "timestamp"]
+U_DATA_COLUMNS = ["user id", "item id", "rating", "timestamp"]  # ML-100K's README names
+MOVIELENS_FILE_REMEDY = "replace it with an intact copy from the MovieLens release"
+_INTEGER = re.compile(r"\s*[+-]?\d+\s*")  # what np.loadtxt parses as an int (no '1_000', no '1.0')
 
 
 def _encode(raw, known, name):
@@ -203,15 +208,79 @@ def _movielens_file(path):
 
 
 def _titles_beside(path, kind):
-    """{raw item id: title} from movies.csv or u.item in the same folder, if there."""
+    """{raw item id: title} from movies.csv or u.item in the same folder, if there; a file that is
+    there but unreadable, or holds a row without an integer id and a title, is refused by line."""
     name, delimiter, encoding = ("movies.csv", ",", "utf-8") if kind == "csv" else ("u.item", "|", "latin-1")
     titles_file = path.parent / name
     if not titles_file.is_file():
         return None
-    with open(titles_file, encoding=encoding, newline="") as f:
+    with reading(titles_file, MOVIELENS_FILE_REMEDY), open(titles_file, encoding=encoding, newline="") as f:
         rows = list(csv.reader(f, delimiter=delimiter))
-    rows = rows[1:] if kind == "csv" else rows
-    return {int(row[0]): row[1] for row in rows if len(row) > 1}
+    first = 2 if kind == "csv" else 1  # the line number of the first title row
+    numbered = [(line, row) for line, row in enumerate(rows[first - 1:], start=first) if row]  # blank lines hold nothing
+    for line, row in numbered:  # one pass over the films, not the ratings
+        if len(row) < 2 or not _INTEGER.fullmatch(row[0]):
+            raise ValueError(f"path: {titles_file} line {line}: expected an integer film id and a title, got {row[:2]!r}")
+    titles = {int(row[0]): row[1] for _, row in numbered}
+    if len(titles) != len(numbered):
+        raise ValueError(f"path: {titles_file}: expected one title per film id, got {len(numbered) - len(titles)} "
+                         f"repeated ids")
+    return titles
+
+
+def _read_ratings(path, kind):
+    """The four columns of a MovieLens ratings file, ids and timestamps parsed as int64 directly
+    (never through float64, which merges ids above 2**53 and cuts fractions); the first row that
+    does not hold (int, int, rating in the scale, int) is refused by file, line and column."""
+    delimiter, skip, scale = (",", 1, MOVIELENS_SCALE) if kind == "csv" else ("\t", 0, MOVIELENS_100K_SCALE)
+    columns = RATINGS_CSV_HEADER if kind == "csv" else U_DATA_COLUMNS
+    dtype = [(column, np.float64 if column == "rating" else np.int64) for column in columns]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "input contained no data": refused below, by name
+            table = np.loadtxt(path, dtype=dtype, delimiter=delimiter, skiprows=skip, ndmin=1, comments=None,
+                               encoding="latin-1")
+    except ValueError as error:
+        raise _first_bad_row(path, delimiter, skip, columns, scale) or ValueError(f"path: {path}: {error}") from None
+    if table.size == 0:
+        raise ValueError(f"path: expected ratings in {path}, got no data rows")
+    rating = table[columns[2]]
+    if not ((rating >= scale[0]) & (rating <= scale[1])).all():  # NaN is outside too
+        raise _first_bad_row(path, delimiter, skip, columns, scale)
+    return (table[column] for column in columns), scale
+
+
+def _first_bad_row(path, delimiter, skip, columns, scale):
+    """The ValueError for the first line that does not hold (int, int, rating in ``scale``, int), or None.
+
+    A Python pass over the lines, only ever run once the fast parse has failed, to say where.
+    """
+    with open(path, encoding="latin-1", newline="") as f:
+        for line, text in enumerate(f, start=1):
+            if line <= skip or not text.strip():
+                continue
+            fields = text.rstrip("\r\n").split(delimiter)
+            if len(fields) != len(columns):
+                return ValueError(f"path: {path} line {line}: expected {len(columns)} fields ({', '.join(columns)}), "
+                                  f"got {len(fields)}: {text.strip()[:80]!r}")
+            for column, field in zip(columns, fields):
+                expected = _field_problem(column, field, scale)
+                if expected:
+                    return ValueError(f"path: {path} line {line}, column {column!r}: expected {expected}, got {field!r}")
+    return None
+
+
+def _field_problem(column, field, scale):
+    """What ``field`` should have been, or None if it is fine."""
+    if column == "rating":
+        try:
+            value = float(field)
+        except ValueError:
+            value = np.nan
+        return None if scale[0] <= value <= scale[1] else f"a rating in [{scale[0]:g}, {scale[1]:g}]"
+    if not _INTEGER.fullmatch(field) or not -2 ** 63 <= int(field) < 2 ** 63:
+        return "an integer in the int64 range"
+    return None
 
 
 def load_movielens_ratings(path=None):
@@ -222,24 +291,22 @@ def load_movielens_ratings(path=None):
     userId,movieId,rating,timestamp; half stars) or ``u.data`` (ML-100K: tab-separated, no
     header, whole stars 1-5), told apart by name or first line; titles come from
     ``movies.csv`` / ``u.item`` beside it when present.
+
+    Ids and timestamps are read as int64 directly: a fraction, NaN, a number beyond int64 or a
+    row of the wrong width is refused naming the file, line and column; so is a rating outside
+    the scale and a file that is corrupt or has no data rows.
     """
     if path is None:
         from scratch.datasets import load_movielens
         table = load_movielens()
         return Ratings.from_raw(table["userId"], table["movieId"], table["rating"], table["timestamp"], table["title"])
-    path = Path(path)
+    path = as_path(path, "path")
     kind = _movielens_file(path)
-    delimiter, skip, scale = (",", 1, MOVIELENS_SCALE) if kind == "csv" else ("\t", 0, MOVIELENS_100K_SCALE)
-    try:
-        table = np.loadtxt(path, delimiter=delimiter, skiprows=skip, ndmin=2)
-    except ValueError as error:
-        raise ValueError(f"path: expected 4 numeric columns in {path}, got: {error}") from None
-    if table.shape[1] != 4:
-        raise ValueError(f"path: expected 4 columns (user, item, rating, timestamp) in {path}, got {table.shape[1]}")
-    users, items, timestamps = (table[:, c].astype(np.int64) for c in (0, 1, 3))
+    with reading(path, MOVIELENS_FILE_REMEDY):
+        (users, items, ratings, timestamps), scale = _read_ratings(path, kind)
     lookup = _titles_beside(path, kind)
     titles = None
     if lookup is not None:
         known, inverse = np.unique(items, return_inverse=True)
         titles = np.array([lookup.get(i, "") for i in known.tolist()])[inverse]  # a loop over films, not ratings
-    return Ratings.from_raw(users, items, table[:, 2], timestamps, titles, rating_scale=scale)
+    return Ratings.from_raw(users, items, ratings, timestamps, titles, rating_scale=scale)

@@ -10,7 +10,7 @@ import numpy as np
 from scipy import sparse
 
 from scratch import nn, training
-from scratch.plumbing import check_positive_int
+from scratch.plumbing import check_bool, check_positive_int, check_real, check_rng
 from scratch.projects.recommender.base import Recommender, check_pairs, rating_pairs
 from scratch.projects.recommender.config import MF_CONFIG
 
@@ -61,8 +61,10 @@ class MatrixFactorization(nn.Module, Recommender):
             validation=None, progress=False):
         """Mini-batch SGD on mean squared error with the shared loop; keeps the weights of the best
         loss on ``validation`` (users, items, ratings), or on the training set if None."""
-        X, y, X_val, y_val = rating_pairs(self, users, items, ratings, num_users or self.num_users,
-                                          num_items or self.num_items, rating_scale, validation, self.global_mean.dtype)
+        num_users = self.num_users if num_users is None else check_positive_int(num_users, "num_users")  # 0 is not None
+        num_items = self.num_items if num_items is None else check_positive_int(num_items, "num_items")
+        X, y, X_val, y_val = rating_pairs(self, users, items, ratings, num_users, num_items, rating_scale, validation,
+                                          self.global_mean.dtype)
         self.global_mean[...] = y.mean()
         self.history_ = training.fit(self, X, y, X_val, y_val, config, criterion=nn.MSELoss(), progress=progress)
         return self
@@ -106,9 +108,12 @@ class ALS(Recommender):
             num_factors, reg, num_iters, biased, dtype, rng)
 
     def fit(self, users, items, ratings, num_users, num_items, rating_scale=(0.5, 5.0)):
-        if not self.reg > 0:
-            raise ValueError(f"reg: expected a positive number (it keeps every solve well posed), got {self.reg!r}")
+        check_positive_int(self.num_factors, "num_factors")
+        check_real(self.reg, "reg", 0, np.inf, low_open=True, high_open=True,
+                   expected="a positive number (finite: it keeps every solve well posed)")
         check_positive_int(self.num_iters, "num_iters")
+        check_bool(self.biased, "biased")
+        check_rng(self.rng)
         users, items, ratings = self._remember(users, items, ratings, num_users, num_items, rating_scale)
         model = self.model_ = MatrixFactorization(num_users, num_items, self.num_factors, self.biased, dtype=self.dtype,
                                                   rng=self.rng)

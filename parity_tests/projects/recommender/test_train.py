@@ -96,8 +96,10 @@ def test_a_real_run_learns_and_keeps_the_best_epoch():
 
 CASES = [
     BadInput("lr zero", lambda: SparseSGDConfig(lr=0), ValueError, "lr", r"expected a positive number, got 0"),
-    BadInput("lr a string", lambda: SparseSGDConfig(lr="1"), TypeError, "lr", r"expected a real number, got '1'"),
-    BadInput("lr NaN", lambda: SparseSGDConfig(lr=float("nan")), TypeError, "lr", r"expected a real number"),
+    BadInput("lr a string", lambda: SparseSGDConfig(lr="1"), TypeError, "lr", r"expected a positive number, got str '1'"),
+    BadInput("lr NaN", lambda: SparseSGDConfig(lr=float("nan")), ValueError, "lr", r"expected a positive number, got nan"),
+    BadInput("lr infinite", lambda: SparseSGDConfig(lr=float("inf")), ValueError, "lr", r"expected a positive number, got inf"),
+    BadInput("seed negative", lambda: SparseSGDConfig(seed=-1), ValueError, "seed", r"expected an int >= 0, got -1"),
     BadInput("reg negative", lambda: SparseSGDConfig(reg=-0.1), ValueError, "reg", r"expected a non-negative number, got -0.1"),
     BadInput("batch_size a bool", lambda: SparseSGDConfig(batch_size=True), ValueError, "batch_size", r"expected a positive int, got True"),
     BadInput("num_epochs zero", lambda: SparseSGDConfig(num_epochs=0), ValueError, "num_epochs", r"expected a positive int, got 0"),

@@ -1,10 +1,8 @@
 """Project 1's run settings, shared by both twins (never twinned)."""
-import numbers
+import math
 from dataclasses import dataclass
 
-import numpy as np
-
-from scratch.plumbing import TrainingConfig, check_positive_int
+from scratch.plumbing import TrainingConfig, check_int, check_positive_int, check_real
 
 # SGD settings for MovieLens-sized data (test RMSE 0.873 on a random 90/10 split of dslabs'
 # 100k ratings, 50 factors; batch 256 with lr 0.5 gets the same in twice the time: most of
@@ -34,12 +32,9 @@ class SparseSGDConfig:
     def __post_init__(self):
         for name in ("batch_size", "num_epochs", "patience"):
             check_positive_int(getattr(self, name), name)
-        for name, low in (("lr", 0.0), ("reg", 0.0)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-                raise TypeError(f"{name}: expected a real number, got {value!r}")
-            if value < low or (name == "lr" and value == 0):
-                raise ValueError(f"{name}: expected a {'positive' if name == 'lr' else 'non-negative'} number, got {value!r}")
+        check_int(self.seed, "seed", 0)
+        self.lr = check_real(self.lr, "lr", 0.0, math.inf, low_open=True, high_open=True, expected="a positive number")
+        self.reg = check_real(self.reg, "reg", 0.0, math.inf, high_open=True, expected="a non-negative number")
 
 
 # Tuned on the demo's validation part (5% of the 90% training split of dslabs' MovieLens, 50 factors):

@@ -7,7 +7,7 @@ statistics (or the batch's when none are tracked). Twin of torch.nn.BatchNorm1d/
 import numpy as np
 
 from . import functional as F
-from .module import Module, Parameter, check_array, check_grad, factory_dtype, require_forward
+from .module import Module, Parameter, check_array, check_grad, check_size, factory_dtype, require_forward
 
 
 class _BatchNorm(Module):
@@ -17,6 +17,7 @@ class _BatchNorm(Module):
                  device=None, dtype=None):
         super().__init__()
         dtype = factory_dtype(dtype, device)
+        num_features = check_size(num_features, f"{type(self).__name__}(num_features)")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.weight = Parameter(np.ones(num_features, dtype=dtype)) if affine else None

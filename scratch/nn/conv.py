@@ -12,7 +12,7 @@ import numpy as np
 
 from . import functional as F
 from . import init
-from .module import Module, Parameter, check_array, check_grad, factory_dtype, require_forward
+from .module import Module, Parameter, check_array, check_grad, check_size, factory_dtype, require_forward
 
 
 def conv2d_loops(input, weight, bias=None, stride=1, padding=0):
@@ -49,9 +49,9 @@ class _ConvNd(Module):
         name, n = type(self).__name__, self._dims
         dtype = factory_dtype(dtype, device)
         rng = np.random.default_rng() if rng is None else rng
-        for arg, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name}: {arg}: expected a positive int, got {value!r}")
+        in_channels, out_channels, groups = (check_size(value, f"{name}({arg})") for arg, value in
+                                             (("in_channels", in_channels), ("out_channels", out_channels),
+                                              ("groups", groups)))
         for arg, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             if value % groups:
                 raise ValueError(f"{name}: {arg}: expected a multiple of groups={groups}, got {value}")

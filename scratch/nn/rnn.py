@@ -18,7 +18,7 @@ import numpy as np
 
 from . import functional as F
 from . import init
-from .module import Module, Parameter, _describe, check_array, check_grad, factory_dtype, require_forward
+from .module import Module, Parameter, _describe, check_array, check_grad, check_size, factory_dtype, require_forward
 
 
 def _sigmoid(x, out):
@@ -243,11 +243,6 @@ def _backward_direction(kernel, x, dy, dstate, w_ih, w_hh, bias):
     return dx, (dh, *kernel.carried_grads()), grads
 
 
-def _check_size(name, arg, value):
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name}: {arg}: expected a positive int, got {value!r}")
-
-
 def _init_parameters(module, rng):
     """torch's reset_parameters: every weight and bias U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
     bound = 1 / math.sqrt(module.hidden_size)
@@ -266,8 +261,9 @@ class _RNNBase(Module):
         super().__init__()
         name = type(self).__name__
         dtype = factory_dtype(dtype, device)
-        for arg, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
-            _check_size(name, arg, value)
+        input_size, hidden_size, num_layers = (check_size(value, f"{name}({arg})") for arg, value in
+                                               (("input_size", input_size), ("hidden_size", hidden_size),
+                                                ("num_layers", num_layers)))
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1:
             raise ValueError(f"{name}: dropout: expected a number in [0, 1], got {dropout!r}")
         if dropout > 0 and num_layers == 1:
@@ -503,8 +499,7 @@ class _RNNCellBase(Module):
         super().__init__()
         name = type(self).__name__
         dtype = factory_dtype(dtype, device)
-        _check_size(name, "input_size", input_size)
-        _check_size(name, "hidden_size", hidden_size)
+        input_size, hidden_size = check_size(input_size, f"{name}(input_size)"), check_size(hidden_size, f"{name}(hidden_size)")
         if rng is not None and not isinstance(rng, np.random.Generator):
             raise TypeError(f"{name}: rng: expected a numpy.random.Generator, got {_describe(rng)}")
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias

@@ -343,8 +343,8 @@ class MultiheadAttention(Module):
                     param.accumulate_grad(grad, owned=True)
             if self.in_proj_bias is not None:
                 self.in_proj_bias.accumulate_grad(np.concatenate([d.sum(axis=0) for d in grads]), owned=True)
-        return tuple(self._external((d @ w).reshape(n, -1, w.shape[1]), unbatched)
-                     for d, w in zip(grads, self._proj_weights()))
+        return tuple(self._external((d @ w).reshape(*x.shape[:2], w.shape[1]), unbatched)  # (N, L|S, E|kdim|vdim)
+                     for d, w, x in zip(grads, self._proj_weights(), (q, k, v)))
 
     def _external(self, x, unbatched):
         """(N, T, C) -> the caller's layout: (T, C) unbatched, (N, T, C) batch_first, else (T, N, C)."""

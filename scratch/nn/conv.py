@@ -184,5 +184,5 @@ class ConvTranspose2d(_ConvNd):
         dy_cols = F._im2col(F._channels_last(dy, self.groups, geometry.pads), self.kernel_size, geometry, grid)[0]
         self._accumulate(F._weight_grad(x_rows, dy_cols, weight.shape), dy)
         dx_rows = dy_cols @ F._weight_matrix(weight, self.groups).transpose(0, 2, 1)  # (g, N*H*W, C_in/g)
-        dx = F._channels_first(dx_rows.reshape(self.groups, dy.shape[0], *grid, -1))  # (N, C_in, H, W)
+        dx = F._channels_first(dx_rows.reshape(self.groups, dy.shape[0], *grid, dx_rows.shape[-1]))  # (N, C_in, H, W)
         return F._conv_unlift(dx, 2, unbatched)

@@ -207,7 +207,7 @@ def _forward_direction(kernel, x, state0, w_ih, w_hh, b_ih, b_hh):
     if I == 1:  # an outer product: OpenBLAS takes several times longer for a GEMM with K = 1
         gx = x * w_ih[:, 0]  # (T, N, G)
     else:
-        gx = (x.reshape(T * N, I) @ w_ih.T).reshape(T, N, -1)  # (T, N, G): all steps' input projections, one GEMM
+        gx = (x.reshape(T * N, I) @ w_ih.T).reshape(T, N, w_ih.shape[0])  # (T, N, G): all steps' input projections, one GEMM
     bias = kernel.bias(b_ih, b_hh)
     if bias is not None:
         gx += bias
@@ -234,12 +234,13 @@ def _backward_direction(kernel, x, dy, dstate, w_ih, w_hh, bias):
         np.matmul(dgh[t], w_hh, out=dh)  # (N, G) @ (G, H): now the gradient of h_prev
         if direct is not None:
             dh += direct
-    dgx, dgh = dgx.reshape(T * N, -1), dgh.reshape(T * N, -1)
-    grads = {"weight_ih": dgx.T @ x.reshape(T * N, -1),  # (G, I): all steps in one GEMM
+    G, I = w_ih.shape
+    dgx, dgh = dgx.reshape(T * N, G), dgh.reshape(T * N, G)
+    grads = {"weight_ih": dgx.T @ x.reshape(T * N, I),  # (G, I): all steps in one GEMM
              "weight_hh": dgh.T @ kernel.h_prev.reshape(T * N, H)}  # (G, H)
     if bias:
         grads["bias_ih"], grads["bias_hh"] = dgx.sum(axis=0), dgh.sum(axis=0)
-    dx = (dgx @ w_ih).reshape(T, N, -1)  # (T, N, I)
+    dx = (dgx @ w_ih).reshape(T, N, I)  # (T, N, I)
     return dx, (dh, *kernel.carried_grads()), grads
 
 

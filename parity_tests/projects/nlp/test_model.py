@@ -297,3 +297,12 @@ def test_baselines_refuse_bad_input():
         linear_models.MultinomialNB(class_prior=[0.5, 0.5]).fit(X, y)
     with pytest.raises(ValueError, match="X: contains NaN or inf"):
         linear_models.LogisticRegression().fit(np.full((3, 2), np.nan), [0, 1, 2])
+
+
+def test_zero_documents_predict_nothing():
+    """As torch on an empty batch: an empty array of class ids, from both twins."""
+    model, twin = twins(np.float32, 0, vocab_size=6, num_classes=3, d_model=4, nhead=2, num_layers=1, dim_feedforward=8,
+                        max_len=5)
+    for side, module in ((nlp, model), (torch_nlp, twin)):
+        predicted = side.predict(module, np.zeros((0, 5), np.int64))
+        assert predicted.shape == (0,) and predicted.dtype == np.int64

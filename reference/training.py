@@ -33,13 +33,15 @@ def make_scheduler(name, optimizer, num_epochs):
 @torch.no_grad()
 def evaluate(model, X, y, batch_size=1024, criterion=None):
     """Mean loss per target value over (X, y), in eval mode, batch by batch, and the accuracy
-    (None unless the criterion is cross-entropy). ``criterion`` defaults to cross-entropy."""
+    (None unless the criterion is cross-entropy; both NaN for zero rows). ``criterion`` defaults to cross-entropy."""
     model.eval()
     criterion = nn.CrossEntropyLoss() if criterion is None else criterion
     classify = isinstance(criterion, nn.CrossEntropyLoss)
     summed = copy.copy(criterion)  # the same loss, summed: batches of any size add up exactly
     summed.reduction = "sum"
     X, y = torch.from_numpy(X), torch.from_numpy(y)
+    if len(X) == 0:  # as torch's mean over no elements: NaN, not an error
+        return float("nan"), (float("nan") if classify else None)
     total_loss, correct = 0.0, 0
     for idx in minibatches(len(X), batch_size):
         y_hat = model(X[idx])
@@ -51,9 +53,11 @@ def evaluate(model, X, y, batch_size=1024, criterion=None):
 
 @torch.no_grad()
 def predict(model, X, batch_size=1024):
+    """The predicted class of each row of X, in eval mode, batch by batch; zero rows give an empty array."""
     model.eval()
     X = torch.from_numpy(X)
-    return np.concatenate([model(X[idx]).argmax(axis=1).numpy() for idx in minibatches(len(X), batch_size)])
+    batches = list(minibatches(len(X), batch_size)) or [np.arange(0)]  # zero rows: one empty batch, as torch runs it
+    return np.concatenate([model(X[idx]).argmax(axis=1).numpy() for idx in batches])
 
 
 def fit(model, X, y, X_val, y_val, config, criterion=None, transform=None, progress=False):

@@ -284,7 +284,7 @@ def _lstm(**kwargs):
     (lambda: nn.RNN(3, 4, nonlinearity="sigmoid"), ValueError, r"nonlinearity: expected 'tanh' or 'relu', got 'sigmoid'"),
     (lambda: nn.LSTM(3, 4, proj_size=2), ValueError, r"proj_size: .*not supported"),
     (lambda: nn.GRU(3, 4, num_layers=2, dropout=1.5), ValueError, r"dropout: expected a number in \[0, 1\]"),
-    (lambda: nn.GRU(3, 0), ValueError, r"hidden_size: expected a positive int, got 0"),
+    (lambda: nn.GRU(3, 0), ValueError, r"GRU\(hidden_size\): expected a positive int, got 0"),
     (lambda: nn.RNN(3, 4, device="cuda"), ValueError, r"device"),
     (lambda: _lstm().backward(np.zeros((5, 2, 4))), RuntimeError, r"backward called before forward"),
     (lambda: nn.GRU(3, 4, num_layers=2, dropout=0.5, dtype=np.float64)(np.zeros((5, 2, 3)), dropout_masks=[np.ones((5, 2, 3))]),

@@ -6,7 +6,7 @@ import numpy as np
 from . import functional as F
 from . import init
 from .linear import Linear
-from .module import Module, Parameter, _describe, check_array, check_grad, factory_dtype, require_forward
+from .module import Module, Parameter, _describe, check_array, check_grad, check_size, factory_dtype, require_forward
 
 
 class _Pointwise(Module):
@@ -203,8 +203,8 @@ class MultiheadAttention(Module):
         dtype = factory_dtype(dtype, device)
         if add_bias_kv or add_zero_attn:
             raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are not implemented in scratch")
-        if embed_dim <= 0 or num_heads <= 0:
-            raise ValueError(f"MultiheadAttention: embed_dim and num_heads must be positive, got {embed_dim} and {num_heads}")
+        embed_dim, num_heads = check_size(embed_dim, "MultiheadAttention(embed_dim)"), check_size(num_heads, "MultiheadAttention(num_heads)")
+        kdim, vdim = (None if d is None else check_size(d, f"MultiheadAttention({arg})") for arg, d in (("kdim", kdim), ("vdim", vdim)))
         if embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads})")
         if not 0 <= dropout <= 1:
@@ -343,8 +343,8 @@ class MultiheadAttention(Module):
                     param.accumulate_grad(grad, owned=True)
             if self.in_proj_bias is not None:
                 self.in_proj_bias.accumulate_grad(np.concatenate([d.sum(axis=0) for d in grads]), owned=True)
-        return tuple(self._external((d @ w).reshape(n, -1, w.shape[1]), unbatched)
-                     for d, w in zip(grads, self._proj_weights()))
+        return tuple(self._external((d @ w).reshape(*x.shape[:2], w.shape[1]), unbatched)  # (N, L|S, E|kdim|vdim)
+                     for d, w, x in zip(grads, self._proj_weights(), (q, k, v)))
 
     def _external(self, x, unbatched):
         """(N, T, C) -> the caller's layout: (T, C) unbatched, (N, T, C) batch_first, else (T, N, C)."""

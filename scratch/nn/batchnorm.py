@@ -7,7 +7,7 @@ statistics (or the batch's when none are tracked). Twin of torch.nn.BatchNorm1d/
 import numpy as np
 
 from . import functional as F
-from .module import Module, Parameter, check_array, check_grad, factory_dtype, require_forward
+from .module import Module, Parameter, check_array, check_grad, check_size, factory_dtype, require_forward
 
 
 class _BatchNorm(Module):
@@ -17,6 +17,7 @@ class _BatchNorm(Module):
                  device=None, dtype=None):
         super().__init__()
         dtype = factory_dtype(dtype, device)
+        num_features = check_size(num_features, f"{type(self).__name__}(num_features)")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.weight = Parameter(np.ones(num_features, dtype=dtype)) if affine else None
@@ -34,7 +35,7 @@ class _BatchNorm(Module):
         if input.shape[1] != self.num_features:
             raise ValueError(f"{name} input: expected {self.num_features} channels on axis 1, got shape {input.shape}")
         use_batch_stats = self.training or self.running_mean is None
-        if self.training and input.size // input.shape[1] <= 1:  # checked before any buffer changes
+        if self.training and input.size // input.shape[1] == 1:  # checked before any buffer changes; 0 passes, as in torch
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
@@ -59,7 +60,7 @@ class _BatchNorm(Module):
         if use_batch_stats:
             # the mean and variance depend on every x of the channel, hence the compact formula
             # dx = (1/n) gamma invstd (n dy - sum(dy) - xhat sum(dy xhat)), in place term by term
-            count = grad.size // grad.shape[1]
+            count = max(grad.size // grad.shape[1], 1)  # an empty batch: every sum is 0 and dx empty
             dx = xhat * (sum_dy_xhat.reshape(shape) / -count)
             dx += grad
             dx -= sum_dy.reshape(shape) / count

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import functional as F
 from . import init
-from .module import Module, Parameter, check_array, check_grad, factory_dtype, require_forward
+from .module import Module, Parameter, check_array, check_grad, check_size, factory_dtype, require_forward
 
 
 def conv2d_loops(input, weight, bias=None, stride=1, padding=0):
@@ -49,9 +49,9 @@ class _ConvNd(Module):
         name, n = type(self).__name__, self._dims
         dtype = factory_dtype(dtype, device)
         rng = np.random.default_rng() if rng is None else rng
-        for arg, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name}: {arg}: expected a positive int, got {value!r}")
+        in_channels, out_channels, groups = (check_size(value, f"{name}({arg})") for arg, value in
+                                             (("in_channels", in_channels), ("out_channels", out_channels),
+                                              ("groups", groups)))
         for arg, value in (("in_channels", in_channels), ("out_channels", out_channels)):
             if value % groups:
                 raise ValueError(f"{name}: {arg}: expected a multiple of groups={groups}, got {value}")
@@ -184,5 +184,5 @@ class ConvTranspose2d(_ConvNd):
         dy_cols = F._im2col(F._channels_last(dy, self.groups, geometry.pads), self.kernel_size, geometry, grid)[0]
         self._accumulate(F._weight_grad(x_rows, dy_cols, weight.shape), dy)
         dx_rows = dy_cols @ F._weight_matrix(weight, self.groups).transpose(0, 2, 1)  # (g, N*H*W, C_in/g)
-        dx = F._channels_first(dx_rows.reshape(self.groups, dy.shape[0], *grid, -1))  # (N, C_in, H, W)
+        dx = F._channels_first(dx_rows.reshape(self.groups, dy.shape[0], *grid, dx_rows.shape[-1]))  # (N, C_in, H, W)
         return F._conv_unlift(dx, 2, unbatched)

@@ -1,4 +1,6 @@
 """Flatten: reshape forward, the inverse reshape backward."""
+import math
+
 from .module import Module, check_array, check_grad, require_forward
 
 
@@ -15,7 +17,7 @@ class Flatten(Module):
         if start > end:
             raise ValueError(f"Flatten: start_dim {self.start_dim} comes after end_dim {self.end_dim} for shape {x.shape}")
         self._input_shape = x.shape
-        self._output = x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1:])
+        self._output = x.reshape(x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])  # no -1: N may be 0
         return self._output
 
     def backward(self, grad):

@@ -628,7 +628,7 @@ def _channel_sum(x):
 
     Two contiguous reductions (spatial, then batch) run about twice as fast as one over
     axes (0, 2, 3), and each is NumPy's pairwise sum."""
-    return x.reshape(x.shape[0], x.shape[1], -1).sum(axis=2).sum(axis=0)
+    return x.reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:])).sum(axis=2).sum(axis=0)
 
 
 def _batch_norm_normalize(input, running_mean, running_var, training, momentum, eps):
@@ -640,8 +640,10 @@ def _batch_norm_normalize(input, running_mean, running_var, training, momentum, 
     _, shape = _batch_norm_axes(input)
     if training:
         count = input.size // input.shape[1]
-        if count <= 1:
+        if count == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+        if count == 0:  # as torch: an empty output, the running statistics left alone
+            return input.copy(), np.ones(shape, input.dtype)
         mean = (_channel_sum(input) / count).reshape(shape)
         centered = input - mean
         var = (_channel_sum(np.square(centered)) / count).reshape(shape)
@@ -817,7 +819,7 @@ def _im2col(padded, kernel, geometry, grid=None):
     if grid is not None:
         windows = windows[:, :, :grid[0], :grid[1]]
     g, n, ho, wo = windows.shape[:4]
-    return windows.transpose(0, 1, 2, 3, 5, 6, 4).reshape(g, n * ho * wo, -1), (ho, wo)
+    return windows.transpose(0, 1, 2, 3, 5, 6, 4).reshape(g, n * ho * wo, math.prod(windows.shape[4:])), (ho, wo)
 
 
 def _col2im(cols, padded_shape, kernel, geometry, grid):
@@ -851,7 +853,7 @@ def _conv2d_cols(x, weight, bias, geometry, grid=None):
     g = geometry.groups
     cols, (ho, wo) = _im2col(_channels_last(x, g, geometry.pads), weight.shape[2:], geometry, grid)
     y = cols @ _weight_matrix(weight, g).transpose(0, 2, 1)  # (g, N*Ho*Wo, O/g)
-    y = _channels_first(y.reshape(g, x.shape[0], ho, wo, -1))  # (N, O, Ho, Wo)
+    y = _channels_first(y.reshape(g, x.shape[0], ho, wo, y.shape[-1]))  # (N, O, Ho, Wo)
     if bias is not None:
         y += bias[:, None, None]
     return y, cols

@@ -5,7 +5,7 @@ import numpy as np
 
 from . import functional as F
 from . import init
-from .module import Module, Parameter, check_array, check_grad, factory_dtype, require_forward
+from .module import Module, Parameter, check_array, check_grad, check_size, factory_dtype, require_forward
 
 
 class Identity(Module):
@@ -26,12 +26,14 @@ class Linear(Module):
         super().__init__()
         dtype = factory_dtype(dtype, device)
         rng = np.random.default_rng() if rng is None else rng
+        in_features = check_size(in_features, "Linear(in_features)")
+        out_features = check_size(out_features, "Linear(out_features)")
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
         self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
         init.kaiming_uniform_(self.weight, a=math.sqrt(5), rng=rng)  # U(-1/sqrt(in), 1/sqrt(in))
         if self.bias is not None:
-            bound = 1 / math.sqrt(in_features) if in_features > 0 else 0
+            bound = 1 / math.sqrt(in_features)
             init.uniform_(self.bias, -bound, bound, rng=rng)
         self._input = self._output = None
 

@@ -5,12 +5,26 @@ paths exactly as torch builds them. What torch's autograd does for free, each mo
 here does by hand: ``forward`` keeps what its backward needs, ``backward`` takes the
 gradient of each output and returns the gradient of each input, and parameter
 gradients accumulate in ``Parameter.grad``.
+
+What a forward keeps for its backward is forward state: any plain attribute a module sets
+while a ``Module.__call__`` is running. A forward that raises leaves none of it behind
+(``__call__`` clears it in the whole subtree), so a later backward cannot differentiate a
+stale pass; it says that forward must run first. (Call the module, as in torch: a bare
+``.forward`` call is not watched.)
+
+Where torch accepts input silently, so does scratch: a batch of zero samples goes through
+every layer (empty outputs and input gradients, zero parameter gradients; a loss's mean over
+it is NaN, its sum 0), and NaN or inf flows through a layer unchecked, to be caught where a
+model cannot go on (the training loop's finite-loss check).
 """
+import numbers
 from collections import OrderedDict
+from collections.abc import Mapping
 
 import numpy as np
 
 _FLOAT_DTYPES = (np.float32, np.float64)
+_forward_depth = [0]  # how many Module.__call__ are running: attributes set meanwhile are forward state
 
 
 class Parameter:
@@ -19,8 +33,20 @@ class Parameter:
     def __init__(self, data):
         if not isinstance(data, np.ndarray) or data.dtype.type not in _FLOAT_DTYPES:
             raise TypeError(f"Parameter: expected a float32 or float64 ndarray, got {_describe(data)}")
-        self.data = data
+        self._data = data
         self.grad = None
+
+    @property
+    def data(self):
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        # as torch, the shape and dtype may change (an optimizer's state then refuses the parameter),
+        # but it stays a float array: an int array would truncate every update
+        if not isinstance(value, np.ndarray) or value.dtype.type not in _FLOAT_DTYPES:
+            raise TypeError(f"Parameter.data: expected a float32 or float64 ndarray, got {_describe(value)}")
+        self._data = value
 
     shape = property(lambda self: self.data.shape)
     dtype = property(lambda self: self.data.dtype)
@@ -55,6 +81,7 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers_set", set())
+        object.__setattr__(self, "_forward_state", set())  # names of the attributes forward has set
 
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
@@ -80,6 +107,8 @@ class Module:
             self._non_persistent_buffers_set.discard(name)
         if table is None:
             object.__setattr__(self, name, value)
+            if _forward_depth[0]:
+                self._forward_state.add(name)
         else:
             self.__dict__.pop(name, None)
             table[name] = value
@@ -124,7 +153,21 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no backward")
 
     def __call__(self, *inputs, **kwargs):
-        return self.forward(*inputs, **kwargs)
+        _forward_depth[0] += 1
+        try:
+            return self.forward(*inputs, **kwargs)
+        except BaseException:
+            self._forget_forward()
+            raise
+        finally:
+            _forward_depth[0] -= 1
+
+    def _forget_forward(self):
+        """Drop the forward state of every module in the tree: after a forward that raised, the
+        caches hold a mix of the last good pass and the failed one, and backward must not use them."""
+        for module in self.modules():
+            for name in module._forward_state:
+                object.__setattr__(module, name, None)
 
     def named_modules(self, prefix=""):
         yield prefix, self
@@ -181,6 +224,9 @@ class Module:
         Shapes and dtypes must match exactly: nothing is broadcast or cast.
         Returns (missing_keys, unexpected_keys) like torch's named tuple.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"state_dict: expected a mapping of key -> array (what state_dict() returns), "
+                            f"got {_describe(state_dict)}")
         own = self._state_slots()
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]
@@ -188,7 +234,7 @@ class Module:
         for key, (module, name, is_param) in own.items():
             if key not in state_dict:
                 continue
-            value = np.asarray(state_dict[key])
+            value = _state_array(state_dict[key], f"state_dict[{key!r}]")
             current = module._parameters[name].data if is_param else module._buffers[name]
             if value.shape != current.shape:
                 problems.append(f"size mismatch for {key}: got shape {value.shape}, the model has {current.shape}")
@@ -201,7 +247,7 @@ class Module:
             raise ValueError(f"Error(s) in loading state_dict for {type(self).__name__}:\n  " + "\n  ".join(problems))
         for key, (module, name, is_param) in own.items():
             if key in state_dict:
-                value = np.array(state_dict[key], copy=True)
+                value = np.array(_state_array(state_dict[key], f"state_dict[{key!r}]"), copy=True)
                 if is_param:
                     module._parameters[name].data[...] = value
                 else:
@@ -257,6 +303,23 @@ def _describe(value):
     return f"{type(value).__name__} {value!r}"[:120]
 
 
+def _state_array(value, name):
+    """A state_dict value as an ndarray of numbers (an ndarray, a NumPy scalar or a tensor), else a TypeError naming it."""
+    if isinstance(value, (np.ndarray, np.generic)) or hasattr(value, "__array__"):
+        array = np.asarray(value)
+        if array.dtype.kind in "biuf":
+            return array
+    raise TypeError(f"{name}: expected an array of numbers, got {_describe(value)}")
+
+
+def check_size(value, name):
+    """A layer's size argument (features, channels, heads, layers) as an int: a positive integer,
+    never a bool or a float; a ValueError naming ``name``, such as ``"Linear(in_features)"``, otherwise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name}: expected a positive int, got {value!r}")
+    return int(value)
+
+
 def check_array(x, name, ndim=None, dtype=None, last_dim=None):
     """Raise a clear error unless ``x`` is a float ndarray of the expected rank, dtype and width.
 
@@ -300,5 +363,6 @@ def factory_dtype(dtype, device=None):
 def require_forward(module, cached):
     """backward needs the cache of a forward pass; say so instead of failing obscurely."""
     if cached is None:
-        raise RuntimeError(f"{type(module).__name__}.backward called before forward")
+        raise RuntimeError(f"{type(module).__name__}.backward called before forward (or after a forward "
+                           "that raised): run a successful forward first")
     return cached

@@ -8,7 +8,7 @@ import numbers
 import numpy as np
 
 from . import functional as F
-from .module import Module, Parameter, check_array, check_grad, factory_dtype, require_forward
+from .module import Module, Parameter, check_array, check_grad, check_size, factory_dtype, require_forward
 
 
 class LayerNorm(Module):
@@ -17,11 +17,11 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
         dtype = factory_dtype(dtype, device)
-        if isinstance(normalized_shape, numbers.Integral):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(int(n) for n in normalized_shape)
-        if not self.normalized_shape or min(self.normalized_shape) < 1:
-            raise ValueError(f"LayerNorm(normalized_shape): expected positive sizes, got {normalized_shape!r}")
+        sizes = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else normalized_shape
+        if not isinstance(sizes, (tuple, list)) or not sizes:
+            raise ValueError(f"LayerNorm(normalized_shape): expected a positive int or a tuple of positive sizes, "
+                             f"got {normalized_shape!r}")
+        self.normalized_shape = tuple(check_size(n, "LayerNorm(normalized_shape)") for n in sizes)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype)) if elementwise_affine else None
         self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dtype)) if elementwise_affine and bias else None

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import functional as F
 from . import init
-from .module import Module, Parameter, _describe, check_array, check_grad, factory_dtype, require_forward
+from .module import Module, Parameter, _describe, check_array, check_grad, check_size, factory_dtype, require_forward
 
 
 def _sigmoid(x, out):
@@ -207,7 +207,7 @@ def _forward_direction(kernel, x, state0, w_ih, w_hh, b_ih, b_hh):
     if I == 1:  # an outer product: OpenBLAS takes several times longer for a GEMM with K = 1
         gx = x * w_ih[:, 0]  # (T, N, G)
     else:
-        gx = (x.reshape(T * N, I) @ w_ih.T).reshape(T, N, -1)  # (T, N, G): all steps' input projections, one GEMM
+        gx = (x.reshape(T * N, I) @ w_ih.T).reshape(T, N, w_ih.shape[0])  # (T, N, G): all steps' input projections, one GEMM
     bias = kernel.bias(b_ih, b_hh)
     if bias is not None:
         gx += bias
@@ -234,18 +234,14 @@ def _backward_direction(kernel, x, dy, dstate, w_ih, w_hh, bias):
         np.matmul(dgh[t], w_hh, out=dh)  # (N, G) @ (G, H): now the gradient of h_prev
         if direct is not None:
             dh += direct
-    dgx, dgh = dgx.reshape(T * N, -1), dgh.reshape(T * N, -1)
-    grads = {"weight_ih": dgx.T @ x.reshape(T * N, -1),  # (G, I): all steps in one GEMM
+    G, I = w_ih.shape
+    dgx, dgh = dgx.reshape(T * N, G), dgh.reshape(T * N, G)
+    grads = {"weight_ih": dgx.T @ x.reshape(T * N, I),  # (G, I): all steps in one GEMM
              "weight_hh": dgh.T @ kernel.h_prev.reshape(T * N, H)}  # (G, H)
     if bias:
         grads["bias_ih"], grads["bias_hh"] = dgx.sum(axis=0), dgh.sum(axis=0)
-    dx = (dgx @ w_ih).reshape(T, N, -1)  # (T, N, I)
+    dx = (dgx @ w_ih).reshape(T, N, I)  # (T, N, I)
     return dx, (dh, *kernel.carried_grads()), grads
-
-
-def _check_size(name, arg, value):
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name}: {arg}: expected a positive int, got {value!r}")
 
 
 def _init_parameters(module, rng):
@@ -266,8 +262,9 @@ class _RNNBase(Module):
         super().__init__()
         name = type(self).__name__
         dtype = factory_dtype(dtype, device)
-        for arg, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
-            _check_size(name, arg, value)
+        input_size, hidden_size, num_layers = (check_size(value, f"{name}({arg})") for arg, value in
+                                               (("input_size", input_size), ("hidden_size", hidden_size),
+                                                ("num_layers", num_layers)))
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1:
             raise ValueError(f"{name}: dropout: expected a number in [0, 1], got {dropout!r}")
         if dropout > 0 and num_layers == 1:
@@ -503,8 +500,7 @@ class _RNNCellBase(Module):
         super().__init__()
         name = type(self).__name__
         dtype = factory_dtype(dtype, device)
-        _check_size(name, "input_size", input_size)
-        _check_size(name, "hidden_size", hidden_size)
+        input_size, hidden_size = check_size(input_size, f"{name}(input_size)"), check_size(hidden_size, f"{name}(hidden_size)")
         if rng is not None and not isinstance(rng, np.random.Generator):
             raise TypeError(f"{name}: rng: expected a numpy.random.Generator, got {_describe(rng)}")
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias

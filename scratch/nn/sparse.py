@@ -1,9 +1,11 @@
 """Embedding: a lookup table of learned vectors, indexed by integers. Twin of torch.nn.Embedding."""
+import numbers
+
 import numpy as np
 
 from . import functional as F
 from . import init
-from .module import Module, Parameter, _describe, check_grad, factory_dtype, require_forward
+from .module import Module, Parameter, _describe, check_grad, check_size, factory_dtype, require_forward
 
 
 def scatter_add_rows(index, rows, num_rows):
@@ -33,10 +35,14 @@ class Embedding(Module):
         dtype = factory_dtype(dtype, device)
         if sparse:
             raise NotImplementedError("Embedding(sparse=True): scratch keeps dense gradients only")
+        num_embeddings = check_size(num_embeddings, "Embedding(num_embeddings)")
+        embedding_dim = check_size(embedding_dim, "Embedding(embedding_dim)")
         if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"Embedding(padding_idx): must be within num_embeddings={num_embeddings}, got {padding_idx}")
-            padding_idx %= num_embeddings  # torch stores a negative index counted from the end
+            if (isinstance(padding_idx, bool) or not isinstance(padding_idx, numbers.Integral)
+                    or not -num_embeddings <= padding_idx < num_embeddings):
+                raise ValueError(f"Embedding(padding_idx): expected None or an int in [-{num_embeddings}, "
+                                 f"{num_embeddings}) (within num_embeddings), got {padding_idx!r}")
+            padding_idx = int(padding_idx) % num_embeddings  # torch stores a negative index counted from the end
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
         self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
         self.sparse, self._freeze = sparse, _freeze

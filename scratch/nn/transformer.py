@@ -8,7 +8,6 @@ has none) is the twin of reference/layers.py.
 """
 import copy
 import math
-import numbers
 
 import numpy as np
 
@@ -16,7 +15,7 @@ from .activation import GELU, MultiheadAttention, ReLU
 from .container import ModuleList
 from .dropout import Dropout
 from .linear import Linear
-from .module import Module, _describe, check_array, check_grad, factory_dtype, require_forward
+from .module import Module, _describe, check_array, check_grad, check_size, factory_dtype, require_forward
 from .normalization import LayerNorm
 
 
@@ -27,6 +26,8 @@ class TransformerEncoderLayer(Module):
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None, rng=None):
         super().__init__()
+        for arg, value in (("d_model", d_model), ("nhead", nhead), ("dim_feedforward", dim_feedforward)):
+            check_size(value, f"TransformerEncoderLayer({arg})")  # named here, not as the sublayers call them
         if activation in ("relu", "gelu"):
             activation = ReLU() if activation == "relu" else GELU()
         elif not isinstance(activation, Module):
@@ -101,8 +102,7 @@ class TransformerEncoder(Module):
         super().__init__()
         if not isinstance(encoder_layer, Module):
             raise TypeError(f"TransformerEncoder(encoder_layer): expected a scratch Module, got {_describe(encoder_layer)}")
-        if not isinstance(num_layers, numbers.Integral) or num_layers < 1:
-            raise ValueError(f"TransformerEncoder(num_layers): expected a positive int, got {num_layers!r}")
+        check_size(num_layers, "TransformerEncoder(num_layers)")
         if norm is not None and not isinstance(norm, Module):
             raise TypeError(f"TransformerEncoder(norm): expected a scratch Module or None, got {_describe(norm)}")
         self.layers = ModuleList(_clones(encoder_layer, num_layers))
@@ -182,8 +182,7 @@ class PositionalEncoding(Module):
         super().__init__()
         dtype = factory_dtype(dtype, device)
         for name, value in (("d_model", d_model), ("max_len", max_len)):
-            if not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"PositionalEncoding({name}): expected a positive int, got {value!r}")
+            check_size(value, f"PositionalEncoding({name})")
         self.d_model, self.max_len, self.batch_first = d_model, max_len, batch_first
         self.dropout = Dropout(dropout, rng=rng)
         position = np.arange(max_len, dtype=np.float64)[:, None]  # (max_len, 1)

@@ -21,6 +21,9 @@ class Adam(Optimizer):
         check_range(self, "betas[1]", betas[1], 0.0, 1.0)
         check_range(self, "weight_decay", group["weight_decay"], 0.0)
 
+    def _state_names(self, group):
+        return ("step", "exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
+
     def _update(self, param, grad, state, group):
         if not state:
             state["step"] = np.zeros((), np.float32)  # torch keeps the step count as a float32 scalar

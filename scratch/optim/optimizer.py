@@ -6,10 +6,11 @@ without a gradient, applies ``maximize`` and coupled (L2) weight decay the way e
 torch single-tensor rule starts, and keeps the state keyed by parameter.
 """
 import numbers
+from collections.abc import Mapping
 
 import numpy as np
 
-from ..nn.module import Parameter, _describe
+from ..nn.module import Parameter, _describe, _state_array
 
 # Keys a group may hold besides its options: set by torch's schedulers and named parameters.
 _GROUP_BOOKKEEPING = ("params", "param_names", "initial_lr")
@@ -78,14 +79,21 @@ class Optimizer:
                     p.grad[...] = 0
 
     def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns closure() if given."""
+        """One update of every parameter that has a gradient; returns closure() if given.
+
+        Every gradient and every parameter's state is checked before any parameter moves, so a
+        refused step changes nothing."""
         loss = None if closure is None else closure()
+        for number, group in enumerate(self.param_groups):
+            for index, p in enumerate(group["params"]):
+                if p.grad is not None:
+                    _checked_grad(p)
+                    self._check_state(p, self.state.get(p, {}), f"param_groups[{number}]['params'][{index}]")
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                grad = _checked_grad(p)
-                grad = -grad if group["maximize"] else grad
+                grad = -p.grad if group["maximize"] else p.grad
                 if group["weight_decay"] != 0 and not group.get("decoupled_weight_decay", False):
                     grad = grad + float(group["weight_decay"]) * p.data
                 grad = np.asarray(grad)  # arithmetic on a 0-d array returns a scalar, which has no buffer to update
@@ -98,6 +106,23 @@ class Optimizer:
     def _update(self, param, grad, state, group):
         """Update ``param`` (an ndarray, in place) from ``grad`` and this parameter's ``state``."""
         raise NotImplementedError(f"{type(self).__name__} has no update rule")
+
+    def _state_names(self, group):
+        """The names of the per-parameter state that ``_update`` keeps under ``group``'s options."""
+        raise NotImplementedError(f"{type(self).__name__} does not name its state")
+
+    def _check_state(self, p, state, where):
+        """The state of ``p`` holds this optimizer's arrays, shaped and typed as ``p`` now is: state
+        never follows a parameter whose ``.data`` was replaced by one of another shape or dtype."""
+        for name, value in state.items():
+            if value.ndim == 0:  # a step count
+                continue
+            if value.shape != p.shape or value.dtype != p.dtype:
+                error = ValueError if value.shape != p.shape else TypeError
+                raise error(f"{type(self).__name__}: {where}: expected the shape {value.shape} and dtype {value.dtype} "
+                            f"its state {name!r} was made for, got a parameter of shape {p.shape} and dtype {p.dtype}; "
+                            f"the state cannot follow a changed parameter: build a new optimizer or drop its state "
+                            f"(del optimizer.state[param])")
 
     def state_dict(self):
         """torch's layout: {"state": {index: {name: ndarray}}, "param_groups": [{..., "params": [index]}]}.
@@ -115,33 +140,43 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
-        """Restore groups' options and per-parameter state; shapes and dtypes must match exactly."""
-        saved_groups = state_dict["param_groups"]
+        """Restore groups' options and per-parameter state; shapes, dtypes and state names must match.
+
+        A None entry (torch's SGD keeps ``momentum_buffer: None`` without momentum) means no state."""
+        saved_groups = _check_optimizer_state(state_dict)
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups, the optimizer has "
                              f"{len(self.param_groups)}")
-        params = {}
+        groups, owners = [], {}  # owners: saved index -> (the parameter, its restored group)
         for number, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(f"loaded state dict's parameter group {number} has {len(saved['params'])} "
                                  f"parameters, the optimizer's has {len(group['params'])}")
-            params.update(zip(saved["params"], group["params"]))
-        state = {}
-        for key, values in state_dict["state"].items():
-            if key not in params:
-                raise ValueError(f"loaded state dict has state for parameter {key!r}, which no group holds")
-            p = params[key]
-            for name, value in values.items():
-                value = np.asarray(value)
-                if value.ndim and (value.shape != p.shape or value.dtype != p.dtype):
-                    raise ValueError(f"state {name!r} of parameter {key}: expected shape {p.shape} and dtype "
-                                     f"{p.dtype}, got {value.shape} and {value.dtype}")
-            state[p] = {name: np.array(value, copy=True) for name, value in values.items()}
-        groups = []
-        for saved, group in zip(saved_groups, self.param_groups):
+            options = set(saved) - set(_GROUP_BOOKKEEPING)
+            if options != set(self.defaults):
+                raise ValueError(f"state_dict['param_groups'][{number}]: expected the options {sorted(self.defaults)} of "
+                                 f"{type(self).__name__}, got {sorted(options)}")
             restored = dict(saved, params=group["params"])
             self._validate(restored)
             groups.append(restored)
+            owners.update((key, (p, restored)) for key, p in zip(saved["params"], group["params"]))
+        state = {}
+        for key, values in state_dict["state"].items():
+            if key not in owners:
+                raise ValueError(f"loaded state dict has state for parameter {key!r}, which no group holds")
+            p, group = owners[key]
+            arrays = {name: _state_array(value, f"state_dict['state'][{key!r}][{name!r}]")
+                      for name, value in values.items() if value is not None}
+            expected = set(self._state_names(group))
+            if arrays and set(arrays) != expected:
+                raise ValueError(f"state_dict['state'][{key!r}]: expected the state {sorted(expected)} that "
+                                 f"{type(self).__name__} keeps with these options, got {sorted(arrays)}")
+            for name, value in arrays.items():
+                if value.ndim and (value.shape != p.shape or value.dtype != p.dtype):
+                    raise ValueError(f"state {name!r} of parameter {key}: expected shape {p.shape} and dtype "
+                                     f"{p.dtype}, got {value.shape} and {value.dtype}")
+            if arrays:
+                state[p] = {name: np.array(value, copy=True) for name, value in arrays.items()}
         self.param_groups, self.state = groups, state
 
     def __repr__(self):
@@ -170,6 +205,25 @@ def lerp_(start, end, weight):
     else:
         start[...] = end - diff * (1 - weight)
     return start
+
+
+def _check_optimizer_state(state_dict):
+    """The saved param_groups of an optimizer state_dict, once its layout is torch's."""
+    layout = "a mapping {'state': {index: {name: array}}, 'param_groups': [{..., 'params': [index]}]}"
+    if not isinstance(state_dict, Mapping):
+        raise TypeError(f"state_dict: expected {layout} (what Optimizer.state_dict() returns), got {_describe(state_dict)}")
+    missing = [key for key in ("state", "param_groups") if key not in state_dict]
+    if missing:
+        raise ValueError(f"state_dict: expected {layout}, got one without {missing} (keys {sorted(map(str, state_dict))})")
+    if not isinstance(state_dict["state"], Mapping) or not all(isinstance(s, Mapping) for s in state_dict["state"].values()):
+        raise TypeError(f"state_dict['state']: expected a mapping of parameter index -> {{name: array}}, "
+                        f"got {_describe(state_dict['state'])}")
+    groups = state_dict["param_groups"]
+    if not isinstance(groups, (list, tuple)) or not all(isinstance(g, Mapping) and isinstance(g.get("params"), (list, tuple))
+                                                       for g in groups):
+        raise TypeError(f"state_dict['param_groups']: expected a list of dicts, each with a 'params' list, "
+                        f"got {_describe(groups)}")
+    return groups
 
 
 def _checked_grad(p):

@@ -18,6 +18,10 @@ class RMSprop(Optimizer):
         check_range(self, "weight_decay", group["weight_decay"], 0.0)
         check_range(self, "alpha", group["alpha"], 0.0)
 
+    def _state_names(self, group):
+        return (("step", "square_avg") + (("momentum_buffer",) if group["momentum"] > 0 else ())
+                + (("grad_avg",) if group["centered"] else ()))
+
     def _update(self, param, grad, state, group):
         if not state:
             state["step"] = np.zeros((), np.float32)

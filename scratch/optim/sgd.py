@@ -17,6 +17,9 @@ class SGD(Optimizer):
             raise ValueError(f"SGD: nesterov=True requires momentum > 0 and dampening == 0, got momentum="
                              f"{group['momentum']!r}, dampening={group['dampening']!r}")
 
+    def _state_names(self, group):
+        return ("momentum_buffer",) if group["momentum"] != 0 else ()
+
     def _update(self, param, grad, state, group):
         momentum = float(group["momentum"])
         if momentum != 0:

@@ -136,3 +136,13 @@ def test_diverging_loss_stops_naming_the_step(side, co2_windows):
     module.head.weight.data[0, 0] = np.nan
     with pytest.raises(FloatingPointError, match="training loss became nan at epoch 1, step 0"):
         side.fit(module, X, Y, X_val, Y_val, ForecasterConfig(hidden_size=4, window=12, horizon=2, num_epochs=1))
+
+
+def test_zero_windows_forecast_nothing_and_evaluate_to_nan():
+    """As torch on an empty batch: an empty (0, horizon) forecast of the model's dtype, NaN mean squared error."""
+    model, twin = twins("lstm", 4, 1, window=3, horizon=2, dtype=np.float64, seed=0)
+    X, Y = np.zeros((0, 3)), np.zeros((0, 2))
+    for module, side in ((model, scratch_forecasting), (twin, torch_forecasting)):
+        forecast = side.predict(module, X)
+        assert forecast.shape == (0, 2) and forecast.dtype == np.float64
+        assert np.isnan(side.evaluate(module, X, Y))

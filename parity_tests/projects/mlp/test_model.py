@@ -172,3 +172,14 @@ def test_fashion_mnist_loads_as_documented():
     images, labels = datasets.load_fashion_mnist("test")
     assert images.shape == (10000, 28, 28) and images.dtype == np.uint8
     assert labels.shape == (10000,) and np.array_equal(np.bincount(labels), np.full(10, 1000))
+
+
+def test_zero_rows_predict_nothing_and_evaluate_to_nan():
+    """As torch on an empty batch: predict gives an empty array of class ids, evaluate NaN (a mean over nothing)."""
+    model, twin = make_twins(scratch_mlp.MLP, torch_mlp.MLP, in_features=4, hidden_sizes=(3,), num_classes=2)
+    X, y = np.zeros((0, 4)), np.zeros(0, np.int64)
+    for training, module in ((scratch_training, model), (torch_training, twin)):
+        predicted = training.predict(module, X)
+        assert predicted.shape == (0,) and predicted.dtype == np.int64
+        loss, accuracy = training.evaluate(module, X, y)
+        assert np.isnan(loss) and np.isnan(accuracy)

@@ -367,3 +367,12 @@ def test_a_refused_fit_leaves_the_estimator_unfitted(estimator, y):
         estimator.fit(X, labels if y is None else y)
     with pytest.raises(NotFittedError):
         estimator.predict(X)
+
+
+def test_zero_documents_predict_nothing():
+    """As torch on an empty batch: an empty array of class ids, from both twins."""
+    model, twin = twins(np.float32, 0, vocab_size=6, num_classes=3, d_model=4, nhead=2, num_layers=1, dim_feedforward=8,
+                        max_len=5)
+    for side, module in ((nlp, model), (torch_nlp, twin)):
+        predicted = side.predict(module, np.zeros((0, 5), np.int64))
+        assert predicted.shape == (0,) and predicted.dtype == np.int64

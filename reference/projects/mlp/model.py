@@ -7,6 +7,8 @@ Twin of scratch/projects/mlp/model.py: the same names, arguments and state_dict 
 """
 from torch import nn
 
+from scratch.projects.mlp.config import check_architecture
+
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
                "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "silu": nn.SiLU}
 
@@ -16,8 +18,7 @@ class MLP(nn.Module):
 
     def __init__(self, in_features, hidden_sizes, num_classes, activation="relu", dropout=0.0, dtype=None):
         super().__init__()
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation: expected one of {sorted(ACTIVATIONS)}, got {activation!r}")
+        check_architecture(in_features, hidden_sizes, num_classes, activation)
         self.num_classes = num_classes
         layers, width = [], in_features
         for hidden in hidden_sizes:

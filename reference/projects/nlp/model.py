@@ -15,7 +15,7 @@ from torch import nn
 from reference import training
 from reference.layers import PositionalEncoding
 from scratch import serialization
-from scratch.projects.nlp.config import check_architecture, check_token_ids, checkpoint, split_checkpoint
+from scratch.projects.nlp.config import check_architecture, check_token_ids, check_weights, checkpoint, split_checkpoint
 
 
 class TransformerClassifier(nn.Module):
@@ -85,7 +85,8 @@ def save(path, model, vocab):
 
 def load(path):
     """(model in eval mode, vocabulary) from a checkpoint written by :func:`save` (by either twin)."""
-    weights, vocab, architecture = split_checkpoint(serialization.load(path))
-    model = TransformerClassifier(**architecture, dtype=torch.float64 if weights["head.weight"].dtype == np.float64 else torch.float32)
+    weights, vocab, architecture, dtype = split_checkpoint(serialization.load(path), path)
+    model = TransformerClassifier(**architecture, dtype=torch.float64 if dtype == np.float64 else torch.float32)
+    check_weights(weights, model.state_dict(), path)
     model.load_state_dict({key: torch.from_numpy(value) for key, value in weights.items()})
     return model.eval(), vocab

@@ -47,6 +47,8 @@ def check_history(history, name="history"):
 
 def check_windows(X, window, name="X"):
     """Refuse anything but a batch of windows (N, window); an ndarray or a tensor."""
+    if not hasattr(X, "ndim"):  # a list or a tuple is refused, never cast
+        raise TypeError(f"{name}: expected an array of windows (N, {window}), got {type(X).__name__}")
     if X.ndim != 2 or X.shape[1] != window:
         raise ValueError(f"{name}: expected windows of shape (N, {window}), got shape {tuple(X.shape)}")
 
@@ -54,7 +56,7 @@ def check_windows(X, window, name="X"):
 def check_pairs(X, Y, window, horizon, name="X"):
     """Refuse data a forecaster cannot learn from, before the first step rather than mid-run."""
     if not isinstance(X, np.ndarray) or not np.issubdtype(X.dtype, np.floating):
-        raise ValueError(f"{name}: expected a float array (N, {window}), got {type(X).__name__} {getattr(X, 'dtype', '')}")
+        raise TypeError(f"{name}: expected a float array (N, {window}), got {type(X).__name__} {getattr(X, 'dtype', '')}")
     check_windows(X, window, name)
     if Y is not None and (not isinstance(Y, np.ndarray) or Y.shape != (len(X), horizon) or Y.dtype != X.dtype):
         raise ValueError(f"targets of {name}: expected {X.dtype} (N, horizon) = ({len(X)}, {horizon}), "

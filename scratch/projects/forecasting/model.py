@@ -50,7 +50,8 @@ def predict(model, X, batch_size=1024):
     """The forecasts (N, horizon) of windows X (N, window)."""
     check_pairs(X, None, model.window, model.num_outputs)
     model.eval()
-    return np.concatenate([model(X[idx]) for idx in minibatches(len(X), batch_size)])
+    batches = list(minibatches(len(X), batch_size)) or [np.arange(0)]  # zero rows: one empty batch, (0, horizon) out
+    return np.concatenate([model(X[idx]) for idx in batches])
 
 
 def fit(model, X, Y, X_val, Y_val, config, progress=False):

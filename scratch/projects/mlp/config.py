@@ -1,10 +1,27 @@
-"""Project 2's run settings, shared by both twins (never twinned): the architecture and
-training settings of a run, and the settings tuned for each data set."""
+"""Project 2's run settings, shared by both twins (never twinned): the checks on the architecture,
+the architecture and training settings of a run, and the settings tuned for each data set."""
+import numbers
 from dataclasses import dataclass
 
-from scratch.plumbing import TrainingConfig
+from scratch.plumbing import TrainingConfig, check_positive_int
 
 ACTIVATION_NAMES = ("relu", "tanh", "sigmoid", "gelu", "leaky_relu", "elu", "silu")
+
+
+def check_layers(hidden_sizes, activation):
+    """The hidden layers' widths and their activation, as MLPConfig and both MLP twins check them."""
+    if activation not in ACTIVATION_NAMES:
+        raise ValueError(f"activation: expected one of {sorted(ACTIVATION_NAMES)}, got {activation!r}")
+    if not isinstance(hidden_sizes, (tuple, list)) or not all(
+            isinstance(h, numbers.Integral) and not isinstance(h, bool) and h > 0 for h in hidden_sizes):
+        raise ValueError(f"hidden_sizes: expected positive ints, got {hidden_sizes!r}")
+
+
+def check_architecture(in_features, hidden_sizes, num_classes, activation):
+    """An MLP's constructor arguments, refused the same way by both twins."""
+    check_positive_int(in_features, "in_features")
+    check_positive_int(num_classes, "num_classes")
+    check_layers(hidden_sizes, activation)
 
 
 @dataclass
@@ -16,10 +33,7 @@ class MLPConfig(TrainingConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        if self.activation not in ACTIVATION_NAMES:
-            raise ValueError(f"activation: expected one of {sorted(ACTIVATION_NAMES)}, got {self.activation!r}")
-        if not all(isinstance(h, int) and h > 0 for h in self.hidden_sizes):
-            raise ValueError(f"hidden_sizes: expected positive ints, got {self.hidden_sizes!r}")
+        check_layers(self.hidden_sizes, self.activation)
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout: expected a probability in [0, 1), got {self.dropout!r}")
 

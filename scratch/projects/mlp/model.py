@@ -8,6 +8,7 @@ scratch/training.py. Twin of reference/projects/mlp/model.py: diff the two to se
 import numpy as np
 
 from scratch import nn
+from scratch.projects.mlp.config import check_architecture
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
                "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "silu": nn.SiLU}
@@ -18,8 +19,7 @@ class MLP(nn.Module):
 
     def __init__(self, in_features, hidden_sizes, num_classes, activation="relu", dropout=0.0, dtype=None, rng=None):
         super().__init__()
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation: expected one of {sorted(ACTIVATIONS)}, got {activation!r}")
+        check_architecture(in_features, hidden_sizes, num_classes, activation)
         rng = np.random.default_rng() if rng is None else rng
         self.num_classes = num_classes
         layers, width = [], in_features

@@ -10,6 +10,10 @@ import numpy as np
 from scratch.plumbing import TrainingConfig, check_positive_int
 from scratch.text import Vocabulary
 
+# TransformerClassifier's constructor arguments that a checkpoint records (both twins take the same)
+ARCHITECTURE = ("vocab_size", "num_classes", "d_model", "nhead", "num_layers", "dim_feedforward", "dropout", "max_len",
+                "pad_id", "norm_first", "activation")
+
 
 def check_architecture(vocab_size, num_classes, d_model, nhead, num_layers, dim_feedforward, max_len, pad_id):
     for name, value in (("vocab_size", vocab_size), ("num_classes", num_classes), ("d_model", d_model), ("nhead", nhead),
@@ -63,13 +67,35 @@ def checkpoint(state_dict, vocab, architecture):
             **{f"architecture.{key}": np.asarray(value) for key, value in architecture.items()}}
 
 
-def split_checkpoint(state):
-    """The inverse of :func:`checkpoint`: (weights, Vocabulary, architecture dict)."""
+def split_checkpoint(state, path="checkpoint"):
+    """The inverse of :func:`checkpoint`: (weights, Vocabulary, architecture dict, the weights' dtype).
+
+    A checkpoint that nlp.save did not write (an architecture entry missing or unknown, weights of
+    mixed or non-float dtypes) is refused naming ``path``, before any model is built."""
     architecture = {key.partition(".")[2]: value.item() for key, value in state.items() if key.startswith("architecture.")}
-    if not architecture:
-        raise ValueError("checkpoint: expected architecture.* entries beside the weights; was it written by nlp.save?")
+    missing, unknown = sorted(set(ARCHITECTURE) - set(architecture)), sorted(set(architecture) - set(ARCHITECTURE))
+    if missing or unknown:
+        raise ValueError(f"{path}: expected the architecture.* entries {list(ARCHITECTURE)} beside the weights, "
+                         f"missing {missing}, unknown {unknown}; write the checkpoint with nlp.save")
     weights = {key: value for key, value in state.items() if not key.startswith(("vocab.", "architecture."))}
-    return weights, Vocabulary.from_state_dict(state, "vocab."), architecture
+    dtypes = sorted({str(value.dtype) for value in weights.values()})
+    if dtypes not in (["float32"], ["float64"]):
+        raise ValueError(f"{path}: expected weights of one dtype, float32 or float64, got dtypes {dtypes}; "
+                         f"write the checkpoint with nlp.save")
+    try:
+        vocab = Vocabulary.from_state_dict(state, "vocab.")
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{path}: {error}; write the checkpoint with nlp.save") from error
+    return weights, vocab, architecture, np.dtype(dtypes[0])
+
+
+def check_weights(weights, expected_keys, path="checkpoint"):
+    """The checkpoint's weights have exactly the keys of the model its architecture builds."""
+    missing = [key for key in expected_keys if key not in weights]
+    unexpected = [key for key in weights if key not in expected_keys]
+    if missing or unexpected:
+        raise ValueError(f"{path}: expected the weights of the architecture it records, missing {missing}, "
+                         f"unexpected {unexpected}; write the checkpoint with nlp.save")
 
 
 # The settings tuned for each data set (``twins run nlp``).

@@ -13,7 +13,7 @@ Twin of reference/projects/nlp/model.py: diff the two to see what autograd does.
 import numpy as np
 
 from scratch import nn, serialization, training
-from scratch.projects.nlp.config import check_architecture, check_token_ids, checkpoint, split_checkpoint
+from scratch.projects.nlp.config import check_architecture, check_token_ids, check_weights, checkpoint, split_checkpoint
 
 
 class TransformerClassifier(nn.Module):
@@ -88,7 +88,8 @@ def save(path, model, vocab):
 
 def load(path):
     """(model in eval mode, vocabulary) from a checkpoint written by :func:`save` (by either twin)."""
-    weights, vocab, architecture = split_checkpoint(serialization.load(path))
-    model = TransformerClassifier(**architecture, dtype=weights["head.weight"].dtype)
+    weights, vocab, architecture, dtype = split_checkpoint(serialization.load(path), path)
+    model = TransformerClassifier(**architecture, dtype=dtype)
+    check_weights(weights, model.state_dict(), path)
     model.load_state_dict(weights)
     return model.eval(), vocab

@@ -49,9 +49,10 @@ class MatrixFactorization(nn.Module, Recommender):
         return y_hat
 
     def backward(self, grad):
-        dy = nn.module.check_grad(grad, self._P[:, 0])[:, None]  # (B, 1)
+        P = nn.module.require_forward(self, getattr(self, "_P", None))  # (B, F)
+        dy = nn.module.check_grad(grad, P[:, 0])[:, None]  # (B, 1)
         self.user_factors.backward(dy * self._Q)  # (B, F), scatter-added into the rows used
-        self.item_factors.backward(dy * self._P)
+        self.item_factors.backward(dy * P)
         if self.biased:
             self.user_bias.backward(dy)
             self.item_bias.backward(dy)

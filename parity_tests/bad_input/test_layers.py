@@ -109,8 +109,40 @@ def model_backward_after_a_failed_forward(make, good, bad, grad):
     return call
 
 
+def attention(x, forward_kwargs=None, **kwargs):
+    """MultiheadAttention(4, 2, **kwargs) on (x, x, x), float32."""
+    return lambda: nn.MultiheadAttention(4, 2, **kwargs)(x, x, x, **(forward_kwargs or {}))
+
+
+def attention_backward(x, grad_weights, **kwargs):
+    def call():
+        layer = nn.MultiheadAttention(4, 2, **kwargs)
+        out, _ = layer(x, x, x)
+        layer.backward(np.zeros_like(out), grad_weights)
+    return call
+
+
 rng = np.random.default_rng(0)
+x_attention = np.zeros((3, 2, 4), np.float32)  # (L, N, E): 3 queries and keys, 2 samples
 CASES = size_rows() + stale_rows() + [
+    BadInput("MultiheadAttention(add_bias_kv) an int", build(nn.MultiheadAttention, embed_dim=4, num_heads=2, add_bias_kv=1),
+             TypeError, "MultiheadAttention(add_bias_kv)", r"expected True or False, got int 1"),
+    BadInput("MultiheadAttention(add_zero_attn) a str", build(nn.MultiheadAttention, embed_dim=4, num_heads=2,
+                                                              add_zero_attn="yes"),
+             TypeError, "MultiheadAttention(add_zero_attn)", r"expected True or False, got str 'yes'"),
+    BadInput("MultiheadAttention attn_mask covering bias_k", attention(x_attention, {"attn_mask": np.zeros((3, 4), bool)},
+                                                                        add_bias_kv=True),
+             ValueError, "attn_mask", r"expected shape \(3, 3\) or \(4, 3, 3\), got \(3, 4\)"),
+    BadInput("MultiheadAttention key_padding_mask covering the zero key",
+             attention(x_attention, {"key_padding_mask": np.zeros((2, 4), bool)}, add_zero_attn=True),
+             ValueError, "key_padding_mask", r"expected shape \(2, 3\), got \(2, 4\)"),
+    BadInput("MultiheadAttention dropout_mask without the appended keys",
+             attention(x_attention, {"dropout_mask": np.ones((2, 2, 3, 3), np.float32)}, dropout=0.5, add_bias_kv=True,
+                       add_zero_attn=True),
+             ValueError, "dropout_mask", r"expected shape \(2, 2, 3, 5\)"),
+    BadInput("MultiheadAttention grad_weights without the appended key",
+             attention_backward(x_attention, np.zeros((2, 3, 3), np.float32), add_bias_kv=True),
+             ValueError, "grad_weights", r"expected shape \(2, 3, 4\)"),
     BadInput("Embedding(padding_idx) float", build(nn.Embedding, num_embeddings=5, embedding_dim=3, padding_idx=1.5),
              ValueError, "Embedding(padding_idx)", r"expected None or an int in \[-5, 5\) .*got 1\.5"),
     BadInput("Embedding(padding_idx) bool", build(nn.Embedding, num_embeddings=5, embedding_dim=3, padding_idx=True),

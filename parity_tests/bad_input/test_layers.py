@@ -122,9 +122,35 @@ def attention_backward(x, grad_weights, **kwargs):
     return call
 
 
+def lstm(x, hx, **kwargs):
+    """LSTM(3, 4, **kwargs), float64, on (x, hx)."""
+    return lambda: nn.LSTM(3, 4, dtype=np.float64, **kwargs)(x, hx)
+
+
 rng = np.random.default_rng(0)
+x_lstm = np.zeros((5, 2, 3))  # (L, N, H_in)
 x_attention = np.zeros((3, 2, 4), np.float32)  # (L, N, E): 3 queries and keys, 2 samples
 CASES = size_rows() + stale_rows() + [
+    BadInput("LSTM(proj_size) equal to hidden_size", build(nn.LSTM, input_size=3, hidden_size=4, proj_size=4), ValueError,
+             "LSTM(proj_size)", r"expected an int in \[0, hidden_size\) = \[0, 4\), got 4$"),
+    BadInput("LSTM(proj_size) negative", build(nn.LSTM, input_size=3, hidden_size=4, proj_size=-1), ValueError,
+             "LSTM(proj_size)", r"got -1$"),
+    BadInput("LSTM(proj_size) a float", build(nn.LSTM, input_size=3, hidden_size=4, proj_size=2.0), ValueError,
+             "LSTM(proj_size)", r"got 2\.0$"),
+    BadInput("LSTM(proj_size) a bool", build(nn.LSTM, input_size=3, hidden_size=4, proj_size=True), ValueError,
+             "LSTM(proj_size)", r"got True$"),
+    BadInput("GRU(proj_size): only LSTM projects", build(nn.GRU, input_size=3, hidden_size=4, proj_size=2), TypeError,
+             "proj_size", r"unexpected keyword argument"),
+    BadInput("RNN(proj_size): only LSTM projects", build(nn.RNN, input_size=3, hidden_size=4, proj_size=2), TypeError,
+             "proj_size", r"unexpected keyword argument"),
+    BadInput("LSTM h_0 of hidden_size when projected", lstm(x_lstm, (np.zeros((1, 2, 4)), np.zeros((1, 2, 4))), proj_size=2),
+             ValueError, "h_0", r"expected shape \(1, 2, 2\) \(num_layers \* num_directions, batch, proj_size\).*got \(1, 2, 4\)"),
+    BadInput("LSTM c_0 of proj_size when projected", lstm(x_lstm, (np.zeros((1, 2, 2)), np.zeros((1, 2, 2))), proj_size=2),
+             ValueError, "c_0", r"expected shape \(1, 2, 4\) \(num_layers \* num_directions, batch, hidden_size\).*got \(1, 2, 2\)"),
+    BadInput("LSTM dropout_masks of hidden_size when projected",
+             lambda: nn.LSTM(3, 4, num_layers=2, dropout=0.5, proj_size=2, dtype=np.float64)(
+                 x_lstm, dropout_masks=[np.ones((5, 2, 4))]),
+             ValueError, "dropout_masks", r"expected 1 arrays of shape \(5, 2, 2\)"),
     BadInput("MultiheadAttention(add_bias_kv) an int", build(nn.MultiheadAttention, embed_dim=4, num_heads=2, add_bias_kv=1),
              TypeError, "MultiheadAttention(add_bias_kv)", r"expected True or False, got int 1"),
     BadInput("MultiheadAttention(add_zero_attn) a str", build(nn.MultiheadAttention, embed_dim=4, num_heads=2,

@@ -97,6 +97,10 @@ LAYERS = [
     Layer("LSTM", weighted(nn.LSTM, T.LSTM, input_size=3, hidden_size=4), floats((5, "N", 3))),
     Layer("LSTM-bidirectional-batch-first", weighted(nn.LSTM, T.LSTM, input_size=3, hidden_size=4, num_layers=2,
                                                      bidirectional=True, batch_first=True), floats(("N", 5, 3))),
+    Layer("LSTM-projections", weighted(nn.LSTM, T.LSTM, input_size=3, hidden_size=4, proj_size=2), floats((5, "N", 3))),
+    Layer("LSTM-projections-2-layers-bidirectional-batch-first", weighted(nn.LSTM, T.LSTM, input_size=3, hidden_size=4,
+                                                                          proj_size=3, num_layers=2, bidirectional=True,
+                                                                          batch_first=True), floats(("N", 5, 3)), "eval"),
     Layer("GRU", weighted(nn.GRU, T.GRU, input_size=3, hidden_size=4, batch_first=True), floats(("N", 5, 3))),
     Layer("GRU-bidirectional", weighted(nn.GRU, T.GRU, input_size=3, hidden_size=4, bidirectional=True),
           floats((5, "N", 3))),
@@ -145,6 +149,7 @@ LOSSES = {
 NOT_LAYERS = {"Module", "ModuleList", "Sequential", "TransformerEncoder"}
 
 
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN:UserWarning")
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("layer", LAYERS, ids=[layer.id for layer in LAYERS])
 def test_an_empty_batch_gives_what_torch_gives(layer, dtype):

@@ -109,8 +109,86 @@ def model_backward_after_a_failed_forward(make, good, bad, grad):
     return call
 
 
+def attention(x, forward_kwargs=None, **kwargs):
+    """MultiheadAttention(4, 2, **kwargs) on (x, x, x), float32."""
+    return lambda: nn.MultiheadAttention(4, 2, **kwargs)(x, x, x, **(forward_kwargs or {}))
+
+
+def attention_backward(x, grad_weights, **kwargs):
+    def call():
+        layer = nn.MultiheadAttention(4, 2, **kwargs)
+        out, _ = layer(x, x, x)
+        layer.backward(np.zeros_like(out), grad_weights)
+    return call
+
+
+def lstm(x, hx, **kwargs):
+    """LSTM(3, 4, **kwargs), float64, on (x, hx)."""
+    return lambda: nn.LSTM(3, 4, dtype=np.float64, **kwargs)(x, hx)
+
+
 rng = np.random.default_rng(0)
+x_lstm = np.zeros((5, 2, 3))  # (L, N, H_in)
+x_attention = np.zeros((3, 2, 4), np.float32)  # (L, N, E): 3 queries and keys, 2 samples
 CASES = size_rows() + stale_rows() + [
+    BadInput("BatchNorm2d(momentum) negative", build(nn.BatchNorm2d, num_features=3, momentum=-0.1), ValueError,
+             "BatchNorm2d(momentum)", r"expected None or a number in \[0, 1\], got -0\.1$"),
+    BadInput("BatchNorm2d(momentum) above 1", build(nn.BatchNorm2d, num_features=3, momentum=1.5), ValueError,
+             "BatchNorm2d(momentum)", r"got 1\.5$"),
+    BadInput("BatchNorm1d(momentum) NaN", build(nn.BatchNorm1d, num_features=3, momentum=float("nan")), ValueError,
+             "BatchNorm1d(momentum)", r"got nan$"),
+    BadInput("BatchNorm1d(momentum) a str", build(nn.BatchNorm1d, num_features=3, momentum="0.1"), TypeError,
+             "BatchNorm1d(momentum)", r"expected None or a number in \[0, 1\], got str '0\.1'$"),
+    BadInput("BatchNorm2d(eps) negative", build(nn.BatchNorm2d, num_features=3, eps=-1e-5), ValueError,
+             "BatchNorm2d(eps)", r"expected a number >= 0, got -1e-05$"),
+    BadInput("BatchNorm2d(eps) None", build(nn.BatchNorm2d, num_features=3, eps=None), TypeError,
+             "BatchNorm2d(eps)", r"expected a number >= 0, got NoneType None$"),
+    BadInput("BatchNorm2d(affine) an int", build(nn.BatchNorm2d, num_features=3, affine=0), TypeError,
+             "BatchNorm2d(affine)", r"expected True or False, got int 0$"),
+    BadInput("BatchNorm1d(bias) a str", build(nn.BatchNorm1d, num_features=3, bias="no"), TypeError,
+             "BatchNorm1d(bias)", r"expected True or False, got str 'no'$"),
+    BadInput("BatchNorm1d(track_running_stats) None", build(nn.BatchNorm1d, num_features=3, track_running_stats=None),
+             TypeError, "BatchNorm1d(track_running_stats)", r"expected True or False, got NoneType None$"),
+    BadInput("BatchNorm2d bias given positionally", lambda: nn.BatchNorm2d(3, 1e-5, 0.1, True, True, None, None, False),
+             TypeError, "positional argument", r"takes from 2 to 8 positional arguments but 9 were given"),
+    BadInput("LSTM(proj_size) equal to hidden_size", build(nn.LSTM, input_size=3, hidden_size=4, proj_size=4), ValueError,
+             "LSTM(proj_size)", r"expected an int in \[0, hidden_size\) = \[0, 4\), got 4$"),
+    BadInput("LSTM(proj_size) negative", build(nn.LSTM, input_size=3, hidden_size=4, proj_size=-1), ValueError,
+             "LSTM(proj_size)", r"got -1$"),
+    BadInput("LSTM(proj_size) a float", build(nn.LSTM, input_size=3, hidden_size=4, proj_size=2.0), ValueError,
+             "LSTM(proj_size)", r"got 2\.0$"),
+    BadInput("LSTM(proj_size) a bool", build(nn.LSTM, input_size=3, hidden_size=4, proj_size=True), ValueError,
+             "LSTM(proj_size)", r"got True$"),
+    BadInput("GRU(proj_size): only LSTM projects", build(nn.GRU, input_size=3, hidden_size=4, proj_size=2), TypeError,
+             "proj_size", r"unexpected keyword argument"),
+    BadInput("RNN(proj_size): only LSTM projects", build(nn.RNN, input_size=3, hidden_size=4, proj_size=2), TypeError,
+             "proj_size", r"unexpected keyword argument"),
+    BadInput("LSTM h_0 of hidden_size when projected", lstm(x_lstm, (np.zeros((1, 2, 4)), np.zeros((1, 2, 4))), proj_size=2),
+             ValueError, "h_0", r"expected shape \(1, 2, 2\) \(num_layers \* num_directions, batch, proj_size\).*got \(1, 2, 4\)"),
+    BadInput("LSTM c_0 of proj_size when projected", lstm(x_lstm, (np.zeros((1, 2, 2)), np.zeros((1, 2, 2))), proj_size=2),
+             ValueError, "c_0", r"expected shape \(1, 2, 4\) \(num_layers \* num_directions, batch, hidden_size\).*got \(1, 2, 2\)"),
+    BadInput("LSTM dropout_masks of hidden_size when projected",
+             lambda: nn.LSTM(3, 4, num_layers=2, dropout=0.5, proj_size=2, dtype=np.float64)(
+                 x_lstm, dropout_masks=[np.ones((5, 2, 4))]),
+             ValueError, "dropout_masks", r"expected 1 arrays of shape \(5, 2, 2\)"),
+    BadInput("MultiheadAttention(add_bias_kv) an int", build(nn.MultiheadAttention, embed_dim=4, num_heads=2, add_bias_kv=1),
+             TypeError, "MultiheadAttention(add_bias_kv)", r"expected True or False, got int 1"),
+    BadInput("MultiheadAttention(add_zero_attn) a str", build(nn.MultiheadAttention, embed_dim=4, num_heads=2,
+                                                              add_zero_attn="yes"),
+             TypeError, "MultiheadAttention(add_zero_attn)", r"expected True or False, got str 'yes'"),
+    BadInput("MultiheadAttention attn_mask covering bias_k", attention(x_attention, {"attn_mask": np.zeros((3, 4), bool)},
+                                                                        add_bias_kv=True),
+             ValueError, "attn_mask", r"expected shape \(3, 3\) or \(4, 3, 3\), got \(3, 4\)"),
+    BadInput("MultiheadAttention key_padding_mask covering the zero key",
+             attention(x_attention, {"key_padding_mask": np.zeros((2, 4), bool)}, add_zero_attn=True),
+             ValueError, "key_padding_mask", r"expected shape \(2, 3\), got \(2, 4\)"),
+    BadInput("MultiheadAttention dropout_mask without the appended keys",
+             attention(x_attention, {"dropout_mask": np.ones((2, 2, 3, 3), np.float32)}, dropout=0.5, add_bias_kv=True,
+                       add_zero_attn=True),
+             ValueError, "dropout_mask", r"expected shape \(2, 2, 3, 5\)"),
+    BadInput("MultiheadAttention grad_weights without the appended key",
+             attention_backward(x_attention, np.zeros((2, 3, 3), np.float32), add_bias_kv=True),
+             ValueError, "grad_weights", r"expected shape \(2, 3, 4\)"),
     BadInput("Embedding(padding_idx) float", build(nn.Embedding, num_embeddings=5, embedding_dim=3, padding_idx=1.5),
              ValueError, "Embedding(padding_idx)", r"expected None or an int in \[-5, 5\) .*got 1\.5"),
     BadInput("Embedding(padding_idx) bool", build(nn.Embedding, num_embeddings=5, embedding_dim=3, padding_idx=True),

@@ -109,8 +109,9 @@ def test_layer_norm_errors():
 
 @st.composite
 def attention_cases(draw):
-    """Shapes, layout and masks for one MultiheadAttention call. Masks never hide key 0, so no row is
-    fully masked (that case has its own test)."""
+    """Shapes, layout, options and masks for one MultiheadAttention call. Masks never hide key 0, so no
+    row is fully masked (that case has its own test). add_bias_kv and add_zero_attn append keys that
+    the masks do not cover; kdim/vdim other than embed_dim give the separate projection weights."""
     heads, head_dim = draw(st.integers(1, 3)), draw(st.integers(1, 4))
     embed_dim = heads * head_dim
     batch = draw(st.none() | st.integers(1, 3))  # None: unbatched
@@ -125,7 +126,8 @@ def attention_cases(draw):
                 self_attention=self_attention, batch_first=draw(st.booleans()), bias=draw(st.booleans()),
                 need_weights=draw(st.booleans()), average=draw(st.booleans()), training=draw(st.booleans()),
                 attn_mask=draw(st.sampled_from([None, "bool", "float", "bool-3d", "float-3d", "causal"])),
-                key_padding_mask=draw(st.sampled_from([None, "bool", "float"])), seed=draw(seeds))
+                key_padding_mask=draw(st.sampled_from([None, "bool", "float"])), add_bias_kv=draw(st.booleans()),
+                add_zero_attn=draw(st.booleans()), seed=draw(seeds))
     # torch treats is_causal as a hint: it trusts the given mask, except without a key padding mask and
     # weights, where it lets SDPA build the causal mask itself; scratch mirrors both, so any mask may come
     case["is_causal"] = case["attn_mask"] is not None and draw(st.booleans())
@@ -168,8 +170,14 @@ def _attention_inputs(case, rng, dtype):
     return query, sequence(case["source"], case["kdim"] or embed_dim), sequence(case["source"], case["vdim"] or embed_dim)
 
 
+def _extra_keys(case):
+    """The keys MultiheadAttention appends to the source: bias_k, then the zero key."""
+    return case.get("add_bias_kv", False) + case.get("add_zero_attn", False)
+
+
 def _attention_pair(case, dtype, rng, dropout=0.0):
-    kwargs = dict(bias=case["bias"], kdim=case["kdim"], vdim=case["vdim"], batch_first=case["batch_first"], dropout=dropout)
+    kwargs = dict(bias=case["bias"], kdim=case["kdim"], vdim=case["vdim"], batch_first=case["batch_first"], dropout=dropout,
+                  add_bias_kv=case.get("add_bias_kv", False), add_zero_attn=case.get("add_zero_attn", False))
     layer = randomise(nn.MultiheadAttention(case["embed_dim"], case["heads"], dtype=dtype, rng=rng, **kwargs), rng)
     twin = torch.nn.MultiheadAttention(case["embed_dim"], case["heads"], dtype=torch_dtype(dtype), **kwargs)
     return layer.train(case["training"]), twin.train(case["training"])
@@ -187,10 +195,12 @@ def test_multihead_attention_matches_torch(case, dtype):
     layer, twin = _attention_pair(case, dtype, rng, dropout=0.0 if case["training"] else 0.5)  # eval ignores dropout
     inputs = _attention_inputs(case, rng, dtype)
     kwargs = _forward_kwargs(case, rng, dtype)
+    source = case["source"] + _extra_keys(case)
     out, weights = compare_modules(layer, twin, inputs, rng, "MultiheadAttention",
-                                   reduction=case["embed_dim"] * case["source"], forward_kwargs=kwargs)
+                                   reduction=case["embed_dim"] * source, forward_kwargs=kwargs)
     assert out.shape == inputs[0].shape[:-1] + (case["embed_dim"],)
     assert (weights is None) == (not case["need_weights"])
+    assert weights is None or weights.shape[-1] == source
 
 
 @given(case=attention_cases())
@@ -202,12 +212,14 @@ def test_multihead_attention_finite_differences(case):
                             forward_kwargs=_forward_kwargs(case, rng, np.float64))
 
 
+@pytest.mark.parametrize("appended", [{}, {"add_bias_kv": True}, {"add_zero_attn": True}], ids=["plain", "bias_kv", "zero_attn"])
 @pytest.mark.parametrize("need_weights", [True, False])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_multihead_attention_fully_masked_rows_as_torch(need_weights, dtype):
-    """torch 2.14: NaN in a fully masked row when the weights are returned, zeros when they are not."""
+def test_multihead_attention_fully_masked_rows_as_torch(need_weights, dtype, appended):
+    """torch 2.14: NaN in a fully masked row when the weights are returned, zeros when they are not;
+    with an appended key (bias_k or the zero key), which the masks never cover, no row is fully masked."""
     rng = np.random.default_rng(0)
-    case = dict(heads=2, embed_dim=4, bias=True, kdim=None, vdim=None, batch_first=True, training=True)
+    case = dict(heads=2, embed_dim=4, bias=True, kdim=None, vdim=None, batch_first=True, training=True, **appended)
     layer, twin = _attention_pair(case, dtype, rng)
     attn_mask = np.zeros((3, 5), dtype=bool)
     attn_mask[1] = True  # query 1 may attend to nothing
@@ -216,7 +228,8 @@ def test_multihead_attention_fully_masked_rows_as_torch(need_weights, dtype):
     q, k = rng.normal(size=(2, 3, 4)).astype(dtype), rng.normal(size=(2, 5, 4)).astype(dtype)
     kwargs = dict(attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=need_weights)
     out, _ = compare_modules(layer, twin, (q, k, k), rng, "fully masked", reduction=20, forward_kwargs=kwargs)
-    assert np.isnan(out[0]).all() == need_weights and np.isnan(out[1, 1]).all() == need_weights
+    nan = need_weights and not appended
+    assert np.isnan(out[0]).all() == nan and np.isnan(out[1, 1]).all() == nan
     assert not np.isnan(out[1, [0, 2]]).any()
 
 
@@ -229,7 +242,8 @@ def test_multihead_attention_applies_the_given_dropout_mask(case, p):
     inputs = tuple(x.copy() for x in _attention_inputs(case, rng, np.float64))
     kwargs = {**_forward_kwargs(case, rng, np.float64), "need_weights": True, "average_attn_weights": False}
     clean = layer.eval()(*inputs, **kwargs)[1]
-    mask = nn.functional.dropout_mask((case["batch"] or 1, case["heads"], case["length"], case["source"]), p, rng, np.dtype(np.float64))
+    shape = (case["batch"] or 1, case["heads"], case["length"], case["source"] + _extra_keys(case))  # (N, H, L, S')
+    mask = nn.functional.dropout_mask(shape, p, rng, np.dtype(np.float64))
     dropped = layer.train()(*inputs, dropout_mask=mask, **kwargs)[1]
     np.testing.assert_allclose(dropped, clean * (mask[0] if case["batch"] is None else mask), rtol=1e-12, atol=1e-15)
     assert layer._dropout_mask is mask
@@ -245,9 +259,16 @@ def test_multihead_attention_init_and_state_dict_match_torch():
     assert not layer.in_proj_bias.data.any() and not layer.out_proj.bias.data.any()
     bound = np.sqrt(6 / (8 + 24))  # Xavier on the packed (3E, E) weight, as torch
     assert np.abs(layer.in_proj_weight.data).max() <= bound and np.abs(layer.in_proj_weight.data).max() > 0.8 * bound
-    separate = nn.MultiheadAttention(8, 2, kdim=3, vdim=5, bias=False)
-    twin = torch.nn.MultiheadAttention(8, 2, kdim=3, vdim=5, bias=False)
-    assert {k: v.shape for k, v in separate.state_dict().items()} == {k: tuple(v.shape) for k, v in twin.state_dict().items()}
+    for kwargs in (dict(kdim=3, vdim=5, bias=False), dict(add_bias_kv=True, add_zero_attn=True),
+                   dict(kdim=3, add_bias_kv=True, bias=False)):
+        ours, theirs = nn.MultiheadAttention(8, 2, **kwargs), torch.nn.MultiheadAttention(8, 2, **kwargs)
+        assert [(k, v.shape) for k, v in ours.state_dict().items()] == [(k, tuple(v.shape)) for k, v in theirs.state_dict().items()]
+        for name in ("in_proj_weight", "q_proj_weight", "k_proj_weight", "v_proj_weight", "bias_k", "bias_v"):
+            assert (getattr(ours, name) is None) == (getattr(theirs, name) is None), name
+        assert ours.add_zero_attn == theirs.add_zero_attn
+    wide = nn.MultiheadAttention(400, 2, add_bias_kv=True, rng=np.random.default_rng(0))
+    for bias in (wide.bias_k.data, wide.bias_v.data):  # Xavier normal on (1, 1, E): fans E and E, std 1/sqrt(E)
+        assert bias.shape == (1, 1, 400) and abs(bias.std() - 0.05) < 0.006 and abs(bias.mean()) < 0.008
 
 
 def test_multihead_attention_errors():
@@ -255,8 +276,6 @@ def test_multihead_attention_errors():
     x = np.zeros((3, 2, 4), dtype=np.float32)
     with pytest.raises(ValueError, match="divisible by num_heads"):
         nn.MultiheadAttention(5, 2)
-    with pytest.raises(NotImplementedError, match="add_bias_kv"):
-        nn.MultiheadAttention(4, 2, add_bias_kv=True)
     with pytest.raises(ValueError, match="last dimension 4"):
         layer(x, x[..., :3], x)
     with pytest.raises(ValueError, match="all be batched"):

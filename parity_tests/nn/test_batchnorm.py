@@ -1,4 +1,5 @@
-"""BatchNorm1d/2d against torch.nn in train and eval mode, running statistics step by step; Dropout2d."""
+"""BatchNorm1d/2d against torch.nn in train and eval mode under every constructor option (affine,
+bias, track_running_stats, momentum including None, eps), running statistics step by step; Dropout2d."""
 import warnings
 
 import numpy as np
@@ -42,7 +43,7 @@ def batch_norm_cases(draw):
     if np.prod(shape) // shape[1] == 1:
         shape = (2,) + shape[1:]
     args = {"num_features": shape[1], "momentum": draw(momenta), "affine": draw(st.booleans()),
-            "track_running_stats": draw(st.booleans()), "eps": draw(st.sampled_from([1e-5, 1e-3]))}
+            "track_running_stats": draw(st.booleans()), "eps": draw(st.sampled_from([1e-5, 1e-3])), "bias": draw(st.booleans())}
     return kind, args, shape
 
 
@@ -84,24 +85,43 @@ def test_consecutive_training_steps_track_torchs_running_statistics(case, dtype,
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
-@given(training=st.booleans(), affine=st.booleans(), track=st.booleans(), seed=seeds)
-def test_batch_norm_finite_differences(kind, training, affine, track, seed):
+@given(training=st.booleans(), affine=st.booleans(), bias=st.booleans(), track=st.booleans(), momentum=momenta, seed=seeds)
+def test_batch_norm_finite_differences(kind, training, affine, bias, track, momentum, seed):
     rng = np.random.default_rng(seed)
     extra = KINDS[kind][2]
-    layer, _ = twins(kind, {"num_features": 3, "affine": affine, "track_running_stats": track}, np.float64, rng)
+    args = {"num_features": 3, "affine": affine, "bias": bias, "track_running_stats": track, "momentum": momentum}
+    layer, _ = twins(kind, args, np.float64, rng)
     x = rng.normal(size=(4, 3) + (3,) * extra)
     finite_difference_check(layer.train(training), (x,), rng)
 
 
+@pytest.mark.parametrize("kind", ["BatchNorm1d-NC", "BatchNorm2d"])
 @pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("track", [True, False])
-def test_state_dict_has_torchs_keys_shapes_and_dtypes(affine, track):
-    ours = nn.BatchNorm2d(5, affine=affine, track_running_stats=track).state_dict()
-    theirs = torch.nn.BatchNorm2d(5, affine=affine, track_running_stats=track).state_dict()
+def test_state_dict_repr_and_attributes_are_torchs(kind, affine, bias, track):
+    make, make_twin, _ = KINDS[kind]
+    args = {"affine": affine, "bias": bias, "track_running_stats": track, "momentum": None, "eps": 1e-3}
+    layer, twin = make(5, **args), make_twin(5, **args)
+    ours, theirs = layer.state_dict(), twin.state_dict()
     assert list(ours) == list(theirs)
     for key, value in theirs.items():
         assert ours[key].shape == tuple(value.shape) and ours[key].dtype == value.numpy().dtype, key
         np.testing.assert_array_equal(ours[key], value.numpy())
+    assert repr(layer) == repr(twin)
+    for name in ("weight", "bias", "running_mean", "running_var", "num_batches_tracked"):
+        assert (getattr(layer, name) is None) == (getattr(twin, name) is None), name
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_eval_without_running_statistics_normalises_with_the_batch(affine):
+    """track_running_stats=False: no buffers, so eval normalises with the batch's statistics, as torch."""
+    x = np.random.default_rng(0).normal(3.0, 2.0, (6, 4, 5))
+    layer = nn.BatchNorm1d(4, affine=affine, track_running_stats=False, dtype=np.float64).eval()
+    y = layer(x)
+    expected = (x - x.mean(axis=(0, 2), keepdims=True)) / np.sqrt(x.var(axis=(0, 2), keepdims=True) + 1e-5)
+    np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
+    assert layer.running_mean is None and not dict(layer.named_buffers())
 
 
 def test_batch_of_one_value_per_channel_fails_in_training_only():

@@ -75,6 +75,12 @@ LAYERS = [
     Layer("BatchNorm2d-eval", weighted(nn.BatchNorm2d, T.BatchNorm2d, num_features=3), floats(("N", 3, 2, 2)), "eval"),
     Layer("BatchNorm2d-untracked", weighted(nn.BatchNorm2d, T.BatchNorm2d, num_features=3, track_running_stats=False),
           floats(("N", 3, 2, 2)), "eval"),
+    Layer("BatchNorm1d-no-affine-untracked", weighted(nn.BatchNorm1d, T.BatchNorm1d, num_features=3, affine=False,
+                                                      track_running_stats=False), floats(("N", 3, 4))),
+    Layer("BatchNorm1d-no-bias-eval", weighted(nn.BatchNorm1d, T.BatchNorm1d, num_features=3, bias=False),
+          floats(("N", 3)), "eval"),
+    Layer("BatchNorm2d-no-bias-cumulative", weighted(nn.BatchNorm2d, T.BatchNorm2d, num_features=3, bias=False,
+                                                     momentum=None), floats(("N", 3, 2, 2))),
     Layer("LayerNorm", weighted(nn.LayerNorm, T.LayerNorm, normalized_shape=(2, 3)), floats(("N", 2, 3))),
     Layer("Embedding", weighted(nn.Embedding, T.Embedding, num_embeddings=5, embedding_dim=3, padding_idx=0),
           token_ids(("N", 4), 5)),
@@ -97,6 +103,10 @@ LAYERS = [
     Layer("LSTM", weighted(nn.LSTM, T.LSTM, input_size=3, hidden_size=4), floats((5, "N", 3))),
     Layer("LSTM-bidirectional-batch-first", weighted(nn.LSTM, T.LSTM, input_size=3, hidden_size=4, num_layers=2,
                                                      bidirectional=True, batch_first=True), floats(("N", 5, 3))),
+    Layer("LSTM-projections", weighted(nn.LSTM, T.LSTM, input_size=3, hidden_size=4, proj_size=2), floats((5, "N", 3))),
+    Layer("LSTM-projections-2-layers-bidirectional-batch-first", weighted(nn.LSTM, T.LSTM, input_size=3, hidden_size=4,
+                                                                          proj_size=3, num_layers=2, bidirectional=True,
+                                                                          batch_first=True), floats(("N", 5, 3)), "eval"),
     Layer("GRU", weighted(nn.GRU, T.GRU, input_size=3, hidden_size=4, batch_first=True), floats(("N", 5, 3))),
     Layer("GRU-bidirectional", weighted(nn.GRU, T.GRU, input_size=3, hidden_size=4, bidirectional=True),
           floats((5, "N", 3))),
@@ -109,6 +119,15 @@ LAYERS = [
                                                           num_heads=2, batch_first=True), self_attention(("N", 3, 4))),
     Layer("MultiheadAttention-kdim-vdim", weighted(nn.MultiheadAttention, T.MultiheadAttention, embed_dim=4, num_heads=2,
                                                    kdim=3, vdim=5), floats((3, "N", 4), (2, "N", 3), (2, "N", 5))),
+    Layer("MultiheadAttention-bias-kv-zero-attn-kdim-vdim", weighted(nn.MultiheadAttention, T.MultiheadAttention, embed_dim=4,
+                                                                   num_heads=2, kdim=3, vdim=5, add_bias_kv=True,
+                                                                   add_zero_attn=True),
+          floats((3, "N", 4), (2, "N", 3), (2, "N", 5))),
+    Layer("MultiheadAttention-self-bias-kv-eval", weighted(nn.MultiheadAttention, T.MultiheadAttention, embed_dim=4,
+                                                           num_heads=2, batch_first=True, add_bias_kv=True),
+          self_attention(("N", 3, 4)), "eval"),
+    Layer("MultiheadAttention-zero-attn", weighted(nn.MultiheadAttention, T.MultiheadAttention, embed_dim=4, num_heads=2,
+                                                   add_zero_attn=True), floats((3, "N", 4), (5, "N", 4), (5, "N", 4))),
     Layer("TransformerEncoderLayer", weighted(nn.TransformerEncoderLayer, T.TransformerEncoderLayer, d_model=4, nhead=2,
                                               dim_feedforward=8, dropout=0.0), floats((3, "N", 4))),
     Layer("TransformerEncoderLayer-norm-first-eval", weighted(nn.TransformerEncoderLayer, T.TransformerEncoderLayer,
@@ -136,6 +155,7 @@ LOSSES = {
 NOT_LAYERS = {"Module", "ModuleList", "Sequential", "TransformerEncoder"}
 
 
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN:UserWarning")
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("layer", LAYERS, ids=[layer.id for layer in LAYERS])
 def test_an_empty_batch_gives_what_torch_gives(layer, dtype):

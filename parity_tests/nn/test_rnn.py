@@ -1,6 +1,6 @@
-"""RNN (tanh, relu), LSTM, GRU and their cells against torch.nn: every layout, depth, direction,
-initial state, train and eval; dropout between layers against a layer-by-layer torch build with
-the same masks; finite differences; state_dict keys; errors."""
+"""RNN (tanh, relu), LSTM (with and without projections), GRU and their cells against torch.nn:
+every layout, depth, direction, initial state, train and eval; dropout between layers against a
+layer-by-layer torch build with the same masks; finite differences; state_dict keys; errors."""
 import numpy as np
 import pytest
 import torch
@@ -23,6 +23,8 @@ CELLS = {
     "LSTMCell": (nn.LSTMCell, torch.nn.LSTMCell, {}),
     "GRUCell": (nn.GRUCell, torch.nn.GRUCell, {}),
 }
+# torch notes, once, that oneDNN has no projected LSTM and it runs its own kernel instead: nothing to act on
+pytestmark = pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN:UserWarning")
 SCALE = 0.7  # the spread of randomised weights: large enough to saturate some gates, small enough for relu
 
 
@@ -55,17 +57,32 @@ def wrap(scratch_module, torch_module, paired_state):
 
 
 def draw_config(draw, modes=tuple(MODES)):
-    return dict(mode=draw(st.sampled_from(modes)), num_layers=draw(st.integers(1, 3)),
-                bidirectional=draw(st.booleans()), batch_first=draw(st.booleans()), bias=draw(st.booleans()),
-                seq_len=draw(st.integers(1, 6)), batch=draw(st.sampled_from([None, 1, 2, 3])),
-                input_size=draw(st.integers(1, 5)), hidden_size=draw(st.integers(1, 6)),
-                with_state=draw(st.booleans()))
+    config = dict(mode=draw(st.sampled_from(modes)), num_layers=draw(st.integers(1, 3)),
+                  bidirectional=draw(st.booleans()), batch_first=draw(st.booleans()), bias=draw(st.booleans()),
+                  seq_len=draw(st.integers(1, 6)), batch=draw(st.sampled_from([None, 1, 2, 3])),
+                  input_size=draw(st.integers(1, 5)), hidden_size=draw(st.integers(1, 6)),
+                  with_state=draw(st.booleans()))
+    return redraw_proj_size(draw, config)
+
+
+def redraw_proj_size(draw, config):
+    """An LSTM's proj_size: 0 (no projection) or a size below hidden_size; torch refuses it elsewhere."""
+    can_project = config["mode"] == "LSTM" and config["hidden_size"] > 1
+    config["proj_size"] = draw(st.integers(0, config["hidden_size"] - 1)) if can_project else 0
+    return config
+
+
+def output_size(config):
+    """The features of h and of each direction's output."""
+    return config["proj_size"] or config["hidden_size"]
 
 
 def build(config, dtype, rng, dropout=0.0):
     cls, torch_cls, extra = MODES[config["mode"]]
     args = dict(num_layers=config["num_layers"], bias=config["bias"], batch_first=config["batch_first"],
                 dropout=dropout, bidirectional=config["bidirectional"], **extra)
+    if config["proj_size"]:
+        args["proj_size"] = config["proj_size"]
     module = randomise(cls(config["input_size"], config["hidden_size"], dtype=dtype, rng=rng, **args), rng, SCALE)
     twin = torch_cls(config["input_size"], config["hidden_size"], dtype=torch_dtype(dtype), **args)
     return module, twin
@@ -78,9 +95,8 @@ def make_inputs(config, dtype, rng):
     if not config["with_state"]:
         return (x,)
     layers = config["num_layers"] * (2 if config["bidirectional"] else 1)
-    state_shape = (layers, H) if N is None else (layers, N, H)
-    count = 2 if config["mode"] == "LSTM" else 1
-    return (x, *(rng.normal(size=state_shape).astype(dtype) for _ in range(count)))
+    sizes = (output_size(config), H)[:2 if config["mode"] == "LSTM" else 1]  # h, then an LSTM's c
+    return (x, *(rng.normal(size=(layers, size) if N is None else (layers, N, size)).astype(dtype) for size in sizes))
 
 
 def reduction(config):
@@ -101,6 +117,55 @@ def test_recurrent_layer_matches_torch(data, dtype, seed, training):
     compare_modules(module, twin, inputs, rng, f"{config['mode']} {config}", reduction=reduction(config))
 
 
+def projected_config(draw):
+    """An LSTM with proj_size in [1, hidden_size): every other argument drawn as usual."""
+    config = draw_config(draw, ("LSTM",))
+    config["hidden_size"] = draw(st.integers(2, 6))
+    config["proj_size"] = draw(st.integers(1, config["hidden_size"] - 1))
+    return config
+
+
+@given(data=st.data(), dtype=dtypes, seed=seeds, training=st.booleans())
+def test_lstm_with_projections_matches_torch(data, dtype, seed, training):
+    """h = W_hr (o tanh(c)): output and h_n with proj_size features, c_n with hidden_size, and every
+    gradient, weight_hr_l{k}[_reverse] included, in every layout, depth and direction."""
+    config = projected_config(data.draw)
+    rng = np.random.default_rng(seed)
+    module, twin = build(config, dtype, rng)
+    module.train(training), twin.train(training)
+    inputs = make_inputs(config, dtype, rng)
+    module, twin = wrap(module, twin, config["with_state"])
+    output, (h, c) = compare_modules(module, twin, inputs, rng, f"LSTM {config}", reduction=reduction(config))
+    directions = 2 if config["bidirectional"] else 1
+    assert output.shape[-1] == directions * config["proj_size"]
+    assert h.shape[-1] == config["proj_size"] and c.shape[-1] == config["hidden_size"]
+
+
+@settings(max_examples=30)
+@given(data=st.data(), seed=seeds)
+def test_lstm_with_projections_finite_differences(data, seed):
+    """Torch-free oracle of backpropagation through the projection, across steps, layers and directions."""
+    config = projected_config(data.draw)
+    config.update(num_layers=data.draw(st.integers(1, 2)), seq_len=data.draw(st.integers(1, 4)), with_state=True,
+                  input_size=data.draw(st.integers(1, 3)))
+    rng = np.random.default_rng(seed)
+    module, _ = build(config, np.float64, rng)
+    finite_difference_check(ScratchFlat(module), make_inputs(config, np.float64, rng), rng, max_entries=24)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_lstm_projection_state_dict_init_and_repr_match_torch(bidirectional):
+    module = nn.LSTM(3, 8, num_layers=2, proj_size=5, bidirectional=bidirectional, rng=np.random.default_rng(0))
+    twin = torch.nn.LSTM(3, 8, num_layers=2, proj_size=5, bidirectional=bidirectional)
+    ours, theirs = module.state_dict(), twin.state_dict()
+    assert [(key, value.shape) for key, value in ours.items()] == [(key, tuple(value.shape)) for key, value in theirs.items()]
+    assert ours["weight_hr_l1"].shape == (5, 8) and ours["weight_ih_l1"].shape == (32, 5 * (2 if bidirectional else 1))
+    assert ours["weight_hh_l0"].shape == (32, 5)
+    values = np.concatenate([value.ravel() for value in ours.values()])
+    assert np.abs(values).max() <= 1 / np.sqrt(8) and values.std() > 0.15  # every weight U(-1/sqrt(H), 1/sqrt(H)), W_hr too
+    assert repr(module) == repr(twin)
+
+
 def layerwise_torch(module, config, dtype, x, states, masks):
     """torch cannot take a dropout mask: build the stack from one-layer torch modules with the same
     weights and multiply each layer's output by scratch's mask. Returns output, final states, leaves."""
@@ -111,9 +176,10 @@ def layerwise_torch(module, config, dtype, x, states, masks):
     tstates = [torch.from_numpy(s.copy()).requires_grad_() for s in states]
     state_dict, params, layer_input, finals = module.state_dict(), {}, tx, [[] for _ in range(2 if config["mode"] == "LSTM" else 1)]
     for layer in range(config["num_layers"]):
-        in_size = config["input_size"] if layer == 0 else D * config["hidden_size"]
+        in_size = config["input_size"] if layer == 0 else D * output_size(config)
+        projection = {"proj_size": config["proj_size"]} if config["proj_size"] else {}
         one = torch_cls(in_size, config["hidden_size"], bias=config["bias"], batch_first=batch_first,
-                        bidirectional=config["bidirectional"], dtype=torch_dtype(dtype), **extra)
+                        bidirectional=config["bidirectional"], dtype=torch_dtype(dtype), **extra, **projection)
         one.load_state_dict({key.replace(f"_l{layer}", "_l0"): torch.from_numpy(value)
                              for key, value in state_dict.items() if f"_l{layer}" in key}, strict=True)
         for key, param in one.named_parameters():
@@ -190,6 +256,7 @@ def test_recurrent_layer_finite_differences(mode, data, seed, training):
     config = draw_config(data.draw, (mode,))
     config.update(num_layers=data.draw(st.integers(1, 2)), seq_len=data.draw(st.integers(1, 4)), with_state=True,
                   hidden_size=data.draw(st.integers(1, 4)), input_size=data.draw(st.integers(1, 3)))
+    redraw_proj_size(data.draw, config)
     rng = np.random.default_rng(seed)
     module, _ = build(config, np.float64, rng, dropout=0.4 if config["num_layers"] > 1 else 0.0)
     module.train(training)
@@ -282,7 +349,6 @@ def _lstm(**kwargs):
     (lambda: nn.GRU(3, 4, dtype=np.float64)(np.zeros((5, 2, 3)), np.zeros((1, 2, 4), np.float32)), TypeError,
      r"GRU h_0: expected dtype float64"),
     (lambda: nn.RNN(3, 4, nonlinearity="sigmoid"), ValueError, r"nonlinearity: expected 'tanh' or 'relu', got 'sigmoid'"),
-    (lambda: nn.LSTM(3, 4, proj_size=2), ValueError, r"proj_size: .*not supported"),
     (lambda: nn.GRU(3, 4, num_layers=2, dropout=1.5), ValueError, r"dropout: expected a number in \[0, 1\]"),
     (lambda: nn.GRU(3, 0), ValueError, r"GRU\(hidden_size\): expected a positive int, got 0"),
     (lambda: nn.RNN(3, 4, device="cuda"), ValueError, r"device"),

@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from ..plumbing import check_bool
 from . import functional as F
 from . import init
 from .linear import Linear
@@ -190,19 +191,23 @@ class MultiheadAttention(Module):
 
     in_proj_weight (3E, E) packs W_q, W_k, W_v when kdim == vdim == E; otherwise q_proj_weight (E, E),
     k_proj_weight (E, kdim), v_proj_weight (E, vdim). in_proj_bias (3E,); out_proj a Linear(E, E).
-    forward returns (attn_output, attn_weights or None); backward(dout, dweights) returns (dq, dk, dv).
+    ``add_bias_kv`` appends a learned key bias_k and value bias_v (1, 1, E) to the projected keys and
+    values; ``add_zero_attn`` then appends a key and a value of zeros (after the projection, so no
+    bias reaches them). Either lengthens the source: S' = S + 1 or S + 2 keys, the masks padded with
+    "may attend" for the appended keys, as torch pads them.
+    forward returns (attn_output, attn_weights (N, L, S') or None); backward(dout, dweights) returns (dq, dk, dv).
     Masks: bool True means "may not attend", float masks are added to the scores. As in torch, a
     fully masked row gives NaN when the weights are returned and zeros when they are not (torch then
     runs scaled_dot_product_attention, whose softmax zeroes such rows). ``rng`` draws the attention
-    dropout mask; ``forward(..., dropout_mask=...)`` takes a given scaled (N, heads, L, S) mask instead.
+    dropout mask; ``forward(..., dropout_mask=...)`` takes a given scaled (N, heads, L, S') mask instead.
     """
 
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False,
                  kdim=None, vdim=None, batch_first=False, device=None, dtype=None, rng=None):
         super().__init__()
         dtype = factory_dtype(dtype, device)
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are not implemented in scratch")
+        add_bias_kv = check_bool(add_bias_kv, "MultiheadAttention(add_bias_kv)")
+        add_zero_attn = check_bool(add_zero_attn, "MultiheadAttention(add_zero_attn)")
         embed_dim, num_heads = check_size(embed_dim, "MultiheadAttention(embed_dim)"), check_size(num_heads, "MultiheadAttention(num_heads)")
         kdim, vdim = (None if d is None else check_size(d, f"MultiheadAttention({arg})") for arg, d in (("kdim", kdim), ("vdim", vdim)))
         if embed_dim % num_heads:
@@ -225,14 +230,21 @@ class MultiheadAttention(Module):
             self.k_proj_weight = Parameter(np.empty((embed_dim, self.kdim), dtype=dtype))
             self.v_proj_weight = Parameter(np.empty((embed_dim, self.vdim), dtype=dtype))
         self.in_proj_bias = Parameter(np.zeros(3 * embed_dim, dtype=dtype)) if bias else None
-        self.bias_k = self.bias_v = None
-        self.add_zero_attn = False
+        if add_bias_kv:
+            self.bias_k = Parameter(np.empty((1, 1, embed_dim), dtype=dtype))
+            self.bias_v = Parameter(np.empty((1, 1, embed_dim), dtype=dtype))
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = add_zero_attn
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype, rng=rng)
-        # torch's _reset_parameters: Xavier on the input projections, zero biases
+        # torch's _reset_parameters: Xavier on the input projections, zero biases, Xavier normal on bias_k/v
         for weight in self._proj_params():
             init.xavier_uniform_(weight, rng=rng)
         if bias:
             init.constant_(self.out_proj.bias, 0.0)
+        if add_bias_kv:
+            init.xavier_normal_(self.bias_k, rng=rng)
+            init.xavier_normal_(self.bias_v, rng=rng)
         self._dtype = dtype
         self._cache = self._output = self._dropout_mask = None
 
@@ -251,7 +263,7 @@ class MultiheadAttention(Module):
         q, k, v, unbatched = self._batch_first_inputs(query, key, value)  # (N, L, E), (N, S, kdim), (N, S, vdim)
         (n, length, _), source = q.shape, k.shape[1]
         heads, head_dim = self.num_heads, self.head_dim
-        mask = self._additive_mask(key_padding_mask, attn_mask, is_causal, need_weights, n, length, source, unbatched)
+        mask = self._additive_mask(key_padding_mask, attn_mask, is_causal, need_weights, n, length, source, unbatched)  # (., ., L, S')
         packed = self._qkv_same_embed_dim and query is key and key is value  # self-attention: one projection GEMM
         if packed:
             bias = None if self.in_proj_bias is None else self.in_proj_bias.data
@@ -263,9 +275,10 @@ class MultiheadAttention(Module):
             Q = F.linear(q, wq, bq).reshape(n, length, heads, head_dim).transpose(0, 2, 1, 3)  # (N, H, L, D)
             K = F.linear(k, wk, bk).reshape(n, source, heads, head_dim).transpose(0, 2, 1, 3)  # (N, H, S, D)
             V = F.linear(v, wv, bv).reshape(n, source, heads, head_dim).transpose(0, 2, 1, 3)  # (N, H, S, D)
+        K, V = self._appended_keys(K, self.bias_k), self._appended_keys(V, self.bias_v)  # (N, H, S', D)
         scale = q.dtype.type(1 / math.sqrt(head_dim))
         Qs = Q * scale  # scaling Q (N, H, L, D) is cheaper than scaling the scores (N, H, L, S)
-        scores = Qs @ K.swapaxes(-1, -2)  # (N, H, L, S)
+        scores = Qs @ K.swapaxes(-1, -2)  # (N, H, L, S')
         if mask is not None:
             scores += mask
         P = self._softmax_(scores)  # in place: the scores become the weights
@@ -277,11 +290,30 @@ class MultiheadAttention(Module):
         out = self.out_proj(A.transpose(0, 2, 1, 3).reshape(n, length, self.embed_dim))  # (N, L, E)
         weights = None
         if need_weights:
-            weights = P_dropped.mean(axis=1) if average_attn_weights else P_dropped  # (N, L, S) or (N, H, L, S)
+            weights = P_dropped.mean(axis=1) if average_attn_weights else P_dropped  # (N, L, S') or (N, H, L, S')
         self._cache = (q, k, v, Qs, K, V, P, drop, P_dropped, A, scale, unbatched, need_weights and average_attn_weights,
                        packed)
         self._output = (self._external(out, unbatched), None if weights is None else weights[0] if unbatched else weights)
         return self._output
+
+    def _extra_keys(self):
+        """How many keys and values forward appends to the source: bias_k/bias_v, then a zero one."""
+        return (self.bias_k is not None) + bool(self.add_zero_attn)
+
+    def _appended_keys(self, K, bias):
+        """K (N, H, S, D) with ``bias`` (bias_k; bias_v for V) and the zero key appended: (N, H, S', D).
+
+        torch appends bias_k (1, 1, E) to the projected keys before splitting them into heads,
+        so each head gets its (D,) slice; the zero key comes after the split."""
+        if not self._extra_keys():
+            return K
+        n, heads, _, head_dim = K.shape
+        parts = [K]
+        if bias is not None:
+            parts.append(np.broadcast_to(bias.data.reshape(1, heads, 1, head_dim), (n, heads, 1, head_dim)))
+        if self.add_zero_attn:
+            parts.append(np.zeros((n, heads, 1, head_dim), K.dtype))
+        return np.concatenate(parts, axis=2)
 
     @staticmethod
     def _softmax_(scores):
@@ -299,7 +331,7 @@ class MultiheadAttention(Module):
         dout = self._internal(grad_output, unbatched)  # (N, L, E)
         dA = self.out_proj.backward(dout).reshape(n, length, heads, self.head_dim).transpose(0, 2, 1, 3)  # (N, H, L, D)
         dP = dA @ V.swapaxes(-1, -2)  # (N, H, L, S), gradient of the dropped-out weights
-        dV = P_dropped.swapaxes(-1, -2) @ dA  # (N, H, S, D)
+        dV = P_dropped.swapaxes(-1, -2) @ dA  # (N, H, S', D)
         if grad_weights is None:
             # sum_s dP P over a row equals sum_d dA A, with A = P_dropped V: (N, H, L, D) instead of (N, H, L, S)
             row_dot = (dA * A).sum(axis=-1, keepdims=True)
@@ -318,8 +350,19 @@ class MultiheadAttention(Module):
         dscores = np.multiply(dP, P, out=dP)
         dQ = dscores @ K  # (N, H, L, D)
         dQ *= scale
-        dK = dscores.swapaxes(-1, -2) @ Qs  # (N, H, S, D)
+        dK = dscores.swapaxes(-1, -2) @ Qs  # (N, H, S', D)
+        source = k.shape[1]
+        dK, dV = self._appended_keys_backward(dK, self.bias_k, source), self._appended_keys_backward(dV, self.bias_v, source)
         return self._projection_backward(q, k, v, dQ, dK, dV, packed, unbatched)
+
+    @staticmethod
+    def _appended_keys_backward(dK, bias, source):
+        """Accumulate the gradient of the appended ``bias`` (its column, summed over the batch: every
+        sample saw the same bias); return the gradient of the projected keys, (N, H, S, D). The zero
+        key is a constant: its gradient goes nowhere."""
+        if bias is not None:
+            bias.accumulate_grad(dK[:, :, source].sum(axis=0).reshape(bias.shape), owned=True)  # (H, D) -> (1, 1, E)
+        return dK[:, :, :source]
 
     def _projection_backward(self, q, k, v, dQ, dK, dV, packed, unbatched):
         """Gradients of the input projections from those of Q, K, V (N, H, T, D); returns (dq, dk, dv)."""
@@ -369,11 +412,12 @@ class MultiheadAttention(Module):
         return q, k, v, unbatched
 
     def _additive_mask(self, key_padding_mask, attn_mask, is_causal, need_weights, n, length, source, unbatched):
-        """The masks as one float array added to the scores, (N or 1, H or 1, L, S), or None."""
+        """The masks as one float array added to the scores, (N or 1, H or 1, L, S'), or None.
+
+        The masks cover the S given keys; the keys forward appends (bias_k, the zero key) get 0,
+        "may attend", as torch pads them."""
         if is_causal and attn_mask is None:
             raise ValueError("MultiheadAttention: is_causal=True is a hint that attn_mask is causal; pass the attn_mask too")
-        if is_causal and key_padding_mask is None and not need_weights:
-            attn_mask = np.triu(np.ones((length, source), dtype=bool), 1)  # torch lets SDPA build its own causal mask
         mask = None
         if attn_mask is not None:
             expected = [(length, source), (n * self.num_heads, length, source)]
@@ -381,10 +425,18 @@ class MultiheadAttention(Module):
                 expected[1] = (self.num_heads, length, source)
             mask = self._float_mask(attn_mask, "attn_mask", expected)
             mask = mask.reshape(-1 if attn_mask.ndim == 3 else 1, self.num_heads if attn_mask.ndim == 3 else 1, length, source)
+        extra = self._extra_keys()
+        if is_causal and key_padding_mask is None and not need_weights:
+            # torch drops the given mask and lets SDPA build its own causal one (top-left aligned),
+            # over every key, the appended ones included: they are not padded, they are masked
+            causal = np.triu(np.ones((length, source + extra), dtype=bool), 1)
+            return np.where(causal, self._dtype.type(-np.inf), self._dtype.type(0))[None, None]  # (1, 1, L, S')
         if key_padding_mask is not None:
             padding = self._float_mask(key_padding_mask, "key_padding_mask", [(source,) if unbatched else (n, source)])
             padding = padding.reshape(-1, 1, 1, source)  # (N, 1, 1, S)
             mask = padding if mask is None else mask + padding
+        if mask is not None and extra:
+            mask = np.concatenate([mask, np.zeros((*mask.shape[:-1], extra), mask.dtype)], axis=-1)  # (., ., L, S')
         return mask
 
     def _float_mask(self, mask, name, shapes):

@@ -1,11 +1,14 @@
 """BatchNorm1d and BatchNorm2d (Ioffe & Szegedy, 2015) with torch's buffers, momentum and modes.
 
 Training normalises with the batch's mean and biased variance and moves the running
-statistics towards the batch's mean and *unbiased* variance; evaluation uses the running
-statistics (or the batch's when none are tracked). Twin of torch.nn.BatchNorm1d/2d.
+statistics towards the batch's mean and *unbiased* variance (``momentum=None``: their
+cumulative average over ``num_batches_tracked`` batches); evaluation uses the running
+statistics (or the batch's when none are tracked). ``affine=False`` drops weight and bias,
+``bias=False`` (keyword-only, as torch 2.14) the bias alone. Twin of torch.nn.BatchNorm1d/2d.
 """
 import numpy as np
 
+from ..plumbing import check_bool, check_real
 from . import functional as F
 from .module import Module, Parameter, check_array, check_grad, check_size, factory_dtype, require_forward
 
@@ -14,14 +17,20 @@ class _BatchNorm(Module):
     _ranks = ()  # the input ranks a subclass accepts
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 device=None, dtype=None):
+                 device=None, dtype=None, *, bias=True):
         super().__init__()
+        name = type(self).__name__
         dtype = factory_dtype(dtype, device)
-        num_features = check_size(num_features, f"{type(self).__name__}(num_features)")
+        num_features = check_size(num_features, f"{name}(num_features)")
+        check_real(eps, f"{name}(eps)", low=0.0, expected="a number >= 0")  # kept as given, for torch's repr
+        if momentum is not None:
+            check_real(momentum, f"{name}(momentum)", 0.0, 1.0, expected="None or a number in [0, 1]")
+        affine, bias = check_bool(affine, f"{name}(affine)"), check_bool(bias, f"{name}(bias)")
+        track_running_stats = check_bool(track_running_stats, f"{name}(track_running_stats)")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.weight = Parameter(np.ones(num_features, dtype=dtype)) if affine else None
-        self.bias = Parameter(np.zeros(num_features, dtype=dtype)) if affine else None
+        self.bias = Parameter(np.zeros(num_features, dtype=dtype)) if affine and bias else None
         tracked = track_running_stats
         self.register_buffer("running_mean", np.zeros(num_features, dtype=dtype) if tracked else None)
         self.register_buffer("running_var", np.ones(num_features, dtype=dtype) if tracked else None)
@@ -46,7 +55,7 @@ class _BatchNorm(Module):
         running = (self.running_mean, self.running_var) if not self.training or self.track_running_stats else (None, None)
         xhat, invstd = F._batch_norm_normalize(input, *running, use_batch_stats, momentum, self.eps)
         self._cache = (xhat, invstd, use_batch_stats)
-        weight, bias = (self.weight.data, self.bias.data) if self.affine else (None, None)
+        weight, bias = (None if p is None else p.data for p in (self.weight, self.bias))
         self._output = F._channel_affine(xhat, weight, bias)
         return self._output
 
@@ -67,14 +76,15 @@ class _BatchNorm(Module):
             dx *= scale
         else:
             dx = grad * scale
-        if self.affine:
+        if self.weight is not None:
             self.weight.accumulate_grad(sum_dy_xhat, owned=True)
+        if self.bias is not None:
             self.bias.accumulate_grad(sum_dy, owned=True)
         return dx
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):

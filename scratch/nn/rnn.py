@@ -9,9 +9,12 @@ and GRU is the gate math of one step, which a kernel class supplies (``step`` fo
 ``step_backward`` back), working in small per-step buffers that stay in cache (computing the
 activation derivatives for all steps at once was slower: large temporaries).
 Kernels index their buffers by time t; a reverse direction only walks t backwards.
+An LSTM with ``proj_size`` P (Sak et al., 2014) projects each hidden state, h = W_hr (o tanh(c)):
+h, the output and the next step's recurrent input have P features, c keeps hidden_size.
 Twin of torch.nn.RNN/LSTM/GRU and RNNCell/LSTMCell/GRUCell.
 """
 import math
+import numbers
 import warnings
 
 import numpy as np
@@ -31,18 +34,20 @@ def _sigmoid(x, out):
 class _Kernel:
     """Buffers and gate math of one direction of one layer over one sequence (T, N, H).
 
-    ``hs`` holds T + 1 hidden states; ``h_prev[t]`` and ``h_out[t]`` are the state before and
-    after step t, views that swap ends for a reverse direction. Per-step scratch buffers
-    (N, *) are allocated once and stay in cache. The Elman RNN (tanh) is the base.
+    ``hs`` holds T + 1 hidden states of ``out_size`` features (H, or P with a projection);
+    ``h_prev[t]`` and ``h_out[t]`` are the state before and after step t, views that swap ends
+    for a reverse direction. Per-step scratch buffers (N, *) are allocated once and stay in
+    cache. The Elman RNN (tanh) is the base.
     """
 
     gates = 1  # gate blocks in W_ih / W_hh: weight_ih is (gates * H, input)
     shared_gate_grads = True  # d(pre-activation) is the same for the W_ih and the W_hh side
 
-    def __init__(self, T, N, H, dtype, reverse):
+    def __init__(self, T, N, H, dtype, reverse, out_size=None):
         self.T, self.N, self.H, self.dtype = T, N, H, dtype
+        self.out_size = H if out_size is None else out_size
         self.order = range(T - 1, -1, -1) if reverse else range(T)
-        self.hs = np.empty((T + 1, N, H), dtype)
+        self.hs = np.empty((T + 1, N, self.out_size), dtype)
         self.h_prev, self.h_out = (self.hs[1:], self.hs[:-1]) if reverse else (self.hs[:-1], self.hs[1:])
 
     def start(self, state0):
@@ -70,6 +75,10 @@ class _Kernel:
     def carried_grads(self):
         return ()
 
+    def param_grads(self):
+        """Gradients of parameters the kernel owns beyond W_ih, W_hh and the biases, by stem name."""
+        return {}
+
 
 class _ReLUKernel(_Kernel):
     def step(self, t, gx, gh):
@@ -84,12 +93,13 @@ class _LSTMKernel(_Kernel):
 
     gates = 4
 
-    def __init__(self, T, N, H, dtype, reverse):
-        super().__init__(T, N, H, dtype, reverse)
+    def __init__(self, T, N, H, dtype, reverse, out_size=None):
+        super().__init__(T, N, H, dtype, reverse, out_size)
         self.cs = np.empty((T + 1, N, H), dtype)
         self.c_prev, self.c_out = (self.cs[1:], self.cs[:-1]) if reverse else (self.cs[:-1], self.cs[1:])
         self.acts = np.empty((T, N, 4 * H), dtype)  # i, f, g, o after their nonlinearities
         self.tanh_c = np.empty((T, N, H), dtype)
+        self.ms = self.h_out  # o tanh(c): the hidden state itself, unless a subclass projects it
         self._pre, self._tmp = np.empty((N, 4 * H), dtype), np.empty((N, H), dtype)
 
     def start(self, state0):
@@ -111,13 +121,13 @@ class _LSTMKernel(_Kernel):
         np.tanh(pre[:, 2 * H:3 * H], out=g)
         c = np.multiply(f, self.c_prev[t], out=self.c_out[t])
         c += np.multiply(i, g, out=self._tmp)
-        np.multiply(o, np.tanh(c, out=self.tanh_c[t]), out=self.h_out[t])
+        np.multiply(o, np.tanh(c, out=self.tanh_c[t]), out=self.ms[t])
 
     def start_backward(self, dcarried):
         self.dc = np.zeros((self.N, self.H), self.dtype) if dcarried[0] is None else dcarried[0].copy()
         self._deriv = np.empty((self.N, 4 * self.H), self.dtype)
 
-    def step_backward(self, t, dh, dgx, dgh):
+    def step_backward(self, t, dh, dgx, dgh):  # dh: the gradient of o tanh(c), (N, H)
         H, dc, tanh_c, tmp = self.H, self.dc, self.tanh_c[t], self._tmp
         i, f, g, o = self._gates(t)
         np.multiply(tanh_c, tanh_c, out=tmp)
@@ -138,6 +148,32 @@ class _LSTMKernel(_Kernel):
 
     def carried_grads(self):
         return (self.dc,)
+
+
+class _LSTMProjectionKernel(_LSTMKernel):
+    """LSTM with projections: m = o tanh(c) (N, H), then h = m W_hr^T (N, P)."""
+
+    def __init__(self, T, N, H, dtype, reverse, w_hr):
+        super().__init__(T, N, H, dtype, reverse, out_size=w_hr.shape[0])
+        self.w_hr = w_hr  # (P, H)
+        self.ms = np.empty((T, N, H), dtype)
+
+    def step(self, t, gx, gh):
+        super().step(t, gx, gh)  # writes m into ms[t]
+        np.matmul(self.ms[t], self.w_hr.T, out=self.h_out[t])  # (N, H) @ (H, P)
+
+    def start_backward(self, dcarried):
+        super().start_backward(dcarried)
+        self.dhs = np.empty((self.T, self.N, self.out_size), self.dtype)  # dh of every step, for W_hr's gradient
+        self._dm = np.empty((self.N, self.H), self.dtype)
+
+    def step_backward(self, t, dh, dgx, dgh):
+        self.dhs[t] = dh
+        return super().step_backward(t, np.matmul(dh, self.w_hr, out=self._dm), dgx, dgh)  # dm = dh W_hr, (N, H)
+
+    def param_grads(self):
+        P, H = self.w_hr.shape
+        return {"weight_hr": self.dhs.reshape(-1, P).T @ self.ms.reshape(-1, H)}  # (P, H): all steps in one GEMM
 
 
 class _GRUKernel(_Kernel):
@@ -219,10 +255,10 @@ def _forward_direction(kernel, x, state0, w_ih, w_hh, b_ih, b_hh):
 
 
 def _backward_direction(kernel, x, dy, dstate, w_ih, w_hh, bias):
-    """Backpropagation through time of one direction: dy (T, N, H) reaches every h_out[t],
-    dstate = (dh_final, *carried) the final state. Returns dx (T, N, I), the gradients of the
-    initial state and the parameter gradients by torch's stem names."""
-    T, N, H = kernel.T, kernel.N, kernel.H
+    """Backpropagation through time of one direction: dy (T, N, H) (H: the kernel's out_size)
+    reaches every h_out[t], dstate = (dh_final, *carried) the final state. Returns dx (T, N, I),
+    the gradients of the initial state and the parameter gradients by torch's stem names."""
+    T, N, H = kernel.T, kernel.N, kernel.out_size
     kernel.start_backward(dstate[1:])
     dgx = np.empty((T, N, w_hh.shape[0]), x.dtype)  # (T, N, G) per-step gate gradients
     dgh = dgx if kernel.shared_gate_grads else np.empty_like(dgx)
@@ -240,6 +276,7 @@ def _backward_direction(kernel, x, dy, dstate, w_ih, w_hh, bias):
              "weight_hh": dgh.T @ kernel.h_prev.reshape(T * N, H)}  # (G, H)
     if bias:
         grads["bias_ih"], grads["bias_hh"] = dgx.sum(axis=0), dgh.sum(axis=0)
+    grads.update(kernel.param_grads())
     dx = (dgx @ w_ih).reshape(T, N, I)  # (T, N, I)
     return dx, (dh, *kernel.carried_grads()), grads
 
@@ -271,27 +308,41 @@ class _RNNBase(Module):
             warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
                           f"expects num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
                           stacklevel=3)
-        if proj_size != 0:
-            raise ValueError(f"{name}: proj_size: projections (LSTM proj_size) are not supported, expected 0, "
-                             f"got {proj_size!r}")
+        if isinstance(proj_size, bool) or not isinstance(proj_size, numbers.Integral) or not 0 <= proj_size < hidden_size:
+            raise ValueError(f"{name}(proj_size): expected an int in [0, hidden_size) = [0, {hidden_size}), got {proj_size!r}")
+        if proj_size and mode != "LSTM":
+            raise ValueError(f"{name}(proj_size): projections are only supported for LSTM, expected 0, got {proj_size!r}")
         if rng is not None and not isinstance(rng, np.random.Generator):
             raise TypeError(f"{name}: rng: expected a numpy.random.Generator, got {_describe(rng)}")
         self.mode, self.input_size, self.hidden_size, self.num_layers = mode, input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
-        self.bidirectional, self.proj_size = bidirectional, 0
+        self.bidirectional, self.proj_size = bidirectional, int(proj_size)
         self.rng = np.random.default_rng() if rng is None else rng
         directions = 2 if bidirectional else 1
         gate_size = self._kernel.gates * hidden_size
+        real_hidden_size = self._output_size()  # what h carries: proj_size when projected
         for layer in range(num_layers):
-            layer_input = input_size if layer == 0 else hidden_size * directions
+            layer_input = input_size if layer == 0 else real_hidden_size * directions
             for suffix in ("", "_reverse")[:directions]:
                 setattr(self, f"weight_ih_l{layer}{suffix}", Parameter(np.empty((gate_size, layer_input), dtype)))
-                setattr(self, f"weight_hh_l{layer}{suffix}", Parameter(np.empty((gate_size, hidden_size), dtype)))
+                setattr(self, f"weight_hh_l{layer}{suffix}", Parameter(np.empty((gate_size, real_hidden_size), dtype)))
                 if bias:
                     setattr(self, f"bias_ih_l{layer}{suffix}", Parameter(np.empty(gate_size, dtype)))
                     setattr(self, f"bias_hh_l{layer}{suffix}", Parameter(np.empty(gate_size, dtype)))
+                if self.proj_size:
+                    setattr(self, f"weight_hr_l{layer}{suffix}", Parameter(np.empty((self.proj_size, hidden_size), dtype)))
         _init_parameters(self, self.rng)
         self._cache = self._output = None
+
+    def _output_size(self):
+        """The features of h (and of each direction's output): proj_size when projected, else hidden_size."""
+        return self.proj_size or self.hidden_size
+
+    def _new_kernel(self, T, N, dtype, layer, direction):
+        if not self.proj_size:
+            return self._kernel(T, N, self.hidden_size, dtype, reverse=direction == 1)
+        w_hr = getattr(self, f"weight_hr_l{layer}" + ("_reverse" if direction else "")).data
+        return _LSTMProjectionKernel(T, N, self.hidden_size, dtype, direction == 1, w_hr)
 
     def _weights(self, layer, direction):
         suffix = "_reverse" if direction else ""
@@ -318,18 +369,21 @@ class _RNNBase(Module):
         return np.ascontiguousarray(array.transpose(1, 0, 2)) if self.batch_first else array
 
     def _check_hx(self, hx, batch_size, batched):
-        """The initial states as a list of (D * num_layers, N, H) arrays (zeros when hx is None)."""
+        """The initial states as a list of (D * num_layers, N, features) arrays (zeros when hx is None):
+        h has the output size (proj_size when projected), an LSTM's c hidden_size."""
         name, dtype = type(self).__name__, self.weight_ih_l0.dtype
         layers = self.num_layers * (2 if self.bidirectional else 1)
-        shape = (layers, batch_size, self.hidden_size) if batched else (layers, self.hidden_size)
+        sizes = [(self._output_size(), "proj_size" if self.proj_size else "hidden_size"),
+                 (self.hidden_size, "hidden_size")][:len(self._states)]
         if hx is None:
-            return [np.zeros((layers, batch_size, self.hidden_size), dtype) for _ in self._states]
+            return [np.zeros((layers, batch_size, size), dtype) for size, _ in sizes]
         states = self._unpack_states(hx)
-        for state, state_name in zip(states, self._states):
+        for state, state_name, (size, size_name) in zip(states, self._states, sizes):
             check_array(state, f"{name} {state_name}", dtype=dtype)
+            shape = (layers, batch_size, size) if batched else (layers, size)
             if state.shape != shape:
                 raise ValueError(f"{name} {state_name}: expected shape {shape} (num_layers * num_directions, "
-                                 f"{'batch, ' if batched else ''}hidden_size) for an input of "
+                                 f"{'batch, ' if batched else ''}{size_name}) for an input of "
                                  f"{'' if batched else 'un'}batched rank {3 if batched else 2}, got {state.shape}")
         return [state if batched else state[:, None] for state in states]
 
@@ -356,7 +410,7 @@ class _RNNBase(Module):
                 kernels = []
                 for direction in range(2 if self.bidirectional else 1):
                     index = layer * (2 if self.bidirectional else 1) + direction
-                    kernel = self._kernel(*x.shape[:2], self.hidden_size, x.dtype, reverse=direction == 1)
+                    kernel = self._new_kernel(*x.shape[:2], x.dtype, layer, direction)
                     state0 = [s[index] for s in states0]
                     kernels.append(_forward_direction(kernel, x, state0, *self._weights(layer, direction)))
                     for final, state in zip(finals, kernel.final()):
@@ -364,10 +418,10 @@ class _RNNBase(Module):
                 layers.append((x, kernels))
                 x = kernels[0].h_out if len(kernels) == 1 else np.concatenate([k.h_out for k in kernels], axis=2)
                 if layer < len(masks):
-                    x = x * masks[layer]  # (L, N, D * H)
+                    x = x * masks[layer]  # (L, N, D * H_out)
         self.dropout_masks = [self._to_external(mask, batched) for mask in masks] or None
         self._output = self._to_external(x, batched)
-        finals = [np.stack(final) if batched else np.stack(final)[:, 0] for final in finals]  # (D * layers, [N,] H)
+        finals = [np.stack(final) if batched else np.stack(final)[:, 0] for final in finals]  # (D * layers, [N,] H_out or H)
         self._finals = finals
         self._cache = (layers, masks, batched, hx is not None)
         return self._output, self._pack_states(finals)
@@ -376,7 +430,7 @@ class _RNNBase(Module):
         if not self.training or self.dropout == 0 or self.num_layers == 1:
             return []
         L, N = shape[:2]
-        width = self.hidden_size * (2 if self.bidirectional else 1)
+        width = self._output_size() * (2 if self.bidirectional else 1)
         if given is None:
             return [F.dropout_mask((L, N, width), self.dropout, self.rng, np.dtype(self.weight_ih_l0.dtype))
                     for _ in range(self.num_layers - 1)]
@@ -397,13 +451,13 @@ class _RNNBase(Module):
         for grad, final, state_name in zip(dfinals, self._finals, self._states):
             if grad is not None:
                 check_grad(grad, final, f"gradient of {state_name[0]}_n")
-        dfinals = [None if g is None else g if batched else g[:, None] for g in dfinals]  # (D * layers, N, H)
+        dfinals = [None if g is None else g if batched else g[:, None] for g in dfinals]  # (D * layers, N, H_out or H)
         if doutput is None:
             dx = np.zeros_like(self._output)
         else:
             dx = check_grad(doutput, self._output, "gradient of output")
-        dx = self._to_internal(dx, batched)  # (L, N, D * H)
-        H, D = self.hidden_size, 2 if self.bidirectional else 1
+        dx = self._to_internal(dx, batched)  # (L, N, D * H_out)
+        H, D = self._output_size(), 2 if self.bidirectional else 1
         dstates0 = [np.empty_like(g) for g in self._to_internal_states(batched)]
         for layer in reversed(range(self.num_layers)):
             x, kernels = layers[layer]
@@ -433,6 +487,8 @@ class _RNNBase(Module):
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if self.bias is not True:
@@ -471,7 +527,11 @@ class GRU(_RNNBase):
 
 
 class LSTM(_RNNBase):
-    """Gates i, f, g, o (weight_ih (4H, H_in)); forward returns (output, (h_n, c_n))."""
+    """Gates i, f, g, o (weight_ih (4H, H_in)); forward returns (output, (h_n, c_n)).
+
+    With ``proj_size`` P (0 < P < hidden_size) each layer and direction has weight_hr_l{k} (P, H)
+    projecting h: output (L, N, D * P), h_n (D * num_layers, N, P), c_n (..., H); weight_hh is
+    (4H, P) and a deeper layer's weight_ih (4H, D * P)."""
 
     _kernel = _LSTMKernel
     _states = ("h_0", "c_0")

@@ -76,8 +76,11 @@ def test_embedding_errors():
        eps=st.sampled_from([1e-5, 1e-3]), dtype=dtypes, seed=seeds, training=st.booleans())
 def test_layer_norm_matches_torch(normalized_shape, lead, affine, bias, eps, dtype, seed, training):
     # one element per sample normalises to 0 exactly here, while torch's fused x * rstd - mean * rstd
-    # leaves float32 rounding noise times rstd = eps^-1/2: only float64 can compare that case
-    assume(dtype == np.float64 or np.prod(normalized_shape) > 1)
+    # leaves float32 rounding noise times rstd = eps^-1/2: only float64 can compare that case. Two
+    # elements normalise to +-s with s^2 = var / (var + eps): the input gradient is (1 - s^2) = eps / var
+    # times the gradient's size, a cancellation that leaves both twins' float32 rounding noise
+    # var / eps times larger than the result (seen: 2.8e-5 against atol 1.4e-5). float64 compares it.
+    assume(dtype == np.float64 or np.prod(normalized_shape) > 2)
     rng = np.random.default_rng(seed)
     kwargs = dict(eps=eps, elementwise_affine=affine, bias=bias)
     layer = randomise(nn.LayerNorm(normalized_shape, dtype=dtype, **kwargs), rng).train(training)

@@ -333,8 +333,10 @@ class MultiheadAttention(Module):
         dP = dA @ V.swapaxes(-1, -2)  # (N, H, L, S), gradient of the dropped-out weights
         dV = P_dropped.swapaxes(-1, -2) @ dA  # (N, H, S', D)
         if grad_weights is None:
-            # sum_s dP P over a row equals sum_d dA A, with A = P_dropped V: (N, H, L, D) instead of (N, H, L, S)
-            row_dot = (dA * A).sum(axis=-1, keepdims=True)
+            # sum_s dP P over a row equals sum_d dA A, with A = P_dropped V: (N, H, L, D) instead of (N, H, L, S),
+            # cheaper when S > D. Otherwise the direct sum below, which cancels exactly where the softmax is
+            # flat (a single key: P = 1, dscores = 0, as torch gives), where the shortcut leaves rounding noise.
+            row_dot = (dA * A).sum(axis=-1, keepdims=True) if P.shape[-1] > self.head_dim else None
         else:
             if self._output[1] is None:
                 raise ValueError("grad_weights: forward ran with need_weights=False, so it returned no weights; pass None")

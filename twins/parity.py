@@ -221,18 +221,33 @@ def finite_difference_check(module, inputs, rng, max_entries=64, forward_kwargs=
     eps, rtol, atol = FINITE_DIFFERENCE["eps"], FINITE_DIFFERENCE["rtol"], FINITE_DIFFERENCE["atol"]
     for name, array, analytic_grad in targets:
         flat_indices = rng.choice(array.size, size=min(array.size, max_entries), replace=False)
-        numeric = np.empty(len(flat_indices))
-        for k, flat_index in enumerate(flat_indices):
-            index = np.unravel_index(flat_index, array.shape)
-            original = array[index]
-            array[index] = original + eps
-            plus = objective()
-            array[index] = original - eps
-            minus = objective()
-            array[index] = original
-            numeric[k] = (plus - minus) / (2 * eps)
+        actual = analytic_grad.reshape(-1)[flat_indices]
+        numeric = _central_differences(objective, array, flat_indices, eps)
         scale = max(1.0, float(np.max(np.abs(numeric), initial=0.0)))
-        assert_close(analytic_grad.reshape(-1)[flat_indices], numeric, f"finite differences: grad of {name}", rtol, atol * scale)
+        try:
+            assert_close(actual, numeric, f"finite differences: grad of {name}", rtol, atol * scale)
+        except AssertionError:
+            # A large third derivative (a LayerNorm over two features near equal values) puts the
+            # step's O(eps^2) truncation error above the tolerance. Richardson's extrapolation from
+            # eps and eps / 2 cancels that term, leaving O(eps^4): a second, more accurate oracle
+            # at the same tolerance, which a wrong backward still fails.
+            numeric = (4 * _central_differences(objective, array, flat_indices, eps / 2) - numeric) / 3
+            assert_close(actual, numeric, f"finite differences (Richardson-extrapolated): grad of {name}", rtol, atol * scale)
+
+
+def _central_differences(objective, array, flat_indices, eps):
+    """(objective(x + eps e_i) - objective(x - eps e_i)) / (2 eps) at each flat index i of ``array``."""
+    numeric = np.empty(len(flat_indices))
+    for k, flat_index in enumerate(flat_indices):
+        index = np.unravel_index(flat_index, array.shape)
+        original = array[index]
+        array[index] = original + eps
+        plus = objective()
+        array[index] = original - eps
+        minus = objective()
+        array[index] = original
+        numeric[k] = (plus - minus) / (2 * eps)
+    return numeric
 
 
 @st.composite

@@ -35,8 +35,35 @@ def test_a_wrong_backward_fails_both_checks_and_says_where():
     x = rng.standard_normal((4, 5))
     with pytest.raises(AssertionError, match=r"WrongSwish grad of input\[0\]: \d+ of 20 elements differ; max abs error"):
         parity.compare_modules(WrongSwish(), torch.nn.SiLU(), (x,), rng, name="WrongSwish")
-    with pytest.raises(AssertionError, match=r"finite differences: grad of input\[0\]"):
+    with pytest.raises(AssertionError, match=r"finite differences \(Richardson-extrapolated\): grad of input\[0\]"):
         parity.finite_difference_check(WrongSwish(), (x,), rng)
+
+
+class SharpSine(nn.Module):
+    """sin(k x) / k: a gradient of size 1 under a third derivative of size k^2."""
+    k = 1e4
+
+    def forward(self, x):
+        self._x = x
+        return np.sin(self.k * x) / self.k
+
+    def backward(self, dy):
+        return dy * np.cos(self.k * self._x)
+
+
+def test_richardson_extrapolation_rescues_a_correct_gradient_under_sharp_curvature():
+    """Central differences alone err by eps^2 k^2 / 6 ~ 2e-5 here, above rtol 1e-5; the
+    extrapolated ones by ~eps^4 k^4 ~ 1e-8. A wrong gradient of the same function still fails."""
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, (3, 4))
+    parity.finite_difference_check(SharpSine(), (x,), rng)
+
+    class WrongSharpSine(SharpSine):
+        def backward(self, dy):
+            return dy * np.cos(self.k * self._x) * (1 + 1e-4)
+
+    with pytest.raises(AssertionError, match="Richardson-extrapolated"):
+        parity.finite_difference_check(WrongSharpSine(), (x,), rng)
 
 
 def test_make_twins_and_assert_lockstep():

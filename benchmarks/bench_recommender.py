@@ -95,7 +95,7 @@ def embedding_backward_case(dtype, rng, batch=256):
         twin(torch_index).backward(torch_grad)
 
     return Case(f"Embedding({NUM_ITEMS}, {NUM_FACTORS}) fwd+bwd", f"b{batch}", scratch_step, torch_step,
-                note="bincount scatter-add vs torch's embedding_backward")
+                note="unique + bincount over the touched rows vs torch's embedding_backward")
 
 
 def recommend_case(dtype, rng, k=10):

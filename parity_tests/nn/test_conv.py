@@ -67,6 +67,30 @@ def test_conv_matches_torch(name, data, dtype, seed):
     compare_modules(layer, twin, (x,), rng, name, reduction=reduction(config, dims, shape))
 
 
+@pytest.mark.parametrize("name, config, shape", [
+    ("Conv2d", {"kernel_size": 1, "padding": 2}, (2, 2, 3)),  # a 1x1 kernel on the padding ring
+    ("Conv2d", {"kernel_size": (2, 1), "padding": (1, 0), "dilation": (3, 1)}, (1, 2, 2, 5)),  # max-pool's empty window
+    ("Conv2d", {"kernel_size": 2, "padding": 3, "stride": 2, "dilation": 2}, (2, 2, 1, 2)),
+    ("Conv1d", {"kernel_size": 2, "padding": 3, "stride": 2}, (2, 2, 3)),
+])
+def test_windows_wholly_in_the_zero_padding_give_the_bias(name, config, shape):
+    """A window that holds only padding sums zeros: the output there is the bias, and no gradient reaches
+    the input through it. torch agrees; unlike max pooling, where such a window has no maximum."""
+    make, make_twin, dims = MODULES[name]
+    rng = np.random.default_rng(0)
+    layer = randomise(make(2, 3, **config, dtype=np.float64, rng=rng), rng)
+    twin = make_twin(2, 3, **config, dtype=torch.float64)
+    out = compare_modules(layer, twin, (rng.normal(size=shape),), rng, name)
+    # a ones input under a ones kernel counts each window's input positions: 0 where it holds only padding
+    conv = getattr(torch.nn.functional, f"conv{dims}d")
+    arguments = {key: config[key] for key in ("stride", "padding", "dilation") if key in config}
+    ones = torch.ones((1, 2) + shape[-dims:], dtype=torch.float64)
+    padding_only = (conv(ones, torch.ones(layer.weight.shape, dtype=torch.float64), **arguments)[0, 0] == 0).numpy()
+    assert padding_only.any(), "no window lies wholly in the padding"
+    there = out.reshape((-1, 3) + padding_only.shape)[:, :, padding_only]  # (N, out_channels, windows)
+    np.testing.assert_array_equal(there, np.broadcast_to(layer.bias.data[:, None], there.shape))
+
+
 @given(data=st.data(), dtype=dtypes, seed=seeds, use_output_size=st.booleans())
 def test_conv_transpose2d_matches_torch(data, dtype, seed, use_output_size):
     config, shape = data.draw(conv_configs(2, transposed=True))

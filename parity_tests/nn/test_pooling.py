@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
-from hypothesis import assume, given
+from hypothesis import assume, event, example, given
 from hypothesis import strategies as st
+from numpy.lib.stride_tricks import sliding_window_view
 
 from scratch import nn
 from scratch.nn import functional as F
@@ -16,21 +17,44 @@ def _int_or_pair(draw, pair):
 
 
 @st.composite
-def pool_configs(draw, dilation=True):
-    """Constructor arguments of a 2-d pooling and an input shape it accepts (no batch dim or N of 1..3)."""
-    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+def pool_configs(draw, dilation=True, empty_windows=False, slack=7, near_empty=False):
+    """Constructor arguments of a 2-d pooling and an input shape it accepts (no batch dim or N of 1..3),
+    each size at most ``slack`` above the smallest. A dilated window can lie wholly in the padding: such
+    configs are drawn only with ``empty_windows`` (torch's max-pool backward writes out of bounds on them,
+    and an abort kills the whole run), judged by ``window_counts``, not by the code under test.
+    ``near_empty`` draws only what an empty window needs: kernel >= 2, padding >= 1, dilation >= 2."""
+    low = 2 if near_empty else 1
+    kernel = (draw(st.integers(low, 4)), draw(st.integers(low, 4)))
     stride = draw(st.none() | st.tuples(st.integers(1, 4), st.integers(1, 4)))
-    padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
-    dilations = (draw(st.integers(1, 3)), draw(st.integers(1, 3))) if dilation else (1, 1)
+    padding = tuple(draw(st.integers(low - 1, k // 2)) for k in kernel)
+    dilations = (draw(st.integers(low, 3)), draw(st.integers(low, 3))) if dilation else (1, 1)
     # smallest input with at least one window: H + 2p >= d (k - 1) + 1
-    size = tuple(draw(st.integers(max(1, d * (k - 1) + 1 - 2 * p), d * (k - 1) + 8))
+    size = tuple(draw(st.integers(max(1, d * (k - 1) + 1 - 2 * p), d * (k - 1) + 1 + slack))
                  for k, p, d in zip(kernel, padding, dilations))
     args = {"kernel_size": _int_or_pair(draw, kernel), "stride": stride if stride is None else _int_or_pair(draw, stride),
             "padding": _int_or_pair(draw, padding), "ceil_mode": draw(st.booleans())}
     if dilation:
         args["dilation"] = _int_or_pair(draw, dilations)
+    assume(empty_windows or window_counts(args, size).all())
     batch = draw(st.sampled_from([(), (1,), (2,), (3,)]))
     return args, batch + (draw(st.integers(1, 3)),) + size
+
+
+def window_counts(args, size):
+    """How many input positions each pooling window holds: (oH, oW). Each dilated window slides over a
+    0/1 map of the input laid in its padding (and ceil mode's overhang), so this leans on nothing in
+    scratch; the output size is torch's documented formula, ceil mode dropping a window that starts
+    past the input and the right padding."""
+    kernel, padding = (np.broadcast_to(args[name], 2) for name in ("kernel_size", "padding"))
+    stride = kernel if args.get("stride") is None else np.broadcast_to(args["stride"], 2)
+    dilation = np.broadcast_to(args.get("dilation", 1), 2)
+    reach, ceil = dilation * (kernel - 1) + 1, args["ceil_mode"]
+    out = (np.asarray(size) + 2 * padding - reach + (stride - 1) * ceil) // stride + 1
+    out -= ceil & ((out - 1) * stride >= np.asarray(size) + padding)
+    after = np.maximum(0, (out - 1) * stride + reach - padding - size)  # zeros past the input, for the last window
+    plane = np.pad(np.ones(size, np.int64), tuple(zip(padding, after)))
+    windows = sliding_window_view(plane, tuple(reach))[::stride[0], ::stride[1], ::dilation[0], ::dilation[1]]
+    return windows[:out[0], :out[1]].sum(axis=(2, 3))  # (oH, oW, kH, kW) -> (oH, oW)
 
 
 @given(config=pool_configs(), return_indices=st.booleans(), ties=st.booleans(), dtype=dtypes, seed=seeds)
@@ -46,6 +70,36 @@ def test_max_pool_matches_torch(config, return_indices, ties, dtype, seed):
         np.testing.assert_array_equal(ours, module_out)
     if return_indices:
         assert out[1].dtype == np.int64
+        assert 0 <= out[1].min() and out[1].max() < shape[-2] * shape[-1], "an index outside the input plane"
+
+
+@example(config=({"kernel_size": (2, 1), "stride": 1, "padding": (1, 0), "dilation": (3, 1), "ceil_mode": False},
+                 (1, 1, 2, 5)))  # the issue's config: rows -1 and 2 of a 2-row input
+@given(config=pool_configs(empty_windows=True, slack=2) | pool_configs(empty_windows=True, slack=1, near_empty=True))
+def test_max_pool_refuses_exactly_the_configs_with_an_empty_window(config):
+    """Refused if and only if some window holds no input position (counted by sliding windows over the
+    input's map); never handed to torch."""
+    args, shape = config
+    empty = not window_counts(args, shape[-2:]).all()
+    event("an empty window" if empty else "every window holds input")
+    x = np.zeros(shape)
+    for pool in (lambda: F.max_pool2d(x, **args, return_indices=True), lambda: nn.MaxPool2d(**args)(x)):
+        if empty:
+            with pytest.raises(ValueError, match=r"padding, dilation: expected every window to hold at least one input "
+                                                 r"position, got kernel_size=.* none in \[0, \d+\)$"):
+                pool()
+        else:
+            pool()
+
+
+@given(config=pool_configs(dilation=False, empty_windows=True, slack=2))
+def test_avg_pool_windows_are_never_empty(config):
+    """Without dilation, torch's padding <= kernel_size / 2 leaves no window in the padding alone (ceil mode's
+    last window starts inside the input or the left padding), so AvgPool2d never divides by an empty count."""
+    args, shape = config
+    assert window_counts(args, shape[-2:]).min() >= 1
+    for count_include_pad in (True, False):
+        assert np.isfinite(nn.AvgPool2d(**args, count_include_pad=count_include_pad)(np.ones(shape))).all()
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # the harness subtracts inf - inf
@@ -93,7 +147,6 @@ def test_max_pool_finite_differences(config, seed):
     args, shape = config
     rng = np.random.default_rng(seed)
     x = _distinct_values(rng, shape)
-    assume(np.isfinite(F.max_pool2d(x, **args)).all())  # a dilated window can fall wholly in the padding: -inf
     finite_difference_check(nn.MaxPool2d(**args), (x,), rng)
 
 

@@ -66,7 +66,7 @@ def test_run_recommender_writes_the_table_and_plots(tmp_path, capsys):
     out = tmp_path / "recommender"
     argv = ["run", "recommender", "--dataset", "movielens-sample", "--epochs", "1", "--no-study", "--no-progress"]
     assert main(argv + ["--out", str(out)]) == 0
-    expected = {"metrics.json", "report.md", "rmse_epochs.png", "item_similarity.png", "user_similarity.png", "item_factors_pca.png",
+    expected = {"metrics.json", "report.md", "rmse_epochs.png", "rmse_epochs_sparse.png", "item_similarity.png", "user_similarity.png", "item_factors_pca.png",
                 "sgd_epoch_speed.png"}
     assert expected <= {p.name for p in out.iterdir()}
     report = json.loads((out / "metrics.json").read_text())["movielens-sample"]

@@ -470,7 +470,25 @@ def _pool_geometry(input, kernel_size, stride, padding, dilation, ceil_mode, fn)
     # enough rows and columns for every window, ceil mode's overhang included
     padded = tuple(max(n + p, (o - 1) * s + d * (k - 1) + 1)
                    for n, p, o, s, d, k in zip(size, padding, output, stride, dilation, kernel))
-    return _PoolGeometry(kernel, stride, padding, dilation, output, padded)
+    geometry = _PoolGeometry(kernel, stride, padding, dilation, output, padded)
+    _check_windows_reach_input(size, geometry, fn)
+    return geometry
+
+
+def _check_windows_reach_input(size, geometry, fn):
+    """Refuse a window that samples no input position: a dilation that steps from the padding over the
+    whole input. torch checks padding <= kernel_size / 2 to rule such windows out but forgets the
+    dilation; the maximum of no element has no value and no index (torch returns an index past the
+    plane, and its backward writes out of bounds). Without dilation (AvgPool2d) no window is empty."""
+    for axis, name in enumerate(("row", "column")):
+        samples = _window_origins(geometry, axis)[:, None] + geometry.dilation[axis] * np.arange(geometry.kernel[axis])
+        empty = np.flatnonzero(~((samples >= 0) & (samples < size[axis])).any(axis=1))  # (o, k) -> empty outputs
+        if empty.size:
+            raise ValueError(
+                f"{fn}: padding, dilation: expected every window to hold at least one input position, got "
+                f"kernel_size={geometry.kernel}, stride={geometry.stride}, padding={geometry.padding}, "
+                f"dilation={geometry.dilation} on input size {tuple(size)}: output {name} {empty[0]} samples "
+                f"{name}s {samples[empty[0]].tolist()}, none in [0, {size[axis]})")
 
 
 def _pad_for_pool(input, geometry, value):

@@ -29,7 +29,10 @@ def _scatter_to_input(grad_at, dtype, input_shape, geometry):
 
 class MaxPool2d(Module):
     """With return_indices, forward returns (output, indices): flat int64 positions in each H*W plane,
-    and backward takes (grad, None). The gradient goes to the position torch picks: the first maximum."""
+    and backward takes (grad, None). The gradient goes to the position torch picks: the first maximum.
+
+    A window wholly in the padding (a dilation that steps over the input, which torch does not
+    check) raises a ValueError: its maximum has no value, no index and nowhere to send a gradient."""
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()

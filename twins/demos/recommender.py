@@ -208,10 +208,11 @@ def run_dataset(name, out_dir, num_epochs=None, study=True, progress=True, quick
     table, fitted = model_table(data, splits, config, num_epochs, progress)
     histories = {f"{side} MF{kind}": fitted[f"{side} MF ({kind.strip() or 'SGD'})"].history_
                  for side in ("scratch", "torch") for kind in ("", " sparse SGD")}
-    plots.curves({f"{name} {part}": (np.arange(1, len(h[f"{part}_loss"]) + 1), np.sqrt(h[f"{part}_loss"]))
-                  for name, h in histories.items() for part in ("train", "val")},
-                 out_dir / "rmse_epochs.png", "biased MF: RMSE per epoch (sparse SGD: the penalised objective), "
-                 "scratch vs torch from the same initial weights", "epoch", "RMSE")
+    for kind, suffix, title in (("", "", "biased MF, dense SGD"), (" sparse SGD", "_sparse", "biased MF, sparse SGD (train.py)")):
+        plots.curves({f"{side} {part}": (np.arange(1, len(h[f"{part}_loss"]) + 1), np.sqrt(h[f"{part}_loss"]))
+                      for side in ("scratch", "torch") for h in [histories[f"{side} MF{kind}"]] for part in ("train", "val")},
+                     out_dir / f"rmse_epochs{suffix}.png", f"{title}: scratch vs torch, same initial weights",
+                     "epoch", "RMSE (train: the penalised objective)" if kind else "RMSE")
     test_users, test_items = splits[0][1].users, splits[0][1].items
 
     def prediction_gap(kind):

@@ -116,6 +116,21 @@ def test_knn_known_values():
     np.testing.assert_allclose(model.predict(np.array([0, 0]), np.array([1, 2])), [4.0 + (1.0 - 2.0), 4.0 + (3.0 - 2.0)])
 
 
+TIE = 1e-6  # singular values closer than TIE * s_1 count as one repeated value
+
+
+def assert_same_components(components, expected, spectrum):
+    """Rows of Vt (f, n) against the twin's: a repeated singular value's rows may be any orthonormal basis
+    of their subspace, so each group of tied values compares its projector Vt_g^T Vt_g; the rows of a
+    distinct value are unique up to sign (fixed by svd_flip) and compare element by element."""
+    group = np.concatenate([[0], np.cumsum(spectrum[:-1] - spectrum[1:] > TIE * spectrum[0])])  # (f,)
+    members = group[:, None] == np.arange(group[-1] + 1)  # (f, groups) one-hot
+    projectors = [np.einsum("rg,ri,rj->gij", members, rows, rows) for rows in (components, expected)]
+    assert_close(*projectors, f"components_ subspaces (singular values {spectrum})", *SOLVE)
+    alone = members[:, members.sum(axis=0) == 1].any(axis=1)  # (f,) rows whose value is not repeated
+    assert_close(components[alone], expected[alone], "components_ of distinct singular values (signs by svd_flip)", *SOLVE)
+
+
 @given(**sizes, fraction=st.floats(0, 1), centre=st.sampled_from(["baseline", None]))
 def test_truncated_svd_matches_the_scipy_twin(seed, num_users, num_items, density, fraction, centre):
     """Baseline-centred SVD and PureSVD (centre=None, the raw ratings) against ARPACK and a dense SVD."""
@@ -135,9 +150,9 @@ def test_truncated_svd_matches_the_scipy_twin(seed, num_users, num_items, densit
     assert_close(model.singular_values_, spectrum[:num_factors], "singular_values_ vs numpy svd", *SOLVE)
     assert_close(model.singular_values_, twin.singular_values_, "singular_values_ vs twin", *SOLVE)
     # the rank-f truncation is unique only when s_f > s_(f+1)
-    assume(spectrum[num_factors - 1] - spectrum[num_factors] > 1e-6 * spectrum[0])
+    assume(spectrum[num_factors - 1] - spectrum[num_factors] > TIE * spectrum[0])
     assert_close(model.user_factors_ @ model.components_, twin.user_factors_ @ twin.components_, "reconstruction", *SOLVE)
-    assert_close(model.components_, twin.components_, "components_ (signs by svd_flip)", *SOLVE)
+    assert_same_components(model.components_, twin.components_, spectrum[:num_factors])
     assert_close(model.score_all(np.arange(num_users)), twin.score_all(np.arange(num_users)), "score_all", *SOLVE)
     assert_close(model.predict(users, items), np.clip(model.score_all(users)[np.arange(len(users)), items], 0.5, 5.0),
                  "predict vs score_all", *TIGHT)

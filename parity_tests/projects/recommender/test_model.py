@@ -229,8 +229,8 @@ def test_ridge_solve_matches_least_squares(num_rows, num_cols, D, density, reg, 
         assert_close(solution[row], expected, f"ridge_solve row {row} vs lstsq", 1e-8, 1e-10)
 
 
-@given(biased=st.booleans(), seed=seeds)
-def test_als_step_matches_torch_and_never_raises_the_objective(biased, seed):
+@given(biased=st.booleans(), seed=seeds, data=st.data())
+def test_als_step_matches_torch_and_never_raises_the_objective(biased, seed, data):
     rng = np.random.default_rng(seed)
     users, items, ratings = random_ratings(rng, 6, 9, density=0.4)
     assume(len(ratings) > 1)
@@ -246,7 +246,15 @@ def test_als_step_matches_torch_and_never_raises_the_objective(biased, seed):
             twin._half_step(model.item_factors, bias(model, "item_bias"), items, model.user_factors, bias(model, "user_bias"), users, array)
     for key, value in twin_als.model_.state_dict().items():
         assert_close(als.model_.state_dict()[key], value, f"ALS step: {key}", *tolerance(np.float64, "train"))
-    assert als.predict(users, items).shape == users.shape and als.recommend(0, 2).shape == (2,)
+    assert als.predict(users, items).shape == users.shape
+    candidates = 9 - int(np.sum(users == 0))  # user 0's unseen items
+    if candidates == 0:
+        with pytest.raises(ValueError, match=r"k: expected an int in \[1, 0\]"):
+            als.recommend(0, 1)
+        return
+    k = data.draw(st.integers(1, candidates), label="k")
+    top = als.recommend(0, k)
+    assert top.shape == (k,) and not np.isin(top, items[users == 0]).any()
 
 
 def test_als_errors_and_fit_quality():

@@ -338,10 +338,11 @@ def _forward_direction(kernel, x, state0, w_ih, w_hh, b_ih, b_hh):
     return kernel
 
 
-def _backward_direction(kernel, x, dy, dstate, bias):
+def _backward_direction(kernel, x, dy, dstate, bias, input_grad=True):
     """Backpropagation through time of one direction: dy (T, N, out_size) reaches every h_out[t],
-    dstate = (dh_final, *carried) the final state ((N, features) each, or None). Returns dx (T, N, I),
-    the gradients of the initial state and the parameter gradients by torch's stem names."""
+    dstate = (dh_final, *carried) the final state ((N, features) each, or None). Returns dx (T, N, I)
+    (None without input_grad), the gradients of the initial state and the parameter gradients by
+    torch's stem names."""
     T, N, I = x.shape
     w_ih, w_hh = kernel.w_ih, kernel.w_hh  # the forward's, in the kernel's gate order
     G = w_hh.shape[0]
@@ -367,7 +368,7 @@ def _backward_direction(kernel, x, dy, dstate, bias):
         grads["bias_hh"] = grads["bias_ih"].copy() if dgh is dgx else dgh2 @ ones
     grads = {stem: kernel.to_torch_order(grad) for stem, grad in grads.items()}
     grads.update(kernel.param_grads())
-    dx = (dgx2.T @ w_ih).reshape(T, N, I)  # (T * N, G) @ (G, I)
+    dx = (dgx2.T @ w_ih).reshape(T, N, I) if input_grad else None  # (T * N, G) @ (G, I)
     return dx, (dh.T.copy(), *kernel.carried_grads()), grads
 
 
@@ -611,10 +612,11 @@ class _RNNBase(Module):
                              f"{[_describe(m) for m in given]}")
         return [self._to_internal(m, batched) for m in given]
 
-    def backward(self, doutput, dstate=None):
+    def backward(self, doutput, dstate=None, input_grad=True):
         """doutput: gradient of output (or None); dstate: of h_n (LSTM: (h_n, c_n)), None allowed.
 
-        Returns dx, or (dx, dh_0) / (dx, (dh_0, dc_0)) when forward was given hx."""
+        Returns dx, or (dx, dh_0) / (dx, (dh_0, dc_0)) when forward was given hx; dx is None with
+        ``input_grad=False`` (the input is data that needs no gradient, torch's requires_grad=False)."""
         layers, masks, batched, hx_given = require_forward(self, self._cache)
         dfinals = self._unpack_states(dstate) if dstate is not None else [None] * len(self._states)
         for grad, final, state_name in zip(dfinals, self._finals, self._states):
@@ -625,7 +627,7 @@ class _RNNBase(Module):
             dx = np.zeros_like(self._output)
         else:
             dx = check_grad(doutput, self._output, "gradient of output")
-        dx = self._to_internal(dx, batched)  # (L, N, D * H_out)
+        dx = dx.transpose(1, 0, 2) if batched and self.batch_first else dx if batched else dx[:, None]  # (L, N, D * H_out)
         H, D = self._output_size(), 2 if self.bidirectional else 1
         dstates0 = [np.empty_like(g) for g in self._to_internal_states(batched)]
         for layer in reversed(range(self.num_layers)):
@@ -637,7 +639,7 @@ class _RNNBase(Module):
                 index = layer * D + direction
                 dstate_n = [None if g is None else g[index] for g in dfinals]
                 dlayer, dstate0, grads = _backward_direction(kernel, x, dx[:, :, direction * H:(direction + 1) * H],
-                                                             dstate_n, self.bias)
+                                                             dstate_n, self.bias, input_grad or layer > 0)
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
                 for stem, grad in grads.items():
                     getattr(self, stem + suffix).accumulate_grad(grad, owned=True)
@@ -645,7 +647,7 @@ class _RNNBase(Module):
                     store[index] = grad
                 dinput = dlayer if dinput is None else dinput + dlayer
             dx = dinput  # (L, N, H_in of this layer)
-        dx = self._to_external(dx, batched)
+        dx = None if dx is None else self._to_external(dx, batched)
         if not hx_given:
             return dx
         return dx, self._pack_states([g if batched else g[:, 0] for g in dstates0])
@@ -772,9 +774,9 @@ class _RNNCellBase(Module):
         self._cache = (kernel, x, batched, hx is not None)
         return self._pack_states(outputs)
 
-    def backward(self, dh, *dcarried):
+    def backward(self, dh, *dcarried, input_grad=True):
         """One gradient per output (LSTMCell: dh, dc, or the tuple (dh, dc)); returns dx, or (dx, dhx)
-        when forward was given hx."""
+        when forward was given hx; dx is None with ``input_grad=False`` (the input is data)."""
         kernel, x, batched, hx_given = require_forward(self, self._cache)
         grads = list(dh) if isinstance(dh, tuple) and not dcarried else [dh, *dcarried]
         if len(grads) != len(self._states):
@@ -784,10 +786,10 @@ class _RNNCellBase(Module):
                 check_grad(grad, out, f"gradient of {state_name}")
         grads = [None if g is None else g if batched else g[None] for g in grads]  # (N, H)
         dy = np.zeros_like(kernel.output) if grads[0] is None else grads[0][None]  # (1, N, H)
-        dx, dstate0, param_grads = _backward_direction(kernel, x, dy, [None, *grads[1:]], self.bias)
+        dx, dstate0, param_grads = _backward_direction(kernel, x, dy, [None, *grads[1:]], self.bias, input_grad)
         for stem, grad in param_grads.items():
             getattr(self, stem).accumulate_grad(grad, owned=True)
-        dx = dx[0] if batched else dx[0, 0]
+        dx = None if dx is None else dx[0] if batched else dx[0, 0]
         if not hx_given:
             return dx
         return dx, self._pack_states([g if batched else g[0] for g in dstate0])

@@ -73,6 +73,14 @@ class _Kernel:
             array = self.workspace[name] = np.empty(shape, self.dtype)
         return array
 
+    def per_step(self, name, view):
+        """[view(t) for every step], made once per workspace (a workspace serves one shape, so its
+        buffers stay put): the ~10 views a step needs cost as much as one of its products."""
+        views = self.workspace.get(name)
+        if views is None:
+            views = self.workspace[name] = [view(t) for t in range(self.T)]
+        return views
+
     def prepare(self, w_ih, w_hh, b_ih, b_hh):
         """The forward's (W_ih, W_hh, bias) in the kernel's gate order, sigmoid rows halved; keeps the
         unhalved W_ih and W_hh (in that order) for backward."""
@@ -166,6 +174,9 @@ class _LSTMKernel(_Kernel):
     def start(self, state0):
         super().start(state0)
         self.c_prev[self.steps[0]] = state0[1].T
+        H = self.H
+        self._step_views = self.per_step("step", lambda t: (
+            self.acts[t], self.acts[t, :3 * H], *np.split(self.acts[t], 4), self.c_prev[t], self.c_out[t], self.tanh_c[t], self.ms[t]))
 
     def final(self):
         return self.output[self.steps[-1]], self.c_out[self.steps[-1]].T.copy()
@@ -174,17 +185,15 @@ class _LSTMKernel(_Kernel):
         return self.acts[t]
 
     def step(self, t, gx, pre):
-        H, a = self.H, pre  # pre is acts[t]
+        a, sigmoids, o, i, f, g, c_prev, c, tanh_c, m = self._step_views[t]  # a is pre
         if gx is not None:
             a += gx
         np.tanh(a, out=a)  # tanh(a / 2) for the sigmoid rows (halved), tanh(a) for g
-        sigmoids = a[:3 * H]
         sigmoids *= 0.5
         sigmoids += 0.5  # o, i, f = 0.5 tanh(a / 2) + 0.5 = sigmoid(a)
-        o, i, f, g = a[:H], a[H:2 * H], a[2 * H:3 * H], a[3 * H:]
-        c = np.multiply(f, self.c_prev[t], out=self.c_out[t])
+        np.multiply(f, c_prev, out=c)
         c += np.multiply(i, g, out=self._tmp)
-        np.multiply(o, np.tanh(c, out=self.tanh_c[t]), out=self.ms[t])
+        np.multiply(o, np.tanh(c, out=tanh_c), out=m)
 
     def start_backward(self, dcarried):
         """For every step: what dh (for o) or dc (for i, f, g) is multiplied by to give the gate's
@@ -199,17 +208,21 @@ class _LSTMKernel(_Kernel):
         np.multiply(g, g, out=k[:, 3 * H:])
         np.subtract(1, k[:, 3 * H:], out=k[:, 3 * H:])
         k[:, 3 * H:] *= i  # dg = dc i tanh'(g), tanh' = 1 - g^2
-        k_c = self._k_c = np.square(self.tanh_c, out=self.buffer("k_c", self.tanh_c.shape))
+        k_c = np.square(self.tanh_c, out=self.buffer("k_c", self.tanh_c.shape))
         np.subtract(1, k_c, out=k_c)
         k_c *= o  # dc = dh o tanh'(c) + the dc carried back
         self.dc = np.zeros((H, self.N), self.dtype) if dcarried[0] is None else dcarried[0].T.copy()
+        N, dgx = self.N, self.buffer("dgx", (4 * H, self.T, self.N))  # _backward_direction's
+        self._back_views = self.per_step("step_backward", lambda t: (
+            k[t, :H], k[t, H:].reshape(3, H, N), k_c[t], a[t, 2 * H:3 * H], dgx[:H, t], dgx[H:, t].reshape(3, H, N)))
 
-    def step_backward(self, t, dh, dgx, dgh):  # dh: the gradient of o tanh(c), (H, N)
-        H, N, dc, k = self.H, self.N, self.dc, self._k[t]
-        dc += np.multiply(dh, self._k_c[t], out=self._tmp)
-        np.multiply(k[:H], dh, out=dgx[:H])  # do
-        np.multiply(k[H:].reshape(3, H, N), dc, out=dgx[H:].reshape(3, H, N))  # di, df, dg
-        dc *= self.acts[t, 2 * H:3 * H]  # now dc_prev = dc f, carried to the step before
+    def step_backward(self, t, dh, dgx, dgh):  # dh: the gradient of o tanh(c), (H, N); dgx: (4H, N)
+        k_o, k_ifg, k_c, f, do, difg = self._back_views[t]  # difg: dgx's i, f, g blocks as (3, H, N)
+        dc = self.dc
+        dc += np.multiply(dh, k_c, out=self._tmp)
+        np.multiply(k_o, dh, out=do)
+        np.multiply(k_ifg, dc, out=difg)  # di, df, dg
+        dc *= f  # now dc_prev = dc f, carried to the step before
 
     def carried_grads(self):
         return (self.dc.T.copy(),)
@@ -331,8 +344,9 @@ def _forward_direction(kernel, x, state0, w_ih, w_hh, b_ih, b_hh):
         if bias is not None:
             gx += bias[:, None, None]
     kernel.start(state0)
+    inputs, pres = kernel.per_step("inputs", kernel.inputs.__getitem__), kernel.per_step("pre", kernel.pre)
     for t in kernel.steps:
-        pre = np.matmul(w_hh, kernel.inputs[t], out=kernel.pre(t))  # (G, rows) @ (rows, N): one GEMM for all gates
+        pre = np.matmul(w_hh, inputs[t], out=pres[t])  # (G, rows) @ (rows, N): one GEMM for all gates
         kernel.step(t, None if gx is None else gx[:, t], pre)
     kernel.finish()
     return kernel
@@ -346,17 +360,19 @@ def _backward_direction(kernel, x, dy, dstate, bias, input_grad=True):
     T, N, I = x.shape
     w_ih, w_hh = kernel.w_ih, kernel.w_hh  # the forward's, in the kernel's gate order
     G = w_hh.shape[0]
-    kernel.start_backward(dstate[1:])
     dgx = kernel.buffer("dgx", (G, T, N))  # per-step gate gradients: all steps form one (G, T * N) matrix
     dgh = dgx if kernel.shared_gate_grads else kernel.buffer("dgh", (G, T, N))
     dy_t = kernel.buffer("dy", (T, kernel.out_size, N))
     dy_t[...] = dy.transpose(0, 2, 1)
+    kernel.start_backward(dstate[1:])
     dh = np.zeros((kernel.out_size, N), x.dtype) if dstate[0] is None else dstate[0].T.copy()
     w_hh_t = w_hh.T
+    dys, dgxs = kernel.per_step("dy_t", dy_t.__getitem__), kernel.per_step("dgx_t", lambda t: dgx[:, t])
+    dghs = dgxs if dgh is dgx else kernel.per_step("dgh_t", lambda t: dgh[:, t])
     for t in reversed(kernel.steps):
-        dh += dy_t[t]  # from the output at t and from step t + 1
-        direct = kernel.step_backward(t, dh, dgx[:, t], dgh[:, t])
-        np.matmul(w_hh_t, dgh[:, t], out=dh)  # (out, G) @ (G, N): now the gradient of h_prev
+        dh += dys[t]  # from the output at t and from step t + 1
+        direct = kernel.step_backward(t, dh, dgxs[t], dghs[t])
+        np.matmul(w_hh_t, dghs[t], out=dh)  # (out, G) @ (G, N): now the gradient of h_prev
         if direct is not None:
             dh += direct
     dgx2, dgh2 = dgx.reshape(G, T * N), dgh.reshape(G, T * N)
@@ -501,14 +517,17 @@ class _RNNBase(Module):
                     setattr(self, f"weight_hr_l{layer}{suffix}", Parameter(np.empty((self.proj_size, hidden_size), dtype)))
         _init_parameters(self, self.rng)
         self._cache = self._output = None
-        self._workspaces = {}  # (layer, direction) -> the kernel's working arrays, reused from call to call
+        self._workspaces = {}  # (T, N, dtype) -> (layer, direction) -> a kernel's working arrays, reused between calls
 
     def _output_size(self):
         """The features of h (and of each direction's output): proj_size when projected, else hidden_size."""
         return self.proj_size or self.hidden_size
 
     def _new_kernel(self, T, N, dtype, layer, direction):
-        workspace = self._workspaces.setdefault((layer, direction), {})
+        shape = (T, N, np.dtype(dtype).str)
+        if shape not in self._workspaces and len(self._workspaces) >= 2:  # e.g. the training and the eval batch
+            del self._workspaces[next(iter(self._workspaces))]
+        workspace = self._workspaces.setdefault(shape, {}).setdefault((layer, direction), {})
         input_size = getattr(self, f"weight_ih_l{layer}").shape[1]
         if not self.proj_size:
             return self._kernel(T, N, self.hidden_size, dtype, direction == 1, input_size, workspace=workspace)

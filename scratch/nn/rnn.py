@@ -1,23 +1,26 @@
 """RNN, LSTM, GRU and their cells with torch's signatures, layouts and init; backpropagation
 through time by hand.
 
-One machinery runs every recurrent layer: ``_forward_direction`` projects the inputs of all
-time steps in one GEMM, then loops over time with one GEMM per step (W_hh h, all gates at
-once); ``_backward_direction`` loops back, and after the loop gets the weight gradients in
-one GEMM each from the stacked per-step gate gradients. What differs between RNN, LSTM and
-GRU is the gate math of one step, which a kernel class supplies (``step`` forward,
-``step_backward`` back; ``start_backward`` first computes, for all steps at once, the factors
-that do not depend on the incoming gradient, so that each step back is a few products).
+One machinery runs every recurrent layer. ``_forward_direction`` loops over time with one GEMM
+per step for all gates at once: W [h_prev; x_t; 1] when the input is narrow (the forecaster's one
+feature), else W_hh h_prev, the inputs of all steps projected beforehand in one GEMM.
+``_backward_direction`` loops back and, after the loop, gets each weight gradient in one GEMM
+from the gate gradients of all steps. What differs between RNN, LSTM and GRU is the gate math of
+one step, which a kernel class supplies (``step`` forward, ``step_backward`` back;
+``start_backward`` first computes, for all steps at once, the factors that do not depend on the
+incoming gradient, so that a step back is a few products).
 An LSTM with ``proj_size`` P (Sak et al., 2014) projects each hidden state, h = W_hr (o tanh(c)):
 h, the output and the next step's recurrent input have P features, c keeps hidden_size.
 
-Inside the loops every array is feature-major, (features, N) per step, so that each gate is one
-contiguous block: NumPy's per-call cost, not arithmetic, bounds a step at small sizes, and a
-gate that is a column slice of (N, 4H) costs twice as much per call. Kernels keep their gates in
-an order of their own (the LSTM's o, i, f, g: the sigmoid gates first, in one block) and compute
-sigmoid(a) = 0.5 tanh(a / 2) + 0.5, with the sigmoid rows of the weights halved (exact in binary
-floating point), so one tanh call covers every gate. ``_naive_direction`` at the end of the
-kernels is the plain per-step formula, in torch's layout and order, tested equal to them.
+The kernels are written for speed; ``_naive_direction``, after them, is the same math as plain
+per-step formulas in torch's layout and gate order, and the tests hold the two equal. What the
+speed costs the reader: inside the loops every array is feature-major, (features, N) per step, so
+that each gate is one contiguous block (NumPy's per-call cost, not arithmetic, bounds a step at
+small sizes, and a gate that is a column slice of (N, 4H) costs twice as much per call); kernels
+keep their gates in an order of their own (the LSTM's o, i, f, g: the sigmoid gates first, in one
+block) and compute sigmoid(a) = 0.5 tanh(a / 2) + 0.5 on weight rows halved in advance (exact in
+binary floating point), so that one tanh call covers every gate; and the working arrays, with the
+views of them that each step uses, are kept from call to call (see ``_Kernel``).
 Twin of torch.nn.RNN/LSTM/GRU and RNNCell/LSTMCell/GRUCell.
 """
 import math
@@ -42,11 +45,13 @@ class _Kernel:
     itself, or, for a narrow input (I <= _FUSED_INPUT_MAX) where the gate math allows, [h_prev; x_t; 1]
     with [W_hh | W_ih | b] (x_t and 1 are rows of hs below h), which saves an add per step and the
     input projection of all steps. After the loop ``finish`` lays the hidden states out batch-major
-    for the caller (``output`` (T, N, out_size)). Working arrays come from ``workspace``, a dict the module keeps
-    from call to call: a fresh array of a few hundred kB costs a page fault per 4 kB on every call
-    (the allocator hands such blocks back to the system when they are freed), more than the
-    arithmetic done in it. Only what the caller keeps (outputs, gradients) is allocated anew.
-    The Elman RNN (tanh) is the base.
+    for the caller (``output`` (T, N, out_size)).
+
+    Working arrays come from ``workspace``, a dict the module keeps from call to call for one
+    (T, N, dtype): a fresh array of a few hundred kB costs a page fault per 4 kB on every call (the
+    allocator hands such blocks back to the system when they are freed), more than the arithmetic
+    done in it. Only what the caller keeps (outputs, gradients) is allocated anew. The Elman RNN
+    (tanh) is the base.
     """
 
     gates = 1  # gate blocks in W_ih / W_hh: weight_ih is (gates * H, input)

@@ -382,7 +382,7 @@ def _backward_direction(kernel, x, dy, dstate, bias, input_grad=True):
             dh += direct
     dgx2, dgh2 = dgx.reshape(G, T * N), dgh.reshape(G, T * N)
     grads = {"weight_ih": dgx2 @ x.reshape(T * N, I),  # (G, I): all steps in one GEMM
-             "weight_hh": dgh2 @ kernel.h_prev_batch.reshape(T * N, -1)}  # (G, out_size)
+             "weight_hh": dgh2 @ kernel.h_prev_batch.reshape(T * N, kernel.out_size)}  # (G, out_size)
     if bias:
         ones = np.ones(T * N, x.dtype)  # the sums over all steps and samples, as GEMVs: faster than .sum(axis=1)
         grads["bias_ih"] = dgx2 @ ones

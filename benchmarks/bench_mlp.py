@@ -1,7 +1,9 @@
 """Benchmark cases for the MLP project (curriculum Project 2).
 
-Forward+backward of the project's MLP with cross-entropy at three sizes, and one
-SGD-with-momentum training epoch over synthetic data of Fashion-MNIST width. Scratch
+Forward+backward of the project's MLP with cross-entropy at three sizes (the input's
+gradient computed on both sides), and one SGD-with-momentum training epoch over synthetic
+data of Fashion-MNIST width, where, as in the training loops, neither side computes the
+gradient of the data. Scratch
 and torch are the twins of scratch/projects/mlp/model.py and reference/projects/mlp/model.py, holding the same
 weights and seeing the same arrays; the curriculum's naive per-sample loop
 (naive_mlp.py) is timed where the sizes allow.
@@ -98,7 +100,7 @@ def epoch_case(dtype, rng, quick):
         for i in range(0, n, batch_size):
             criterion(model(X[i:i + batch_size]), y[i:i + batch_size])
             optimizer.zero_grad()
-            model.backward(criterion.backward())
+            model.backward(criterion.backward(), input_grad=False)  # as scratch/training.py: no dX for data
             optimizer.step()
 
     net = naive_mlp(model, cfg["lr"], cfg["momentum"])

@@ -5,7 +5,8 @@ loss. Training that is not supervised mini-batch learning (adversarial steps, re
 buffers, federated rounds) has a loop file of its own in its project.
 
 Twin of scratch/training.py: the loops differ only where autograd does the work
-(``loss.backward()`` here, ``model.backward(criterion.backward())`` there).
+(``loss.backward()`` here, ``model.backward(criterion.backward(), input_grad=False)`` there:
+the batch is data, whose gradient torch does not compute and scratch is told to skip).
 """
 import copy
 import time

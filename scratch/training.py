@@ -5,7 +5,8 @@ loss. Training that is not supervised mini-batch learning (adversarial steps, re
 buffers, federated rounds) has a loop file of its own in its project.
 
 Twin of reference/training.py: the loops differ only where autograd does the work
-(``model.backward(criterion.backward())`` here, ``loss.backward()`` there).
+(``model.backward(criterion.backward(), input_grad=False)`` here, ``loss.backward()`` there:
+the batch is data, whose gradient torch does not compute and scratch is told to skip).
 """
 import copy
 import time
@@ -84,7 +85,7 @@ def fit(model, X, y, X_val, y_val, config, criterion=None, transform=None, progr
             loss = criterion(y_hat, y[idx])
             check_finite(float(loss), epoch, step)
             optimizer.zero_grad()
-            model.backward(criterion.backward())
+            model.backward(criterion.backward(), input_grad=False)
             optimizer.step()
             total_loss += float(loss) * len(idx)
             if classify:

@@ -1,4 +1,5 @@
 """Smoke test of the benchmark machinery: structure only, never timing."""
+import inspect
 import json
 
 import numpy as np
@@ -50,6 +51,15 @@ def test_naive_loop_computes_the_twins_gradients():
     assert naive.compute_gradients(X, Y) == pytest.approx(float(loss), rel=1e-10)
     model.backward(criterion.backward())
     np.testing.assert_allclose(naive.weight_gradients[0], model.layers[0].weight.grad, rtol=1e-10, atol=1e-12)
+
+
+def test_mlp_epoch_case_runs_without_the_data_gradient_on_either_side():
+    """The epoch times the training loop's work: torch's data has requires_grad=False, and scratch's
+    backward is told input_grad=False, so neither side computes the gradient of the batch."""
+    case = bench_mlp.epoch_case(np.dtype(np.float32), np.random.default_rng(0), quick=True)
+    assert "input_grad=False" in inspect.getsource(case.scratch)
+    result = core.run_case(case, repeats=1, warmup=0, threads=1)
+    assert set(result.times_ms) >= {"scratch", "torch", "naive"}
 
 
 def test_cnn_cases_run():

@@ -1,6 +1,7 @@
 """The Module contract against torch.nn.Module: bookkeeping, train/eval, gradients, repr,
 load_state_dict, checkpoints, and bad input that must fail loudly with a message that names it."""
 import io
+import itertools
 import re
 
 import numpy as np
@@ -11,6 +12,9 @@ from hypothesis import strategies as st
 
 import scratch
 from scratch import nn
+from scratch.projects.cnn.model import CNN
+from scratch.projects.forecasting.model import Forecaster
+from scratch.projects.mlp.model import MLP
 from twins.parity import assert_close, copy_to_torch, dtypes, randomise, seeds, tolerance, torch_dtype
 
 
@@ -178,6 +182,68 @@ def test_zero_grad_set_to_none_false_keeps_zeroed_arrays():
     model.backward(np.ones((1, 2), np.float32))
     model.zero_grad(set_to_none=False)
     assert all(param.grad is not None and not param.grad.any() for param in model.parameters())
+
+
+def _linear(*sizes, rng):
+    return [nn.Linear(a, b, dtype=np.float64, rng=rng) for a, b in itertools.pairwise(sizes)]
+
+
+# The backward contract's opt-out: what input_grad=False is tested on, as (module, forward inputs) makers.
+INPUT_GRAD_CASES = {
+    "Linear, 3-d input": lambda rng: (_linear(5, 3, rng=rng)[0], (rng.normal(size=(2, 4, 5)),)),
+    "Sequential, Linear first": lambda rng: (nn.Sequential(_linear(5, 4, rng=rng)[0], nn.ReLU(), *_linear(4, 3, rng=rng)),
+                                             (rng.normal(size=(6, 5)),)),
+    "Sequential, Flatten first": lambda rng: (nn.Sequential(nn.Flatten(), *_linear(6, 3, rng=rng)), (rng.normal(size=(4, 2, 3)),)),
+    "Sequential in Sequential": lambda rng: (nn.Sequential(nn.Sequential(*_linear(5, 4, rng=rng), nn.Tanh()), *_linear(4, 2, rng=rng)),
+                                            (rng.normal(size=(3, 5)),)),
+    "empty Sequential": lambda rng: (nn.Sequential(), (rng.normal(size=(3, 5)),)),
+    "LSTM, 2 layers, bidirectional, batch_first, with hx": lambda rng: (
+        nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True, dtype=np.float64, rng=rng),
+        (rng.normal(size=(2, 5, 3)), (rng.normal(size=(4, 2, 4)), rng.normal(size=(4, 2, 4))))),
+    "GRU, narrow input fused into the recurrent product": lambda rng: (nn.GRU(1, 4, dtype=np.float64, rng=rng), (rng.normal(size=(5, 2, 1)),)),
+    "RNN, wide input": lambda rng: (nn.RNN(12, 4, dtype=np.float64, rng=rng), (rng.normal(size=(5, 2, 12)),)),
+    "LSTMCell with state": lambda rng: (nn.LSTMCell(3, 4, dtype=np.float64, rng=rng),
+                                        (rng.normal(size=(2, 3)), (rng.normal(size=(2, 4)), rng.normal(size=(2, 4))))),
+    "MLP model": lambda rng: (MLP(6, (5, 4), 3, dtype=np.float64, rng=rng), (rng.normal(size=(4, 6)),)),
+    "CNN model (Conv2d first: computed, then dropped)": lambda rng: (
+        CNN(1, 3, image_size=8, channels=(2, 3), hidden=5, dtype=np.float64, rng=rng), (rng.normal(size=(2, 1, 8, 8)),)),
+    "Forecaster model": lambda rng: (Forecaster(hidden_size=4, window=6, dtype=np.float64, rng=rng), (rng.normal(size=(3, 6)),)),
+}
+
+
+def _random_like(tree, rng):
+    if isinstance(tree, tuple):
+        return tuple(_random_like(item, rng) for item in tree)
+    return rng.normal(size=tree.shape).astype(tree.dtype)
+
+
+def _leaves(tree):
+    return [leaf for item in tree for leaf in _leaves(item)] if isinstance(tree, tuple) else [tree]
+
+
+@pytest.mark.parametrize("case", INPUT_GRAD_CASES)
+def test_backward_with_input_grad_false_skips_only_the_input_gradient(case):
+    """backward(..., input_grad=False), as the training loop calls it for data (torch: requires_grad=False):
+    None where the input's gradient would be, and every other gradient (parameters, initial states)
+    bit-identical to a full backward."""
+    rng = np.random.default_rng(0)
+    module, inputs = INPUT_GRAD_CASES[case](rng)
+    grads = _random_like(module(*inputs), rng)
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    module.zero_grad()
+    full = module.backward(*grads)
+    expected = {name: param.grad.copy() for name, param in module.named_parameters()}
+    module.zero_grad()
+    module(*inputs)
+    skipped = module.backward(*grads, input_grad=False)
+    if isinstance(full, tuple):  # (dx, gradients of the initial states)
+        assert full[0] is not None and skipped[0] is None
+        for a, b in zip(_leaves(skipped[1]), _leaves(full[1]), strict=True):
+            np.testing.assert_array_equal(a, b)
+    else:
+        assert full is not None and skipped is None
+    for name, param in module.named_parameters():
+        np.testing.assert_array_equal(param.grad, expected[name], err_msg=name)
 
 
 # (scratch layer, torch layer) makers for the repr comparison, drawn with their arguments.

@@ -267,6 +267,54 @@ def test_recurrent_layer_finite_differences(mode, data, seed, training):
                             forward_kwargs=kwargs)
 
 
+@pytest.mark.parametrize("mode", [*MODES, "LSTM_PROJ"])
+@settings(max_examples=25)
+@given(data=st.data(), seed=seeds)
+def test_fast_kernels_equal_the_naive_formulas(mode, data, seed):
+    """rnn.py's kernels (gates fused and reordered, sigmoid rows halved, factors precomputed for all
+    steps, out= buffers reused between calls, a narrow input inside the recurrent product) against
+    _naive_direction, the plain per-step formulas beside them: both directions, with and without
+    bias, inputs narrow (fused) and wide (projected apart), in float64 to rounding error."""
+    from scratch.nn.rnn import _FUSED_INPUT_MAX, _naive_direction
+    cls, _, extra = MODES[mode.removesuffix("_PROJ")]
+    T, N, I, H = (data.draw(st.integers(1, 5)), data.draw(st.integers(1, 3)),
+                  data.draw(st.sampled_from([1, 3, _FUSED_INPUT_MAX, _FUSED_INPUT_MAX + 3])), data.draw(st.integers(2, 5)))
+    bias, rng = data.draw(st.booleans()), np.random.default_rng(seed)
+    P = data.draw(st.integers(1, H - 1)) if mode == "LSTM_PROJ" else 0
+    projection = {"proj_size": P} if P else {}
+    module = randomise(cls(I, H, bias=bias, bidirectional=True, dtype=np.float64, rng=rng, **extra, **projection), rng, SCALE)
+    out, paired = P or H, mode.startswith("LSTM")
+    x, dy = rng.normal(size=(T, N, I)), rng.normal(size=(T, N, 2 * out))
+    states = [rng.normal(size=(2, N, size)) for size in (out, H)[:2 if paired else 1]]
+    dfinals = [rng.normal(size=state.shape) for state in states]
+    for _ in range(2):  # the second call reuses the first one's buffers
+        module.zero_grad()
+        output, finals = module(x, tuple(states) if paired else states[0])
+        dx, dstates = module.backward(dy, tuple(dfinals) if paired else dfinals[0])
+    finals, dstates = (finals, dstates) if paired else ((finals,), (dstates,))
+    expected_dx = 0
+    for direction in range(2):
+        suffix, time = ("_reverse", slice(None, None, -1)) if direction else ("", slice(None))
+        weights = {stem: getattr(module, stem + "_l0" + suffix, None) for stem in
+                   ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")}
+        weights = {stem: None if p is None else p.data for stem, p in weights.items()}
+        features = slice(direction * out, (direction + 1) * out)
+        outs, naive_finals, naive_dx, naive_dstates, grads = _naive_direction(
+            mode.removesuffix("_PROJ"), x[time], [s[direction] for s in states], weights, dy[time][:, :, features],
+            [d[direction] for d in dfinals])
+        expected_dx = expected_dx + naive_dx[time]
+        rtol, atol = tolerance(np.float64, "grad")
+        assert_close(output[:, :, features], outs[time], f"output, direction {direction}", rtol, atol)
+        for index, (final, naive) in enumerate(zip(finals, naive_finals)):
+            assert_close(final[direction], naive, f"final state {index}, direction {direction}", rtol, atol)
+        for index, (dstate, naive) in enumerate(zip(dstates, naive_dstates)):
+            assert_close(dstate[direction], naive, f"grad of state {index}, direction {direction}", rtol, atol)
+        for stem, p in weights.items():
+            if p is not None:
+                assert_close(getattr(module, stem + "_l0" + suffix).grad, grads[stem], f"grad of {stem}{suffix}", rtol, atol)
+    assert_close(dx, expected_dx, "grad of input", *tolerance(np.float64, "grad"))
+
+
 @pytest.mark.parametrize("kind", CELLS)
 @given(batch=st.sampled_from([None, 1, 4]), input_size=st.integers(1, 6), hidden_size=st.integers(1, 6),
        bias=st.booleans(), with_state=st.booleans(), dtype=dtypes, seed=seeds)

@@ -23,7 +23,7 @@ def test_the_readme_project_table_is_the_registry(capsys):
 def test_diff_shows_the_lesson(capsys):
     assert main(["diff", "mlp"]) == 0
     out = capsys.readouterr().out
-    assert "-            model.backward(criterion.backward())" in out
+    assert "-            model.backward(criterion.backward(), input_grad=False)" in out
     assert "+            loss.backward()" in out
     assert main(["diff", "mlp", "--side-by-side"]) == 0
     assert "|" in capsys.readouterr().out
@@ -58,8 +58,8 @@ def test_diff_forecasting_shows_the_backward_and_the_loop(capsys):
     out = capsys.readouterr().out
     assert "--- scratch/projects/forecasting/model.py" in out and "--- scratch/projects/forecasting/baselines.py" in out
     assert "--- scratch/training.py" in out
-    assert "-    def backward(self, grad):" in out
-    assert "-            model.backward(criterion.backward())" in out and "+            loss.backward()" in out
+    assert "-    def backward(self, grad, input_grad=True):" in out
+    assert "-            model.backward(criterion.backward(), input_grad=False)" in out and "+            loss.backward()" in out
 
 
 def test_run_recommender_writes_the_table_and_plots(tmp_path, capsys):

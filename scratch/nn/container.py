@@ -1,4 +1,5 @@
 """Sequential and ModuleList, as in torch.nn. Sequential's backward runs its layers in reverse."""
+from .linear import Identity, Linear
 from .module import Module
 
 
@@ -28,10 +29,17 @@ class Sequential(_Container):
             x = module(x)
         return x
 
-    def backward(self, grad):
-        for module in reversed(list(self)):
+    def backward(self, grad, input_grad=True):
+        """The layers' backward in reverse. ``input_grad=False``: the input is data that needs no
+        gradient (torch: requires_grad=False); a first layer that can skip it (Linear, Sequential) does,
+        and None is returned."""
+        first, *rest = list(self) or [Identity()]
+        for module in reversed(rest):
             grad = module.backward(grad)
-        return grad
+        if isinstance(first, (Linear, Sequential)):
+            return first.backward(grad, input_grad=input_grad)
+        grad = first.backward(grad)
+        return grad if input_grad else None
 
 
 class ModuleList(_Container):

@@ -43,13 +43,17 @@ class Linear(Module):
         self._output = F.linear(input, self.weight.data, None if self.bias is None else self.bias.data)
         return self._output
 
-    def backward(self, grad):
+    def backward(self, grad, input_grad=True):
+        """The parameter gradients, and the input's: ``input_grad=False`` says the input is data that
+        needs none (torch: an input with requires_grad=False), so that product is skipped and None returned."""
         x = require_forward(self, self._input)
         check_grad(grad, self._output)
         grad_2d = grad.reshape(-1, self.out_features)  # (N, out), N = all leading dims
         self.weight.accumulate_grad(grad_2d.T @ x.reshape(-1, self.in_features), owned=True)  # (out, in)
         if self.bias is not None:
             self.bias.accumulate_grad(grad_2d.sum(axis=0), owned=True)
+        if not input_grad:
+            return None
         return (grad_2d @ self.weight.data).reshape(*grad.shape[:-1], self.in_features)  # (N, out) @ (out, in)
 
     def extra_repr(self):

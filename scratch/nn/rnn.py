@@ -1,16 +1,26 @@
 """RNN, LSTM, GRU and their cells with torch's signatures, layouts and init; backpropagation
 through time by hand.
 
-One machinery runs every recurrent layer: ``_forward_direction`` projects the inputs of all
-time steps in one GEMM, then loops over time with one GEMM per step (h @ W_hh^T, all gates
-fused); ``_backward_direction`` loops back, and after the loop gets the weight gradients
-in one GEMM each from the stacked per-step gate gradients. What differs between RNN, LSTM
-and GRU is the gate math of one step, which a kernel class supplies (``step`` forward,
-``step_backward`` back), working in small per-step buffers that stay in cache (computing the
-activation derivatives for all steps at once was slower: large temporaries).
-Kernels index their buffers by time t; a reverse direction only walks t backwards.
+One machinery runs every recurrent layer. ``_forward_direction`` loops over time with one GEMM
+per step for all gates at once: W [h_prev; x_t; 1] when the input is narrow (the forecaster's one
+feature), else W_hh h_prev, the inputs of all steps projected beforehand in one GEMM.
+``_backward_direction`` loops back and, after the loop, gets each weight gradient in one GEMM
+from the gate gradients of all steps. What differs between RNN, LSTM and GRU is the gate math of
+one step, which a kernel class supplies (``step`` forward, ``step_backward`` back;
+``start_backward`` first computes, for all steps at once, the factors that do not depend on the
+incoming gradient, so that a step back is a few products).
 An LSTM with ``proj_size`` P (Sak et al., 2014) projects each hidden state, h = W_hr (o tanh(c)):
 h, the output and the next step's recurrent input have P features, c keeps hidden_size.
+
+The kernels are written for speed; ``_naive_direction``, after them, is the same math as plain
+per-step formulas in torch's layout and gate order, and the tests hold the two equal. What the
+speed costs the reader: inside the loops every array is feature-major, (features, N) per step, so
+that each gate is one contiguous block (NumPy's per-call cost, not arithmetic, bounds a step at
+small sizes, and a gate that is a column slice of (N, 4H) costs twice as much per call); kernels
+keep their gates in an order of their own (the LSTM's o, i, f, g: the sigmoid gates first, in one
+block) and compute sigmoid(a) = 0.5 tanh(a / 2) + 0.5 on weight rows halved in advance (exact in
+binary floating point), so that one tanh call covers every gate; and the working arrays, with the
+views of them that each step uses, are kept from call to call (see ``_Kernel``).
 Twin of torch.nn.RNN/LSTM/GRU and RNNCell/LSTMCell/GRUCell.
 """
 import math
@@ -23,54 +33,115 @@ from . import functional as F
 from . import init
 from .module import Module, Parameter, _describe, check_array, check_grad, check_size, factory_dtype, require_forward
 
-
-def _sigmoid(x, out):
-    np.negative(x, out=out)
-    np.exp(out, out=out)  # overflows to inf for very negative x: 1 / inf = 0 is right
-    out += 1
-    return np.reciprocal(out, out=out)
+_FUSED_INPUT_MAX = 8  # inputs this narrow join h in the recurrent product instead of a GEMM of their own
 
 
 class _Kernel:
-    """Buffers and gate math of one direction of one layer over one sequence (T, N, H).
+    """Buffers and gate math of one direction of one layer over one sequence of T steps, batch N.
 
-    ``hs`` holds T + 1 hidden states of ``out_size`` features (H, or P with a projection);
-    ``h_prev[t]`` and ``h_out[t]`` are the state before and after step t, views that swap ends
-    for a reverse direction. Per-step scratch buffers (N, *) are allocated once and stay in
-    cache. The Elman RNN (tanh) is the base.
+    ``hs`` holds T + 1 hidden states (out_size, N) (out_size: H, or P with a projection);
+    ``h_prev[t]`` and ``h_out[t]`` are the state before and after step t, views that swap ends for
+    a reverse direction. ``inputs[t]`` is what the recurrent weights multiply at step t: h_prev[t]
+    itself, or, for a narrow input (I <= _FUSED_INPUT_MAX) where the gate math allows, [h_prev; x_t; 1]
+    with [W_hh | W_ih | b] (x_t and 1 are rows of hs below h), which saves an add per step and the
+    input projection of all steps. After the loop ``finish`` lays the hidden states out batch-major
+    for the caller (``output`` (T, N, out_size)).
+
+    Working arrays come from ``workspace``, a dict the module keeps from call to call for one
+    (T, N, dtype): a fresh array of a few hundred kB costs a page fault per 4 kB on every call (the
+    allocator hands such blocks back to the system when they are freed), more than the arithmetic
+    done in it. Only what the caller keeps (outputs, gradients) is allocated anew. The Elman RNN
+    (tanh) is the base.
     """
 
     gates = 1  # gate blocks in W_ih / W_hh: weight_ih is (gates * H, input)
+    blocks = None  # the kernel's order of torch's gate blocks; None: torch's order
+    sigmoid_gates = 0  # the first sigmoid_gates blocks (in the kernel's order) are sigmoids
     shared_gate_grads = True  # d(pre-activation) is the same for the W_ih and the W_hh side
+    fuses_input = True  # the pre-activation is W_ih x + W_hh h + b: x_t can join h in one product
 
-    def __init__(self, T, N, H, dtype, reverse, out_size=None):
+    def __init__(self, T, N, H, dtype, reverse, input_size, out_size=None, workspace=None):
         self.T, self.N, self.H, self.dtype = T, N, H, dtype
         self.out_size = H if out_size is None else out_size
-        self.order = range(T - 1, -1, -1) if reverse else range(T)
-        self.hs = np.empty((T + 1, N, self.out_size), dtype)
-        self.h_prev, self.h_out = (self.hs[1:], self.hs[:-1]) if reverse else (self.hs[:-1], self.hs[1:])
+        self.workspace = {} if workspace is None else workspace
+        self.steps = range(T - 1, -1, -1) if reverse else range(T)
+        self.reverse = reverse
+        self.input_rows = input_size + 1 if self.fuses_input and input_size <= _FUSED_INPUT_MAX else 0
+        self.hs = self.buffer("hs", (T + 1, self.out_size + self.input_rows, N))
+        before, after = (self.hs[1:], self.hs[:-1]) if reverse else (self.hs[:-1], self.hs[1:])
+        self.inputs, self.h_prev, self.h_out = before, before[:, :self.out_size], after[:, :self.out_size]
 
-    def start(self, state0):
-        self.h_prev[self.order[0]] = state0[0]
+    def buffer(self, name, shape):
+        """An uninitialised working array, the same one as in the previous call with this shape."""
+        array = self.workspace.get(name)
+        if array is None or array.shape != shape or array.dtype != self.dtype:
+            array = self.workspace[name] = np.empty(shape, self.dtype)
+        return array
 
-    def final(self):
-        return (self.h_out[self.order[-1]],)
+    def per_step(self, name, view):
+        """[view(t) for every step], made once per workspace (a workspace serves one shape, so its
+        buffers stay put): the ~10 views a step needs cost as much as one of its products."""
+        views = self.workspace.get(name)
+        if views is None:
+            views = self.workspace[name] = [view(t) for t in range(self.T)]
+        return views
+
+    def prepare(self, w_ih, w_hh, b_ih, b_hh):
+        """The forward's (W_ih, W_hh, bias) in the kernel's gate order, sigmoid rows halved; keeps the
+        unhalved W_ih and W_hh (in that order) for backward."""
+        bias = self.bias(b_ih, b_hh)
+        if self.blocks is not None:
+            rows = self._rows()
+            w_ih, w_hh, bias = w_ih[rows], w_hh[rows], None if bias is None else bias[rows]
+        self.w_ih, self.w_hh = w_ih, w_hh
+        if self.sigmoid_gates:
+            half = np.ones((w_hh.shape[0], 1), w_hh.dtype)
+            half[:self.sigmoid_gates * self.H] = 0.5
+            w_ih, w_hh, bias = w_ih * half, w_hh * half, None if bias is None else bias * half[:, 0]
+        return w_ih, w_hh, bias
+
+    def _rows(self):
+        """Row indices that put torch's gate blocks in the kernel's order."""
+        H = self.H
+        return np.concatenate([np.arange(block * H, (block + 1) * H) for block in self.blocks])
+
+    def to_torch_order(self, grad):
+        """A gradient with gate rows in the kernel's order, rearranged to torch's."""
+        return grad if self.blocks is None else grad[np.argsort(self._rows())]
 
     def bias(self, b_ih, b_hh):
         """The bias added to every step's input projection: b_ih + b_hh, where the gate math allows."""
         return b_ih + b_hh if b_ih is not None else None
 
-    def step(self, t, gx, gh):  # gx (N, G) input projection + bias, gh (N, G) = h_prev @ W_hh^T
-        np.tanh(np.add(gx, gh, out=self.h_out[t]), out=self.h_out[t])
+    def start(self, state0):
+        self.h_prev[self.steps[0]] = state0[0].T
+
+    def finish(self):
+        """The hidden states batch-major, (T + 1, N, out_size), a new array: the output and, for W_hh's
+        gradient, the recurrent inputs, as (T, N, out_size) views."""
+        self.hs_batch = np.ascontiguousarray(self.hs[:, :self.out_size].transpose(0, 2, 1))
+        ends = (self.hs_batch[1:], self.hs_batch[:-1])
+        self.output, self.h_prev_batch = ends[::-1] if self.reverse else ends
+
+    def final(self):
+        return (self.output[self.steps[-1]],)
+
+    def pre(self, t):
+        """Where step t's recurrent product goes: the buffer its gate math starts from."""
+        return self.h_out[t]
+
+    def step(self, t, gx, pre):  # pre (G, N): W inputs[t]; gx (G, N): W_ih x_t + b, or None when fused
+        if gx is not None:
+            pre += gx
+        np.tanh(pre, out=pre)
 
     def start_backward(self, dcarried):
-        self._deriv = np.empty((self.N, self.H), self.dtype)
+        deriv = self._deriv = np.square(self.h_out, out=self.buffer("deriv", self.h_out.shape))
+        np.subtract(1, deriv, out=deriv)  # tanh' = 1 - h^2, (T, H, N)
 
     def step_backward(self, t, dh, dgx, dgh):
         """Write d(pre-activation) of step t into dgx (and dgh); return dh_prev's direct term (or None)."""
-        deriv = np.multiply(self.h_out[t], self.h_out[t], out=self._deriv)
-        np.subtract(1, deriv, out=deriv)  # tanh' = 1 - h^2
-        np.multiply(dh, deriv, out=dgx)
+        np.multiply(dh, self._deriv[t], out=dgx)
 
     def carried_grads(self):
         return ()
@@ -81,204 +152,322 @@ class _Kernel:
 
 
 class _ReLUKernel(_Kernel):
-    def step(self, t, gx, gh):
-        np.maximum(np.add(gx, gh, out=self.h_out[t]), 0, out=self.h_out[t])
+    def step(self, t, gx, pre):
+        if gx is not None:
+            pre += gx
+        np.maximum(pre, 0, out=pre)
 
-    def step_backward(self, t, dh, dgx, dgh):
-        np.multiply(dh, self.h_out[t] > 0, out=dgx)  # torch's relu' is 0 at 0
+    def start_backward(self, dcarried):
+        deriv = self._deriv = self.buffer("deriv", self.h_out.shape)
+        np.copyto(deriv, self.h_out > 0)  # torch's relu' is 0 at 0
 
 
 class _LSTMKernel(_Kernel):
-    """Gates i, f, g, o: c = f c_prev + i g, h = o tanh(c)."""
+    """Gates i, f, g, o: c = f c_prev + i g, h = o tanh(c). Kept in the order o, i, f, g."""
 
-    gates = 4
+    gates, blocks, sigmoid_gates = 4, (3, 0, 1, 2), 3
 
-    def __init__(self, T, N, H, dtype, reverse, out_size=None):
-        super().__init__(T, N, H, dtype, reverse, out_size)
-        self.cs = np.empty((T + 1, N, H), dtype)
+    def __init__(self, T, N, H, dtype, reverse, input_size, out_size=None, workspace=None):
+        super().__init__(T, N, H, dtype, reverse, input_size, out_size, workspace)
+        self.cs = self.buffer("cs", (T + 1, H, N))
         self.c_prev, self.c_out = (self.cs[1:], self.cs[:-1]) if reverse else (self.cs[:-1], self.cs[1:])
-        self.acts = np.empty((T, N, 4 * H), dtype)  # i, f, g, o after their nonlinearities
-        self.tanh_c = np.empty((T, N, H), dtype)
+        self.acts = self.buffer("acts", (T, 4 * H, N))  # o, i, f, g after their nonlinearities
+        self.tanh_c = self.buffer("tanh_c", (T, H, N))
         self.ms = self.h_out  # o tanh(c): the hidden state itself, unless a subclass projects it
-        self._pre, self._tmp = np.empty((N, 4 * H), dtype), np.empty((N, H), dtype)
+        self._tmp = self.buffer("tmp", (H, N))
 
     def start(self, state0):
         super().start(state0)
-        self.c_prev[self.order[0]] = state0[1]
+        self.c_prev[self.steps[0]] = state0[1].T
+        H = self.H
+        self._step_views = self.per_step("step", lambda t: (
+            self.acts[t], self.acts[t, :3 * H], *np.split(self.acts[t], 4), self.c_prev[t], self.c_out[t], self.tanh_c[t], self.ms[t]))
 
     def final(self):
-        return self.h_out[self.order[-1]], self.c_out[self.order[-1]]
+        return self.output[self.steps[-1]], self.c_out[self.steps[-1]].T.copy()
 
-    def _gates(self, t):
-        H, a = self.H, self.acts[t]
-        return a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+    def pre(self, t):
+        return self.acts[t]
 
-    def step(self, t, gx, gh):
-        H = self.H
-        pre = np.add(gx, gh, out=self._pre)
-        _sigmoid(pre, self.acts[t])  # i, f, o; the g block is overwritten next
-        i, f, g, o = self._gates(t)
-        np.tanh(pre[:, 2 * H:3 * H], out=g)
-        c = np.multiply(f, self.c_prev[t], out=self.c_out[t])
+    def step(self, t, gx, pre):
+        a, sigmoids, o, i, f, g, c_prev, c, tanh_c, m = self._step_views[t]  # a is pre
+        if gx is not None:
+            a += gx
+        np.tanh(a, out=a)  # tanh(a / 2) for the sigmoid rows (halved), tanh(a) for g
+        sigmoids *= 0.5
+        sigmoids += 0.5  # o, i, f = 0.5 tanh(a / 2) + 0.5 = sigmoid(a)
+        np.multiply(f, c_prev, out=c)
         c += np.multiply(i, g, out=self._tmp)
-        np.multiply(o, np.tanh(c, out=self.tanh_c[t]), out=self.ms[t])
+        np.multiply(o, np.tanh(c, out=tanh_c), out=m)
 
     def start_backward(self, dcarried):
-        self.dc = np.zeros((self.N, self.H), self.dtype) if dcarried[0] is None else dcarried[0].copy()
-        self._deriv = np.empty((self.N, 4 * self.H), self.dtype)
+        """For every step: what dh (for o) or dc (for i, f, g) is multiplied by to give the gate's
+        pre-activation gradient, and dc's share of dh, o tanh'(c)."""
+        H, a = self.H, self.acts
+        o, i, g = a[:, :H], a[:, H:2 * H], a[:, 3 * H:]  # (T, H, N)
+        k = self._k = np.subtract(1, a, out=self.buffer("k", a.shape))
+        k[:, :3 * H] *= a[:, :3 * H]  # sigmoid' = s (1 - s)
+        k[:, :H] *= self.tanh_c  # do = dh tanh(c) o'
+        k[:, H:2 * H] *= g  # di = dc g i'
+        k[:, 2 * H:3 * H] *= self.c_prev  # df = dc c_prev f'
+        np.multiply(g, g, out=k[:, 3 * H:])
+        np.subtract(1, k[:, 3 * H:], out=k[:, 3 * H:])
+        k[:, 3 * H:] *= i  # dg = dc i tanh'(g), tanh' = 1 - g^2
+        k_c = np.square(self.tanh_c, out=self.buffer("k_c", self.tanh_c.shape))
+        np.subtract(1, k_c, out=k_c)
+        k_c *= o  # dc = dh o tanh'(c) + the dc carried back
+        self.dc = np.zeros((H, self.N), self.dtype) if dcarried[0] is None else dcarried[0].T.copy()
+        N, dgx = self.N, self.buffer("dgx", (4 * H, self.T, self.N))  # _backward_direction's
+        self._back_views = self.per_step("step_backward", lambda t: (
+            k[t, :H], k[t, H:].reshape(3, H, N), k_c[t], a[t, 2 * H:3 * H], dgx[:H, t], dgx[H:, t].reshape(3, H, N)))
 
-    def step_backward(self, t, dh, dgx, dgh):  # dh: the gradient of o tanh(c), (N, H)
-        H, dc, tanh_c, tmp = self.H, self.dc, self.tanh_c[t], self._tmp
-        i, f, g, o = self._gates(t)
-        np.multiply(tanh_c, tanh_c, out=tmp)
-        np.subtract(1, tmp, out=tmp)
-        tmp *= o
-        tmp *= dh
-        dc += tmp  # dc += dh o tanh'(c)
-        np.multiply(dc, g, out=dgx[:, :H])  # di, df, dg, do: gradients of the gates' outputs
-        np.multiply(dc, self.c_prev[t], out=dgx[:, H:2 * H])
-        np.multiply(dc, i, out=dgx[:, 2 * H:3 * H])
-        np.multiply(dh, tanh_c, out=dgx[:, 3 * H:])
-        deriv = np.subtract(1, self.acts[t], out=self._deriv)
-        deriv *= self.acts[t]  # sigmoid' = s (1 - s) ...
-        np.multiply(g, g, out=deriv[:, 2 * H:3 * H])
-        np.subtract(1, deriv[:, 2 * H:3 * H], out=deriv[:, 2 * H:3 * H])  # ... but tanh' = 1 - g^2 for g
-        dgx *= deriv  # (N, 4H) gradients of the pre-activations
-        dc *= f  # now dc_prev, carried to the step before
+    def step_backward(self, t, dh, dgx, dgh):  # dh: the gradient of o tanh(c), (H, N); dgx: (4H, N)
+        k_o, k_ifg, k_c, f, do, difg = self._back_views[t]  # difg: dgx's i, f, g blocks as (3, H, N)
+        dc = self.dc
+        dc += np.multiply(dh, k_c, out=self._tmp)
+        np.multiply(k_o, dh, out=do)
+        np.multiply(k_ifg, dc, out=difg)  # di, df, dg
+        dc *= f  # now dc_prev = dc f, carried to the step before
 
     def carried_grads(self):
-        return (self.dc,)
+        return (self.dc.T.copy(),)
 
 
 class _LSTMProjectionKernel(_LSTMKernel):
-    """LSTM with projections: m = o tanh(c) (N, H), then h = m W_hr^T (N, P)."""
+    """LSTM with projections: m = o tanh(c) (H, N), then h = W_hr m (P, N)."""
 
-    def __init__(self, T, N, H, dtype, reverse, w_hr):
-        super().__init__(T, N, H, dtype, reverse, out_size=w_hr.shape[0])
+    def __init__(self, T, N, H, dtype, reverse, input_size, w_hr, workspace=None):
+        super().__init__(T, N, H, dtype, reverse, input_size, w_hr.shape[0], workspace)
         self.w_hr = w_hr  # (P, H)
-        self.ms = np.empty((T, N, H), dtype)
+        self._ms = self.buffer("ms", (H, T, N))  # every step's m, one (H, T * N) matrix for W_hr's gradient
+        self.ms = self._ms.transpose(1, 0, 2)  # (T, H, N) views
 
-    def step(self, t, gx, gh):
-        super().step(t, gx, gh)  # writes m into ms[t]
-        np.matmul(self.ms[t], self.w_hr.T, out=self.h_out[t])  # (N, H) @ (H, P)
+    def step(self, t, gx, pre):
+        super().step(t, gx, pre)  # writes m into ms[t]
+        np.matmul(self.w_hr, self.ms[t], out=self.h_out[t])  # (P, H) @ (H, N)
 
     def start_backward(self, dcarried):
         super().start_backward(dcarried)
-        self.dhs = np.empty((self.T, self.N, self.out_size), self.dtype)  # dh of every step, for W_hr's gradient
-        self._dm = np.empty((self.N, self.H), self.dtype)
+        self._dhs = self.buffer("dhs", (self.out_size, self.T, self.N))  # dh of every step, for W_hr's gradient
+        self._dm = self.buffer("dm", (self.H, self.N))
 
     def step_backward(self, t, dh, dgx, dgh):
-        self.dhs[t] = dh
-        return super().step_backward(t, np.matmul(dh, self.w_hr, out=self._dm), dgx, dgh)  # dm = dh W_hr, (N, H)
+        self._dhs[:, t] = dh
+        return super().step_backward(t, np.matmul(self.w_hr.T, dh, out=self._dm), dgx, dgh)  # dm = W_hr^T dh, (H, N)
 
     def param_grads(self):
         P, H = self.w_hr.shape
-        return {"weight_hr": self.dhs.reshape(-1, P).T @ self.ms.reshape(-1, H)}  # (P, H): all steps in one GEMM
+        TN = self.T * self.N
+        return {"weight_hr": self._dhs.reshape(P, TN) @ self._ms.reshape(H, TN).T}  # (P, H): all steps in one GEMM
 
 
 class _GRUKernel(_Kernel):
     """Gates r, z, n: n = tanh(W_in x + b_in + r (W_hn h + b_hn)), h = (1 - z) n + z h_prev."""
 
-    gates = 3
+    gates, sigmoid_gates = 3, 2
     shared_gate_grads = False  # the n block differs: W_hn sees r * d(n pre-activation)
+    fuses_input = False  # W_in x + b_in and W_hn h + b_hn enter n apart
 
-    def __init__(self, T, N, H, dtype, reverse):
-        super().__init__(T, N, H, dtype, reverse)
-        self.acts = np.empty((T, N, 3 * H), dtype)  # r, z, n after their nonlinearities
-        self.ghn = np.empty((T, N, H), dtype)  # W_hn h_prev + b_hn, inside the reset gate
-        self._rz, self._tmp = np.empty((N, 2 * H), dtype), np.empty((N, H), dtype)
+    def __init__(self, T, N, H, dtype, reverse, input_size, workspace=None):
+        super().__init__(T, N, H, dtype, reverse, input_size, workspace=workspace)
+        self.acts = self.buffer("acts", (T, 3 * H, N))  # r, z, n after their nonlinearities
+        self.ghn = self.buffer("ghn", (T, H, N))  # W_hn h_prev + b_hn, inside the reset gate
+        self._gh = self.buffer("gh", (3 * H, N))
+        self._tmp = self.buffer("tmp", (H, N))
 
     def bias(self, b_ih, b_hh):
         if b_ih is None:
             self.b_hn = None
             return None
         H = self.H
-        self.b_hn = b_hh[2 * H:]  # added per step, inside r * (...)
+        self.b_hn = b_hh[2 * H:, None]  # added per step, inside r * (...)
         return b_ih + np.concatenate([b_hh[:2 * H], np.zeros(H, b_hh.dtype)])
 
-    def _gates(self, t):
-        H, a = self.H, self.acts[t]
-        return a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
+    def pre(self, t):
+        return self._gh
 
-    def step(self, t, gx, gh):
-        H, ghn = self.H, self.ghn[t]
-        _sigmoid(np.add(gx[:, :2 * H], gh[:, :2 * H], out=self._rz), self.acts[t, :, :2 * H])
+    def step(self, t, gx, gh):  # gh: W_hh h_prev
+        H, a, ghn = self.H, self.acts[t], self.ghn[t]
+        rz = np.add(gx[:2 * H], gh[:2 * H], out=a[:2 * H])
+        np.tanh(rz, out=rz)  # the r and z rows were halved: tanh(a / 2) ...
+        rz *= 0.5
+        rz += 0.5  # ... and 0.5 tanh(a / 2) + 0.5 = sigmoid(a)
         if self.b_hn is None:
-            ghn[...] = gh[:, 2 * H:]
+            ghn[...] = gh[2 * H:]
         else:
-            np.add(gh[:, 2 * H:], self.b_hn, out=ghn)
-        r, z, n = self._gates(t)
+            np.add(gh[2 * H:], self.b_hn, out=ghn)
+        r, z, n = a[:H], a[H:2 * H], a[2 * H:]
         np.multiply(r, ghn, out=n)
-        n += gx[:, 2 * H:]
+        n += gx[2 * H:]
         np.tanh(n, out=n)
         diff = np.subtract(self.h_prev[t], n, out=self._tmp)
         diff *= z
         np.add(n, diff, out=self.h_out[t])  # n + z (h_prev - n)
 
     def start_backward(self, dcarried):
-        self._deriv, self._direct = np.empty((self.N, 2 * self.H), self.dtype), np.empty((self.N, self.H), self.dtype)
+        """For every step: what dh is multiplied by for the n and z pre-activations, and dn by for r's."""
+        H, a = self.H, self.acts
+        z, n = a[:, H:2 * H], a[:, 2 * H:]  # (T, H, N)
+        k = self._k = np.subtract(1, a, out=self.buffer("k", a.shape))
+        k[:, :2 * H] *= a[:, :2 * H]  # sigmoid' = s (1 - s)
+        k[:, :H] *= self.ghn  # dr = dn (W_hn h + b_hn) r'
+        tmp = np.subtract(self.h_prev, n, out=self.buffer("k_tmp", n.shape))
+        k[:, H:2 * H] *= tmp  # dz = dh (h_prev - n) z'
+        np.subtract(1, z, out=k[:, 2 * H:])
+        np.square(n, out=tmp)
+        np.subtract(1, tmp, out=tmp)
+        k[:, 2 * H:] *= tmp  # dn = dh (1 - z) tanh'(n)
 
     def step_backward(self, t, dh, dgx, dgh):
-        H, tmp = self.H, self._tmp
-        r, z, n = self._gates(t)
-        dr, dz, dn = dgx[:, :H], dgx[:, H:2 * H], dgx[:, 2 * H:]
-        np.multiply(n, n, out=tmp)
-        np.subtract(1, tmp, out=tmp)  # tanh'
-        np.subtract(dh, np.multiply(dh, z, out=self._direct), out=dn)  # dh (1 - z)
-        dn *= tmp  # gradient of n's pre-activation
-        np.subtract(self.h_prev[t], n, out=dz)
-        dz *= dh  # gradient of z's output
-        np.multiply(dn, self.ghn[t], out=dr)  # gradient of r's output
-        deriv = np.subtract(1, self.acts[t, :, :2 * H], out=self._deriv)
-        deriv *= self.acts[t, :, :2 * H]  # sigmoid'
-        dgx[:, :2 * H] *= deriv
-        dgh[:, :2 * H] = dgx[:, :2 * H]
-        np.multiply(dn, r, out=dgh[:, 2 * H:])  # W_hn h + b_hn sits inside r * (...)
-        return self._direct  # dh z
+        H, k = self.H, self._k[t]
+        r, z = self.acts[t, :H], self.acts[t, H:2 * H]
+        dr, dz, dn = dgx[:H], dgx[H:2 * H], dgx[2 * H:]
+        np.multiply(dh, k[2 * H:], out=dn)
+        np.multiply(dh, k[H:2 * H], out=dz)
+        np.multiply(dn, k[:H], out=dr)
+        dgh[:2 * H] = dgx[:2 * H]
+        np.multiply(dn, r, out=dgh[2 * H:])  # W_hn h + b_hn sits inside r * (...)
+        return np.multiply(dh, z, out=self._tmp)  # dh_prev's direct term, dh z
 
 
 def _forward_direction(kernel, x, state0, w_ih, w_hh, b_ih, b_hh):
-    """Run ``kernel`` over x (T, N, I) from state0; its buffers keep what backward needs."""
+    """Run ``kernel`` over x (T, N, I) from state0 ((N, features) each); its buffers keep what backward needs."""
     T, N, I = x.shape
-    if I == 1:  # an outer product: OpenBLAS takes several times longer for a GEMM with K = 1
-        gx = x * w_ih[:, 0]  # (T, N, G)
+    w_ih, w_hh, bias = kernel.prepare(w_ih, w_hh, b_ih, b_hh)  # (G, I), (G, out_size), (G,)
+    G = w_hh.shape[0]
+    if kernel.input_rows:  # [W_hh | W_ih | b] [h_prev; x_t; 1]: the input projection inside the recurrent product
+        w_hh = np.concatenate([w_hh, w_ih, (np.zeros(G, x.dtype) if bias is None else bias)[:, None]], axis=1)
+        kernel.inputs[:, -I - 1:-1] = x.transpose(0, 2, 1)
+        kernel.inputs[:, -1] = 1
+        gx = None
     else:
-        gx = (x.reshape(T * N, I) @ w_ih.T).reshape(T, N, w_ih.shape[0])  # (T, N, G): all steps' input projections, one GEMM
-    bias = kernel.bias(b_ih, b_hh)
-    if bias is not None:
-        gx += bias
+        gx = kernel.buffer("gx", (G, T, N))
+        if I == 1:  # an outer product: OpenBLAS takes several times longer for a GEMM with K = 1
+            np.multiply(w_ih[:, :, None], x[None, :, :, 0], out=gx)  # (G, T, N)
+        else:
+            np.matmul(w_ih, x.reshape(T * N, I).T, out=gx.reshape(G, T * N))  # (G, T, N): all steps' input projections, one GEMM
+        if bias is not None:
+            gx += bias[:, None, None]
     kernel.start(state0)
-    gh, w_hh_t = np.empty((N, w_hh.shape[0]), x.dtype), w_hh.T
-    for t in kernel.order:
-        kernel.step(t, gx[t], np.matmul(kernel.h_prev[t], w_hh_t, out=gh))  # one GEMM for all gates
+    inputs, pres = kernel.per_step("inputs", kernel.inputs.__getitem__), kernel.per_step("pre", kernel.pre)
+    for t in kernel.steps:
+        pre = np.matmul(w_hh, inputs[t], out=pres[t])  # (G, rows) @ (rows, N): one GEMM for all gates
+        kernel.step(t, None if gx is None else gx[:, t], pre)
+    kernel.finish()
     return kernel
 
 
-def _backward_direction(kernel, x, dy, dstate, w_ih, w_hh, bias):
-    """Backpropagation through time of one direction: dy (T, N, H) (H: the kernel's out_size)
-    reaches every h_out[t], dstate = (dh_final, *carried) the final state. Returns dx (T, N, I),
-    the gradients of the initial state and the parameter gradients by torch's stem names."""
-    T, N, H = kernel.T, kernel.N, kernel.out_size
+def _backward_direction(kernel, x, dy, dstate, bias, input_grad=True):
+    """Backpropagation through time of one direction: dy (T, N, out_size) reaches every h_out[t],
+    dstate = (dh_final, *carried) the final state ((N, features) each, or None). Returns dx (T, N, I)
+    (None without input_grad), the gradients of the initial state and the parameter gradients by
+    torch's stem names."""
+    T, N, I = x.shape
+    w_ih, w_hh = kernel.w_ih, kernel.w_hh  # the forward's, in the kernel's gate order
+    G = w_hh.shape[0]
+    dgx = kernel.buffer("dgx", (G, T, N))  # per-step gate gradients: all steps form one (G, T * N) matrix
+    dgh = dgx if kernel.shared_gate_grads else kernel.buffer("dgh", (G, T, N))
+    dy_t = kernel.buffer("dy", (T, kernel.out_size, N))
+    dy_t[...] = dy.transpose(0, 2, 1)
     kernel.start_backward(dstate[1:])
-    dgx = np.empty((T, N, w_hh.shape[0]), x.dtype)  # (T, N, G) per-step gate gradients
-    dgh = dgx if kernel.shared_gate_grads else np.empty_like(dgx)
-    dh = np.zeros((N, H), x.dtype) if dstate[0] is None else dstate[0].copy()
-    dh_t = np.empty((N, H), x.dtype)
-    for t in reversed(kernel.order):
-        np.add(dh, dy[t], out=dh_t)  # from the output at t and from step t + 1
-        direct = kernel.step_backward(t, dh_t, dgx[t], dgh[t])
-        np.matmul(dgh[t], w_hh, out=dh)  # (N, G) @ (G, H): now the gradient of h_prev
+    dh = np.zeros((kernel.out_size, N), x.dtype) if dstate[0] is None else dstate[0].T.copy()
+    w_hh_t = w_hh.T
+    dys, dgxs = kernel.per_step("dy_t", dy_t.__getitem__), kernel.per_step("dgx_t", lambda t: dgx[:, t])
+    dghs = dgxs if dgh is dgx else kernel.per_step("dgh_t", lambda t: dgh[:, t])
+    for t in reversed(kernel.steps):
+        dh += dys[t]  # from the output at t and from step t + 1
+        direct = kernel.step_backward(t, dh, dgxs[t], dghs[t])
+        np.matmul(w_hh_t, dghs[t], out=dh)  # (out, G) @ (G, N): now the gradient of h_prev
         if direct is not None:
             dh += direct
-    G, I = w_ih.shape
-    dgx, dgh = dgx.reshape(T * N, G), dgh.reshape(T * N, G)
-    grads = {"weight_ih": dgx.T @ x.reshape(T * N, I),  # (G, I): all steps in one GEMM
-             "weight_hh": dgh.T @ kernel.h_prev.reshape(T * N, H)}  # (G, H)
+    dgx2, dgh2 = dgx.reshape(G, T * N), dgh.reshape(G, T * N)
+    grads = {"weight_ih": dgx2 @ x.reshape(T * N, I),  # (G, I): all steps in one GEMM
+             "weight_hh": dgh2 @ kernel.h_prev_batch.reshape(T * N, kernel.out_size)}  # (G, out_size)
     if bias:
-        grads["bias_ih"], grads["bias_hh"] = dgx.sum(axis=0), dgh.sum(axis=0)
+        ones = np.ones(T * N, x.dtype)  # the sums over all steps and samples, as GEMVs: faster than .sum(axis=1)
+        grads["bias_ih"] = dgx2 @ ones
+        grads["bias_hh"] = grads["bias_ih"].copy() if dgh is dgx else dgh2 @ ones
+    grads = {stem: kernel.to_torch_order(grad) for stem, grad in grads.items()}
     grads.update(kernel.param_grads())
-    dx = (dgx @ w_ih).reshape(T, N, I)  # (T, N, I)
-    return dx, (dh, *kernel.carried_grads()), grads
+    dx = (dgx2.T @ w_ih).reshape(T, N, I) if input_grad else None  # (T * N, G) @ (G, I)
+    return dx, (dh.T.copy(), *kernel.carried_grads()), grads
+
+
+def _naive_direction(mode, x, state0, weights, dy, dstate):
+    """The plain per-step formulas of one direction, forward then backward through time, in torch's
+    layout ((N, features) per step) and gate order: what the kernels above compute with fused
+    gates, halved sigmoid rows, precomputed factors and ``out=`` buffers. The tests hold the two equal.
+
+    mode: 'RNN_TANH', 'RNN_RELU', 'LSTM' or 'GRU'; x (T, N, I); state0: [h0] or [h0, c0];
+    weights: weight_ih, weight_hh, bias_ih, bias_hh (None without bias) and weight_hr (None
+    without projection) by stem; dy (T, N, out_size); dstate: like state0, None for no gradient.
+    Returns outputs (T, N, out_size), final states, dx, the initial states' gradients, grads by stem.
+    """
+    w_ih, w_hh, b_ih, b_hh, w_hr = (weights.get(stem) for stem in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"))
+    b_ih = 0 if b_ih is None else b_ih
+    b_hh = 0 if b_hh is None else b_hh
+    sigmoid = lambda a: 1 / (1 + np.exp(-a))
+    h, c = state0[0], state0[1] if mode == "LSTM" else None
+    H = w_hh.shape[0] // {"LSTM": 4, "GRU": 3}.get(mode, 1)
+    hs, steps = [], []
+    for x_t in x:  # forward
+        if mode == "LSTM":
+            gates = x_t @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+            i, f, g, o = sigmoid(gates[:, :H]), sigmoid(gates[:, H:2 * H]), np.tanh(gates[:, 2 * H:3 * H]), sigmoid(gates[:, 3 * H:])
+            steps.append((h, c, i, f, g, o))
+            c = f * c + i * g
+            h = o * np.tanh(c) if w_hr is None else (o * np.tanh(c)) @ w_hr.T
+        elif mode == "GRU":
+            gx, gh = x_t @ w_ih.T + b_ih, h @ w_hh.T + b_hh
+            r, z = sigmoid(gx[:, :H] + gh[:, :H]), sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H])
+            n = np.tanh(gx[:, 2 * H:] + r * gh[:, 2 * H:])
+            steps.append((h, r, z, n, gh[:, 2 * H:]))
+            h = (1 - z) * n + z * h
+        else:
+            steps.append(h)
+            a = x_t @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+            h = np.tanh(a) if mode == "RNN_TANH" else np.maximum(a, 0)
+        hs.append(h)
+    finals = [h, c] if mode == "LSTM" else [h]
+    grads = {"weight_ih": np.zeros_like(w_ih), "weight_hh": np.zeros_like(w_hh), "bias_ih": 0, "bias_hh": 0,
+             "weight_hr": None if w_hr is None else np.zeros_like(w_hr)}
+    dh = np.zeros_like(h) if dstate[0] is None else dstate[0]
+    dc = (np.zeros_like(c) if dstate[1] is None else dstate[1]) if mode == "LSTM" else None
+    dx = np.zeros_like(x)
+    for t in reversed(range(len(x))):  # backward through time
+        dh = dh + dy[t]
+        if mode == "LSTM":
+            h_prev, c_prev, i, f, g, o = steps[t]
+            c_t = f * c_prev + i * g
+            if w_hr is not None:
+                grads["weight_hr"] += dh.T @ (o * np.tanh(c_t))
+                dh = dh @ w_hr
+            dc = dc + dh * o * (1 - np.tanh(c_t) ** 2)
+            dgates = np.concatenate([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g ** 2),
+                                     dh * np.tanh(c_t) * o * (1 - o)], axis=1)
+            dgx = dgh = dgates
+            dc = dc * f
+            dh_direct = 0
+        elif mode == "GRU":
+            h_prev, r, z, n, ghn = steps[t]
+            dn = dh * (1 - z) * (1 - n ** 2)
+            dr = dn * ghn * r * (1 - r)
+            dz = dh * (h_prev - n) * z * (1 - z)
+            dgx = np.concatenate([dr, dz, dn], axis=1)
+            dgh = np.concatenate([dr, dz, dn * r], axis=1)
+            dh_direct = dh * z
+        else:
+            h_prev = steps[t]
+            dgx = dgh = dh * ((1 - hs[t] ** 2) if mode == "RNN_TANH" else (hs[t] > 0))
+            dh_direct = 0
+        grads["weight_ih"] += dgx.T @ x[t]
+        grads["weight_hh"] += dgh.T @ h_prev
+        grads["bias_ih"] = grads["bias_ih"] + dgx.sum(axis=0)
+        grads["bias_hh"] = grads["bias_hh"] + dgh.sum(axis=0)
+        dx[t] = dgx @ w_ih
+        dh = dgh @ w_hh + dh_direct
+    dstate0 = [dh, dc] if mode == "LSTM" else [dh]
+    return np.stack(hs), finals, dx, dstate0, grads
 
 
 def _init_parameters(module, rng):
@@ -333,16 +522,22 @@ class _RNNBase(Module):
                     setattr(self, f"weight_hr_l{layer}{suffix}", Parameter(np.empty((self.proj_size, hidden_size), dtype)))
         _init_parameters(self, self.rng)
         self._cache = self._output = None
+        self._workspaces = {}  # (T, N, dtype) -> (layer, direction) -> a kernel's working arrays, reused between calls
 
     def _output_size(self):
         """The features of h (and of each direction's output): proj_size when projected, else hidden_size."""
         return self.proj_size or self.hidden_size
 
     def _new_kernel(self, T, N, dtype, layer, direction):
+        shape = (T, N, np.dtype(dtype).str)
+        if shape not in self._workspaces and len(self._workspaces) >= 2:  # e.g. the training and the eval batch
+            del self._workspaces[next(iter(self._workspaces))]
+        workspace = self._workspaces.setdefault(shape, {}).setdefault((layer, direction), {})
+        input_size = getattr(self, f"weight_ih_l{layer}").shape[1]
         if not self.proj_size:
-            return self._kernel(T, N, self.hidden_size, dtype, reverse=direction == 1)
+            return self._kernel(T, N, self.hidden_size, dtype, direction == 1, input_size, workspace=workspace)
         w_hr = getattr(self, f"weight_hr_l{layer}" + ("_reverse" if direction else "")).data
-        return _LSTMProjectionKernel(T, N, self.hidden_size, dtype, direction == 1, w_hr)
+        return _LSTMProjectionKernel(T, N, self.hidden_size, dtype, direction == 1, input_size, w_hr, workspace=workspace)
 
     def _weights(self, layer, direction):
         suffix = "_reverse" if direction else ""
@@ -405,20 +600,19 @@ class _RNNBase(Module):
         states0 = self._check_hx(hx, x.shape[1], batched)
         masks = self._dropout_masks(dropout_masks, x.shape, batched)
         layers, finals = [], [[] for _ in self._states]
-        with np.errstate(over="ignore"):
-            for layer in range(self.num_layers):
-                kernels = []
-                for direction in range(2 if self.bidirectional else 1):
-                    index = layer * (2 if self.bidirectional else 1) + direction
-                    kernel = self._new_kernel(*x.shape[:2], x.dtype, layer, direction)
-                    state0 = [s[index] for s in states0]
-                    kernels.append(_forward_direction(kernel, x, state0, *self._weights(layer, direction)))
-                    for final, state in zip(finals, kernel.final()):
-                        final.append(state)
-                layers.append((x, kernels))
-                x = kernels[0].h_out if len(kernels) == 1 else np.concatenate([k.h_out for k in kernels], axis=2)
-                if layer < len(masks):
-                    x = x * masks[layer]  # (L, N, D * H_out)
+        for layer in range(self.num_layers):
+            kernels = []
+            for direction in range(2 if self.bidirectional else 1):
+                index = layer * (2 if self.bidirectional else 1) + direction
+                kernel = self._new_kernel(*x.shape[:2], x.dtype, layer, direction)
+                state0 = [s[index] for s in states0]
+                kernels.append(_forward_direction(kernel, x, state0, *self._weights(layer, direction)))
+                for final, state in zip(finals, kernel.final()):
+                    final.append(state)
+            layers.append((x, kernels))
+            x = kernels[0].output if len(kernels) == 1 else np.concatenate([k.output for k in kernels], axis=2)
+            if layer < len(masks):
+                x = x * masks[layer]  # (L, N, D * H_out)
         self.dropout_masks = [self._to_external(mask, batched) for mask in masks] or None
         self._output = self._to_external(x, batched)
         finals = [np.stack(final) if batched else np.stack(final)[:, 0] for final in finals]  # (D * layers, [N,] H_out or H)
@@ -442,10 +636,11 @@ class _RNNBase(Module):
                              f"{[_describe(m) for m in given]}")
         return [self._to_internal(m, batched) for m in given]
 
-    def backward(self, doutput, dstate=None):
+    def backward(self, doutput, dstate=None, input_grad=True):
         """doutput: gradient of output (or None); dstate: of h_n (LSTM: (h_n, c_n)), None allowed.
 
-        Returns dx, or (dx, dh_0) / (dx, (dh_0, dc_0)) when forward was given hx."""
+        Returns dx, or (dx, dh_0) / (dx, (dh_0, dc_0)) when forward was given hx; dx is None with
+        ``input_grad=False`` (the input is data that needs no gradient, torch's requires_grad=False)."""
         layers, masks, batched, hx_given = require_forward(self, self._cache)
         dfinals = self._unpack_states(dstate) if dstate is not None else [None] * len(self._states)
         for grad, final, state_name in zip(dfinals, self._finals, self._states):
@@ -456,7 +651,7 @@ class _RNNBase(Module):
             dx = np.zeros_like(self._output)
         else:
             dx = check_grad(doutput, self._output, "gradient of output")
-        dx = self._to_internal(dx, batched)  # (L, N, D * H_out)
+        dx = dx.transpose(1, 0, 2) if batched and self.batch_first else dx if batched else dx[:, None]  # (L, N, D * H_out)
         H, D = self._output_size(), 2 if self.bidirectional else 1
         dstates0 = [np.empty_like(g) for g in self._to_internal_states(batched)]
         for layer in reversed(range(self.num_layers)):
@@ -466,10 +661,9 @@ class _RNNBase(Module):
             dinput = None
             for direction, kernel in enumerate(kernels):
                 index = layer * D + direction
-                w_ih, w_hh, _, _ = self._weights(layer, direction)
                 dstate_n = [None if g is None else g[index] for g in dfinals]
                 dlayer, dstate0, grads = _backward_direction(kernel, x, dx[:, :, direction * H:(direction + 1) * H],
-                                                             dstate_n, w_ih, w_hh, self.bias)
+                                                             dstate_n, self.bias, input_grad or layer > 0)
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
                 for stem, grad in grads.items():
                     getattr(self, stem + suffix).accumulate_grad(grad, owned=True)
@@ -477,7 +671,7 @@ class _RNNBase(Module):
                     store[index] = grad
                 dinput = dlayer if dinput is None else dinput + dlayer
             dx = dinput  # (L, N, H_in of this layer)
-        dx = self._to_external(dx, batched)
+        dx = None if dx is None else self._to_external(dx, batched)
         if not hx_given:
             return dx
         return dx, self._pack_states([g if batched else g[:, 0] for g in dstates0])
@@ -597,16 +791,16 @@ class _RNNCellBase(Module):
                                      f"{input.shape}, got {state.shape}")
         states0 = [s if batched else s[None] for s in states0]  # (N, H)
         w = [None if p is None else p.data for p in (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)]
-        with np.errstate(over="ignore"):
-            kernel = _forward_direction(self._kernel(1, x.shape[1], self.hidden_size, dtype, False), x, states0, *w)
+        kernel = _forward_direction(self._kernel(1, x.shape[1], self.hidden_size, dtype, False, self.input_size), x,
+                                    states0, *w)
         outputs = [s if batched else s[0] for s in kernel.final()]
         self._outputs = outputs
         self._cache = (kernel, x, batched, hx is not None)
         return self._pack_states(outputs)
 
-    def backward(self, dh, *dcarried):
+    def backward(self, dh, *dcarried, input_grad=True):
         """One gradient per output (LSTMCell: dh, dc, or the tuple (dh, dc)); returns dx, or (dx, dhx)
-        when forward was given hx."""
+        when forward was given hx; dx is None with ``input_grad=False`` (the input is data)."""
         kernel, x, batched, hx_given = require_forward(self, self._cache)
         grads = list(dh) if isinstance(dh, tuple) and not dcarried else [dh, *dcarried]
         if len(grads) != len(self._states):
@@ -615,12 +809,11 @@ class _RNNCellBase(Module):
             if grad is not None:
                 check_grad(grad, out, f"gradient of {state_name}")
         grads = [None if g is None else g if batched else g[None] for g in grads]  # (N, H)
-        dy = np.zeros_like(kernel.h_out) if grads[0] is None else grads[0][None]  # (1, N, H)
-        dx, dstate0, param_grads = _backward_direction(kernel, x, dy, [None, *grads[1:]], self.weight_ih.data,
-                                                       self.weight_hh.data, self.bias)
+        dy = np.zeros_like(kernel.output) if grads[0] is None else grads[0][None]  # (1, N, H)
+        dx, dstate0, param_grads = _backward_direction(kernel, x, dy, [None, *grads[1:]], self.bias, input_grad)
         for stem, grad in param_grads.items():
             getattr(self, stem).accumulate_grad(grad, owned=True)
-        dx = dx[0] if batched else dx[0, 0]
+        dx = None if dx is None else dx[0] if batched else dx[0, 0]
         if not hx_given:
             return dx
         return dx, self._pack_states([g if batched else g[0] for g in dstate0])

@@ -38,5 +38,5 @@ class CNN(nn.Module):
     def forward(self, X):
         return self.classifier(self.features(X))  # (N, C, H, W) -> (N, C2, H/4, W/4) -> (N, num_classes)
 
-    def backward(self, grad):
-        return self.features.backward(self.classifier.backward(grad))  # (N, num_classes) -> (N, C, H, W)
+    def backward(self, grad, input_grad=True):
+        return self.features.backward(self.classifier.backward(grad), input_grad)  # (N, num_classes) -> (N, C, H, W), or None

@@ -34,11 +34,12 @@ class Forecaster(nn.Module):
         self._output_shape = output.shape
         return self.head(output[:, -1])  # (N, hidden) -> (N, horizon)
 
-    def backward(self, grad):
+    def backward(self, grad, input_grad=True):
         dlast = self.head.backward(grad)  # (N, horizon) -> (N, hidden)
         doutput = np.zeros(self._output_shape, dlast.dtype)  # only the last step fed the head
         doutput[:, -1] = dlast  # (N, window, hidden)
-        return self.rnn.backward(doutput)[:, :, 0]  # (N, window, 1) -> (N, window)
+        dX = self.rnn.backward(doutput, input_grad=input_grad)  # (N, window, 1), or None
+        return None if dX is None else dX[:, :, 0]  # (N, window)
 
 
 def evaluate(model, X, Y, batch_size=1024):

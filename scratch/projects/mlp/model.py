@@ -33,5 +33,5 @@ class MLP(nn.Module):
     def forward(self, X):
         return self.layers(X)  # (N, in_features) -> (N, num_classes)
 
-    def backward(self, grad):
-        return self.layers.backward(grad)  # (N, num_classes) -> (N, in_features)
+    def backward(self, grad, input_grad=True):
+        return self.layers.backward(grad, input_grad)  # (N, num_classes) -> (N, in_features), or None

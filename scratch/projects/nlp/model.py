@@ -44,7 +44,7 @@ class TransformerClassifier(nn.Module):
         self._keep = keep / keep.sum(axis=1, keepdims=True)  # each real token's share of its document's mean
         return self.head((h * self._keep).sum(axis=1))  # (N, d_model) -> (N, num_classes)
 
-    def backward(self, grad):
+    def backward(self, grad, input_grad=True):
         dpooled = self.head.backward(grad)  # (N, num_classes) -> (N, d_model)
         dh = dpooled[:, None, :] * self._keep  # (N, L, d_model): padding positions get no gradient
         self.embedding.backward(self.pos_encoding.backward(self.encoder.backward(dh)))

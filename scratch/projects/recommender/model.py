@@ -48,7 +48,7 @@ class MatrixFactorization(nn.Module, Recommender):
             y_hat = y_hat + self.user_bias(X[:, 0])[:, 0] + self.item_bias(X[:, 1])[:, 0]
         return y_hat
 
-    def backward(self, grad):
+    def backward(self, grad, input_grad=True):
         P = nn.module.require_forward(self, getattr(self, "_P", None))  # (B, F)
         dy = nn.module.check_grad(grad, P[:, 0])[:, None]  # (B, 1)
         self.user_factors.backward(dy * self._Q)  # (B, F), scatter-added into the rows used

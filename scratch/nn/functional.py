@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from . import _threads
 from .module import _describe
 
 # NumPy has no erf. W. J. Cody's rational approximations ("Rational Chebyshev approximations for the error
@@ -492,13 +493,26 @@ def _window_slices(geometry):
             for i in range(kH) for j in range(kW)]
 
 
+def _map_leading(fn, array):
+    """fn(start, stop) over chunks of ``array``'s first axis (images, or the channels of one image), on
+    the kernel threads: pooling works on every (H, W) plane alone."""
+    per_item = array[:1].nbytes if len(array) else 1
+    return _threads.map_chunks(fn, len(array), _threads.chunk_size(len(array), per_item))
+
+
 def _max_pool2d(input, geometry):
     """Each window's maximum, NaN propagating as in torch; and the padded input: (*, oH, oW), (*, Hp, Wp)."""
     padded = _pad_for_pool(input, geometry, -np.inf)
     slices = _window_slices(geometry)
-    output = padded[(...,) + slices[0]].copy()  # (*, oH, oW)
-    for rows, cols in slices[1:]:
-        np.maximum(output, padded[..., rows, cols], out=output)
+    output = np.empty(padded.shape[:-2] + geometry.output, dtype=input.dtype)
+
+    def chunk(start, stop):
+        part, out = padded[start:stop], output[start:stop]
+        np.copyto(out, part[(...,) + slices[0]])
+        for rows, cols in slices[1:]:
+            np.maximum(out, part[..., rows, cols], out=out)
+
+    _map_leading(chunk, padded)
     return output, padded
 
 
@@ -507,15 +521,21 @@ def _max_pool2d_argmax(input, padded, output, geometry):
     the last NaN, and for a window of -inf only its first position inside the input: (*, oH, oW)."""
     slices = _window_slices(geometry)
     argmax = np.zeros(output.shape, dtype=np.min_scalar_type(len(slices) - 1))
-    for offset in range(len(slices) - 1, -1, -1):  # backwards, so the first match is written last
-        match = padded[(...,) + slices[offset]] == output
-        argmax += match * (offset - argmax)  # arithmetic select: np.where is slow on random masks
-    nan_windows = np.isnan(output)
-    if nan_windows.any():
-        for offset, (rows, cols) in enumerate(slices):
-            argmax[nan_windows & np.isnan(padded[..., rows, cols])] = offset
-    if padded is not input:
-        np.copyto(argmax, _first_inside_offsets(geometry).astype(argmax.dtype), where=output == -np.inf)
+    first_inside = _first_inside_offsets(geometry).astype(argmax.dtype) if padded is not input else None
+
+    def chunk(start, stop):
+        part, out, best = padded[start:stop], output[start:stop], argmax[start:stop]
+        for offset in range(len(slices) - 1, -1, -1):  # backwards, so the first match is written last
+            match = part[(...,) + slices[offset]] == out
+            best += match * (offset - best)  # arithmetic select: np.where is slow on random masks
+        nan_windows = np.isnan(out)
+        if nan_windows.any():
+            for offset, (rows, cols) in enumerate(slices):
+                best[nan_windows & np.isnan(part[..., rows, cols])] = offset
+        if first_inside is not None:
+            np.copyto(best, first_inside, where=out == -np.inf)
+
+    _map_leading(chunk, argmax)
     return argmax
 
 
@@ -579,10 +599,18 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 def _avg_pool2d(input, geometry, count_include_pad, divisor_override):
     padded = _pad_for_pool(input, geometry, 0)
     slices = _window_slices(geometry)
-    total = padded[(...,) + slices[0]].copy()  # (*, oH, oW)
-    for rows, cols in slices[1:]:
-        total += padded[..., rows, cols]
-    return total / _avg_pool2d_divisor(input.shape[-2:], geometry, count_include_pad, divisor_override, input.dtype)
+    divisor = _avg_pool2d_divisor(input.shape[-2:], geometry, count_include_pad, divisor_override, input.dtype)
+    output = np.empty(padded.shape[:-2] + geometry.output, dtype=input.dtype)
+
+    def chunk(start, stop):
+        part, total = padded[start:stop], output[start:stop]
+        np.copyto(total, part[(...,) + slices[0]])
+        for rows, cols in slices[1:]:
+            total += part[..., rows, cols]
+        total /= divisor
+
+    _map_leading(chunk, padded)
+    return output
 
 
 def _adaptive_output_size(input, output_size, fn):

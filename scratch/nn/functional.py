@@ -659,35 +659,80 @@ def _channel_sum(x):
     return x.reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:])).sum(axis=2).sum(axis=0)
 
 
-def _batch_norm_normalize(input, running_mean, running_var, training, momentum, eps):
-    """xhat = (x - mean) / sqrt(var + eps) and invstd, shaped (1, C, 1, ...).
+def _summed(parts, shape, dtype):
+    """The sum of the chunks' partial gradients, in chunk order; zeros for an empty batch."""
+    return np.sum(parts, axis=0).reshape(shape) if parts else np.zeros(shape, dtype=dtype)
 
-    Training uses the batch's mean and biased variance and, where running buffers are
-    given, updates them in place with the unbiased variance, as torch does; otherwise
-    the running statistics are used."""
-    _, shape = _batch_norm_axes(input)
+
+def _per_channel(x):
+    """(N, C, ...) -> the (N, C, S) view batch norm works on, and images per chunk of the kernel threads."""
+    x = x.reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:]))
+    return x, _threads.chunk_size(x.shape[0], x.shape[1] * x.shape[2] * x.itemsize)
+
+
+def _channel_mean_var(x):
+    """The per-channel mean and biased variance of x (N, C, S), over N and S: (C,), (C,).
+
+    Each chunk of images gets its own mean and sum of squared deviations (two passes while it is in
+    cache); Chan, Golub and LeVeque's pairwise update merges them, as exactly as one two-pass sum."""
+    x, size = _per_channel(x)
+
+    def chunk(start, stop):
+        part = x[start:stop]
+        count = part.shape[0] * part.shape[2]
+        mean = _channel_sum(part) / count
+        deviations = part - mean[:, None]
+        np.square(deviations, out=deviations)
+        return count, mean, _channel_sum(deviations)
+
+    parts = _threads.map_chunks(chunk, x.shape[0], size)
+    total = sum(count for count, _, _ in parts)
+    mean = sum(count * m for count, m, _ in parts) / total
+    squares = sum(ss + count * np.square(m - mean) for count, m, ss in parts)
+    return mean, squares / total
+
+
+def _batch_norm_forward(input, running_mean, running_var, weight, bias, training, momentum, eps):
+    """y = xhat weight + bias with xhat = (x - mean) / sqrt(var + eps); returns y, xhat and invstd (C,).
+
+    Training uses the batch's mean and biased variance and, where running buffers are given, updates
+    them in place with the unbiased variance, as torch does; otherwise the running statistics are
+    used. Each chunk of images is normalised and scaled while it is in cache, on the kernel threads."""
+    c = input.shape[1]
     if training:
-        count = input.size // input.shape[1]
+        count = input.size // c
         if count == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
         if count == 0:  # as torch: an empty output, the running statistics left alone
-            return input.copy(), np.ones(shape, input.dtype)
-        mean = (_channel_sum(input) / count).reshape(shape)
-        centered = input - mean
-        var = (_channel_sum(np.square(centered)) / count).reshape(shape)
+            xhat = input.copy()
+            return _channel_affine(xhat, weight, bias), xhat, np.ones(c, input.dtype)
+        mean, var = _channel_mean_var(input)
         if running_mean is not None:
             running_mean *= 1 - momentum
-            running_mean += momentum * mean.reshape(-1)
+            running_mean += momentum * mean
         if running_var is not None:
             running_var *= 1 - momentum
-            running_var += (momentum * count / (count - 1)) * var.reshape(-1)
+            running_var += (momentum * count / (count - 1)) * var
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var must be given in evaluation mode")
-        centered, var = input - running_mean.reshape(shape), running_var.reshape(shape)
-    invstd = 1 / np.sqrt(var + input.dtype.type(eps))
-    centered *= invstd  # now xhat
-    return centered, invstd
+        mean, var = running_mean.astype(input.dtype, copy=False), running_var.astype(input.dtype, copy=False)
+    invstd = 1 / np.sqrt(var + input.dtype.type(eps))  # (C,)
+    x, size = _per_channel(input)
+    xhat = np.empty_like(x)
+    y = xhat if weight is None and bias is None else np.empty_like(x)
+
+    def chunk(start, stop):
+        part, out = xhat[start:stop], y[start:stop]
+        np.subtract(x[start:stop], mean[:, None], out=part)
+        part *= invstd[:, None]
+        if weight is not None:
+            np.multiply(part, weight[:, None], out=out)
+        if bias is not None:
+            np.add(part if weight is None else out, bias[:, None], out=out)
+
+    _threads.map_chunks(chunk, x.shape[0], size)
+    return y.reshape(input.shape), xhat.reshape(input.shape), invstd
 
 
 def _channel_affine(xhat, weight, bias):
@@ -696,10 +741,40 @@ def _channel_affine(xhat, weight, bias):
     return y if bias is None else y + bias.reshape(shape)
 
 
+def _batch_norm_backward(grad, xhat, invstd, weight, batch_stats):
+    """The gradients of _batch_norm_forward: dx, and the (C,) sums of dy * xhat and of dy (the weight's
+    and the bias's gradients).
+
+    With batch statistics the mean and variance depend on every x of the channel, hence
+    dx = (1/n) weight invstd (n dy - sum(dy) - xhat sum(dy xhat)); with running statistics
+    dx = weight invstd dy. Each pass (the sums, then dx) runs a chunk of images at a time."""
+    dy, size = _per_channel(grad)
+    xhat = xhat.reshape(dy.shape)
+    n, c, s = dy.shape
+    parts = _threads.map_chunks(lambda a, b: (_channel_sum(dy[a:b]), _channel_sum(dy[a:b] * xhat[a:b])), n, size)
+    sum_dy = _summed([part[0] for part in parts], (c,), dy.dtype)
+    sum_dy_xhat = _summed([part[1] for part in parts], (c,), dy.dtype)
+    scale = invstd if weight is None else invstd * weight  # (C,)
+    count = max(n * s, 1)  # an empty batch: every sum is 0 and dx empty
+    dx = np.empty_like(dy)
+
+    def chunk(start, stop):
+        out = dx[start:stop]
+        if batch_stats:
+            np.multiply(xhat[start:stop], (sum_dy_xhat / -count)[:, None], out=out)
+            out += dy[start:stop]
+            out -= (sum_dy / count)[:, None]
+            out *= scale[:, None]
+        else:
+            np.multiply(dy[start:stop], scale[:, None], out=out)
+
+    _threads.map_chunks(chunk, n, size)
+    return dx.reshape(grad.shape), sum_dy_xhat, sum_dy
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     _check_input(input, "batch_norm")
-    xhat, _ = _batch_norm_normalize(input, running_mean, running_var, training, momentum, eps)
-    return _channel_affine(xhat, weight, bias)
+    return _batch_norm_forward(input, running_mean, running_var, weight, bias, training, momentum, eps)[0]
 
 
 def channel_dropout_shape(shape):

@@ -7,6 +7,7 @@ releases the GIL inside ufuncs, copies and BLAS calls, so the chunks run side by
 never depends on the thread count, so results are the same bit for bit at any thread count. Without
 threadpoolctl every chunk runs on the calling thread, and BLAS keeps its own threads.
 """
+import os
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
@@ -19,6 +20,7 @@ CHUNK_BYTES = 1 << 20  # a chunk's largest arrays should stay in a core's L2 cac
 _forced_threads = None  # set by settings()
 _controller = None  # built on first use: finding the loaded BLAS libraries takes milliseconds
 _pools = {}
+os.register_at_fork(after_in_child=_pools.clear)  # a forked child has none of its parent's threads
 
 
 def _blas():

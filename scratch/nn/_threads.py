@@ -7,9 +7,10 @@ releases the GIL inside ufuncs, copies and BLAS calls, so the chunks run side by
 never depends on the thread count, so results are the same bit for bit at any thread count. Without
 threadpoolctl every chunk runs on the calling thread, and BLAS keeps its own threads.
 """
+import contextlib
+import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 try:
     from threadpoolctl import ThreadpoolController
@@ -40,7 +41,7 @@ def get_num_threads():
     return max(1, max(lib.num_threads for lib in blas.lib_controllers))
 
 
-@contextmanager
+@contextlib.contextmanager
 def settings(threads=None, chunk_bytes=None):
     """Within the block, ``threads`` kernel threads (instead of BLAS's count) and chunks of about
     ``chunk_bytes`` bytes; None keeps the current value. For tests and experiments."""
@@ -60,14 +61,31 @@ def chunk_size(total, bytes_per_item):
 
 
 def map_chunks(fn, total, size):
-    """[fn(start, stop) for each chunk of ``size`` items of range(total)], in order, on the kernel threads."""
+    """[fn(start, stop) for each chunk of ``size`` items of range(total)], in order, on the kernel threads.
+
+    The calling thread takes chunks too, from the same queue as the pool's threads: a pool thread wakes
+    up late (a fraction of a millisecond, more on a busy machine), and by then the caller has started;
+    should it never wake in time, the caller does all the chunks, no slower than one thread."""
     bounds = [(start, min(start + size, total)) for start in range(0, total, size)]
     threads = min(get_num_threads(), len(bounds))
     if threads <= 1:
         return [fn(*b) for b in bounds]
-    pool = _pools.get(threads) or _pools.setdefault(threads, ThreadPoolExecutor(threads, thread_name_prefix="scratch"))
+    results = [None] * len(bounds)
+    order = itertools.count()  # next() on it is atomic: each chunk is taken once
+
+    def work():
+        for index in order:
+            if index >= len(bounds):
+                return
+            results[index] = fn(*bounds[index])
+
+    pool = _pools.get(threads) or _pools.setdefault(threads, ThreadPoolExecutor(threads - 1, thread_name_prefix="scratch"))
     blas = _blas()
-    if not blas:  # forced threads without threadpoolctl: BLAS keeps its own threads
-        return list(pool.map(lambda b: fn(*b), bounds))
-    with blas.limit(limits=1):  # kernel threads x BLAS threads stays at the count the caller allowed
-        return list(pool.map(lambda b: fn(*b), bounds))
+    with blas.limit(limits=1) if blas else contextlib.nullcontext():  # kernel threads x BLAS threads stays put
+        helpers = [pool.submit(work) for _ in range(threads - 1)]
+        try:
+            work()
+        finally:
+            for helper in helpers:
+                helper.result()  # waits for the chunks in flight; raises a helper's error
+    return results

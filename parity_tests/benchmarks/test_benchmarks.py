@@ -1,6 +1,7 @@
 """Smoke test of the benchmark machinery: structure only, never timing."""
 import inspect
 import json
+import os
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ import torch
 
 from benchmarks import bench_mlp, core
 from scratch import nn
+from scratch.nn import _threads
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +38,17 @@ def test_naive_time_is_scaled_to_the_full_workload():
     result = core.run_case(case, repeats=1, warmup=0, threads=1)
     assert result.spread_ms["naive"][0] == pytest.approx(result.times_ms["naive"])  # one repeat: min = median
     assert result.naive_ratio == pytest.approx(result.times_ms["naive"] / result.times_ms["scratch"])
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_scratch_kernel_threads_follow_the_benchmarks_thread_count(threads):
+    """run_case holds BLAS to its thread count (threadpoolctl); scratch's own kernel threads follow BLAS."""
+    if threads > (os.cpu_count() or 1):
+        pytest.skip(f"{threads} threads need as many cores")
+    seen = []
+    case = core.Case("c", "s", scratch=lambda: seen.append(_threads.get_num_threads()), torch=lambda: None)
+    core.run_case(case, repeats=1, warmup=0, threads=threads)
+    assert set(seen) == {threads}
 
 
 def test_naive_loop_computes_the_twins_gradients():

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scratch import nn
+from scratch.nn import _threads
 from scratch.nn import functional as F
 from twins.parity import (
     assert_close,
@@ -82,6 +83,24 @@ def test_consecutive_training_steps_track_torchs_running_statistics(case, dtype,
         for name, buf in layer.named_buffers():
             assert buf.dtype == torch_buffers[name].numpy().dtype, name
             assert_close(buf, torch_buffers[name], f"{name} after step {step}", rtol, atol)
+
+
+@given(case=batch_norm_cases(), training=st.booleans(), seed=seeds)
+def test_chunks_of_one_sample_on_two_threads_change_nothing_but_rounding(case, training, seed):
+    """Statistics merged from per-chunk means and squared deviations, and per-chunk gradient sums, on the
+    kernel threads, against one chunk on one thread: outputs, gradients and running buffers."""
+    kind, args, shape = case
+    results = []
+    for threads, chunk_bytes in ((1, 1 << 30), (2, 1)):
+        rng = np.random.default_rng(seed)
+        layer = twins(kind, args, np.float64, rng)[0].train(training)
+        x = rng.normal(1.0, 2.0, shape)
+        with _threads.settings(threads, chunk_bytes):
+            y = layer(x)
+            dx = layer.backward(rng.normal(size=shape))
+        results.append([y, dx, *(p.grad for p in layer.parameters()), *(b for _, b in layer.named_buffers())])
+    for one, chunked in zip(*results):
+        np.testing.assert_allclose(chunked, one, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))

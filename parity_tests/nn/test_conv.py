@@ -1,5 +1,7 @@
-"""Conv1d, Conv2d and ConvTranspose2d against torch.nn, by finite differences, and the loop version."""
+"""Conv1d, Conv2d and ConvTranspose2d against torch.nn, by finite differences, and the loop versions;
+every kernel path (column layout, col2im or gather, chunks on threads) against the default one."""
 import math
+from contextlib import ExitStack
 
 import numpy as np
 import pytest
@@ -8,8 +10,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from scratch import nn
+from scratch.nn import _threads
 from scratch.nn import functional as F
-from scratch.nn.conv import conv2d_loops
+from scratch.nn.conv import conv2d_backward_loops, conv2d_loops
 from twins.parity import compare_modules, dtypes, finite_difference_check, randomise, seeds, torch_dtype
 
 # torch warns that asymmetric 'same' padding costs it a padded copy; scratch always pads into a buffer.
@@ -133,6 +136,60 @@ def test_loop_convolution_equals_fast_conv2d(batch, in_channels, out_channels, k
     assert slow.dtype == dtype
     rtol, atol = (1e-12, 1e-12) if dtype == np.float64 else (1e-5, 1e-5)
     np.testing.assert_allclose(slow, F.conv2d(x, weight, b, stride, padding), rtol=rtol, atol=atol)
+
+
+@given(batch=st.integers(1, 3), in_channels=st.integers(1, 3), out_channels=st.integers(1, 3),
+       kernel_size=st.integers(1, 4), stride=st.integers(1, 3), padding=st.integers(0, 2),
+       height=st.integers(4, 9), width=st.integers(4, 9), seed=seeds)
+def test_loop_backward_equals_fast_backward(batch, in_channels, out_channels, kernel_size, stride, padding,
+                                            height, width, seed):
+    rng = np.random.default_rng(seed)
+    layer = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dtype=np.float64, rng=rng)
+    x = rng.normal(size=(batch, in_channels, height, width))
+    grad = rng.normal(size=layer(x).shape)
+    dx = layer.backward(grad)
+    for fast, slow in zip((dx, layer.weight.grad, layer.bias.grad),
+                          conv2d_backward_loops(x, layer.weight.data, grad, stride, padding)):
+        np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-12)
+
+
+def _kernel_path(name):
+    """A context that sends every convolution down one kernel path (see functional's convolution section)."""
+    stack = ExitStack()
+    patch = stack.enter_context(pytest.MonkeyPatch.context())
+    if name == "channels-first columns":
+        patch.setattr(F, "_columns_channels_last", lambda channels_per_group, grid_width: False)
+    elif name == "channels-last columns":
+        patch.setattr(F, "_columns_channels_last", lambda channels_per_group, grid_width: True)
+    elif name == "col2im, no gather":
+        patch.setattr(F, "_gather", lambda frame, weight: None)
+    else:
+        stack.enter_context(_threads.settings(threads=2, chunk_bytes=1))
+    return stack
+
+
+@pytest.mark.parametrize("path", ["channels-first columns", "channels-last columns", "col2im, no gather",
+                                  "chunks of one image on two threads"])
+@pytest.mark.parametrize("name", [*MODULES, "ConvTranspose2d"])
+@settings(max_examples=20)
+@given(data=st.data(), seed=seeds)
+def test_every_kernel_path_computes_the_same_convolution(name, path, data, seed):
+    """The default path picks a column layout and col2im or the gather convolution by shape, and runs a
+    batch in chunks on the kernel threads; forcing any other choice changes nothing but rounding."""
+    transposed = name == "ConvTranspose2d"
+    make, dims = (nn.ConvTranspose2d, 2) if transposed else (MODULES[name][0], MODULES[name][2])
+    config, shape = data.draw(conv_configs(dims, transposed))
+    rng = np.random.default_rng(seed)
+    layer = randomise(make(**config, dtype=np.float64, rng=rng), rng)
+    x = rng.normal(size=shape)
+    grad = rng.normal(size=layer(x).shape)
+    results = []
+    for forced in (False, True):
+        layer.zero_grad()
+        with _kernel_path(path) if forced else ExitStack():
+            results.append((layer(x), layer.backward(grad), *(p.grad for p in layer.parameters())))
+    for default, other in zip(*results):
+        np.testing.assert_allclose(other, default, rtol=1e-10, atol=1e-12)
 
 
 def test_functional_convolutions_match_torch():

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from numpy.lib.stride_tricks import sliding_window_view
 
 from scratch import nn
+from scratch.nn import _threads
 from scratch.nn import functional as F
 from twins.parity import compare_modules, dtypes, finite_difference_check, seeds
 
@@ -100,6 +101,26 @@ def test_avg_pool_windows_are_never_empty(config):
     assert window_counts(args, shape[-2:]).min() >= 1
     for count_include_pad in (True, False):
         assert np.isfinite(nn.AvgPool2d(**args, count_include_pad=count_include_pad)(np.ones(shape))).all()
+
+
+@pytest.mark.parametrize("make", [lambda args: nn.MaxPool2d(**args, return_indices=True),
+                                  lambda args: nn.AvgPool2d(**{k: v for k, v in args.items() if k != "dilation"})])
+@given(config=pool_configs(), seed=seeds)
+def test_chunks_of_one_plane_on_two_threads_give_the_same_values(make, config, seed):
+    """Every (H, W) plane is pooled alone, so chunks on the kernel threads change nothing, ties included."""
+    args, shape = config
+    x = np.random.default_rng(seed).integers(-2, 3, shape).astype(np.float64)
+    grad = None
+    results = []
+    for threads, chunk_bytes in ((1, 1 << 30), (2, 1)):
+        layer = make(args)
+        with _threads.settings(threads, chunk_bytes):
+            out = layer(x)
+            values = out if isinstance(out, tuple) else (out,)
+            grad = np.random.default_rng(seed).normal(size=values[0].shape) if grad is None else grad
+            results.append((*values, layer.backward(grad, None) if len(values) == 2 else layer.backward(grad)))
+    for one, chunked in zip(*results):
+        np.testing.assert_array_equal(chunked, one)
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # the harness subtracts inf - inf

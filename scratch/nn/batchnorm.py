@@ -53,29 +53,19 @@ class _BatchNorm(Module):
                 momentum = 1.0 / float(self.num_batches_tracked)
         # as torch: training updates the running statistics only when tracked; eval reads them when present
         running = (self.running_mean, self.running_var) if not self.training or self.track_running_stats else (None, None)
-        xhat, invstd = F._batch_norm_normalize(input, *running, use_batch_stats, momentum, self.eps)
-        self._cache = (xhat, invstd, use_batch_stats)
         weight, bias = (None if p is None else p.data for p in (self.weight, self.bias))
-        self._output = F._channel_affine(xhat, weight, bias)
+        self._output, xhat, invstd = F._batch_norm_forward(input, *running, weight, bias, use_batch_stats,
+                                                           momentum, self.eps)
+        self._cache = (xhat, invstd, use_batch_stats)
         return self._output
 
     def backward(self, grad):
         xhat, invstd, use_batch_stats = require_forward(self, self._cache)
         check_grad(grad, self._output)
-        _, shape = F._batch_norm_axes(grad)
-        sum_dy = F._channel_sum(grad)  # (C,)
-        sum_dy_xhat = F._channel_sum(grad * xhat)  # (C,)
-        scale = invstd if self.weight is None else invstd * self.weight.data.reshape(shape)  # (1, C, 1, ...)
-        if use_batch_stats:
-            # the mean and variance depend on every x of the channel, hence the compact formula
-            # dx = (1/n) gamma invstd (n dy - sum(dy) - xhat sum(dy xhat)), in place term by term
-            count = max(grad.size // grad.shape[1], 1)  # an empty batch: every sum is 0 and dx empty
-            dx = xhat * (sum_dy_xhat.reshape(shape) / -count)
-            dx += grad
-            dx -= sum_dy.reshape(shape) / count
-            dx *= scale
-        else:
-            dx = grad * scale
+        weight = None if self.weight is None else self.weight.data
+        # dx = (1/n) weight invstd (n dy - sum(dy) - xhat sum(dy xhat)): the batch's mean and variance
+        # depend on every x of the channel; with running statistics, dx = weight invstd dy
+        dx, sum_dy_xhat, sum_dy = F._batch_norm_backward(grad, xhat, invstd, weight, use_batch_stats)
         if self.weight is not None:
             self.weight.accumulate_grad(sum_dy_xhat, owned=True)
         if self.bias is not None:

@@ -1,10 +1,12 @@
 """Conv1d, Conv2d and ConvTranspose2d with torch's signatures, layouts and init; backward by hand.
 
 The fast path (functional.py) is im2col + one GEMM per group: every window of the padded input
-becomes one row of a matrix, so the convolution is a matrix product. Backward mirrors it: the
-weight gradient is one more GEMM, the input gradient a GEMM whose rows col2im adds back onto
+becomes one column of a matrix, so the convolution is a matrix product,
+y = weight.reshape(O, C*kH*kW) @ columns. Backward mirrors it: the weight gradient is one more
+GEMM, dy @ columns^T, the input gradient a GEMM, weight^T @ dy, whose columns col2im adds back onto
 their windows. ConvTranspose2d is the adjoint: its forward is that input gradient, its backward
-uses im2col. ``conv2d_loops`` keeps the curriculum's nested loops as the teaching version.
+uses im2col. ``conv2d_loops`` and ``conv2d_backward_loops`` keep the same math as nested loops,
+one window at a time: the teaching version, tested equal to the fast one.
 """
 import math
 
@@ -35,6 +37,27 @@ def conv2d_loops(input, weight, bias=None, stride=1, padding=0):
                     patch = padded_input[b, :, h_start:h_start + kernel_size, w_start:w_start + kernel_size]
                     output[b, c, h, w] = np.sum(patch * weight[c]) + (0 if bias is None else bias[c])
     return output
+
+
+def conv2d_backward_loops(input, weight, grad, stride=1, padding=0):
+    """The gradients of conv2d_loops for an output gradient ``grad`` (N, O, Ho, Wo), one output pixel at a
+    time: each pixel's gradient flows back to the window it was computed from, scaled by the weight for the
+    input and by the window for the weight. Returns (dinput, dweight, dbias); for teaching and testing."""
+    batch_size, _, height, width = input.shape
+    out_channels, _, kernel_size, _ = weight.shape
+    padded_input = np.pad(input, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    dpadded = np.zeros_like(padded_input)
+    dweight = np.zeros_like(weight)
+    for b in range(batch_size):
+        for c in range(out_channels):
+            for h in range(grad.shape[2]):
+                for w in range(grad.shape[3]):
+                    h_start, w_start = h * stride, w * stride
+                    window = (b, slice(None), slice(h_start, h_start + kernel_size), slice(w_start, w_start + kernel_size))
+                    dweight[c] += grad[b, c, h, w] * padded_input[window]
+                    dpadded[window] += grad[b, c, h, w] * weight[c]
+    dinput = dpadded[:, :, padding:padding + height, padding:padding + width]
+    return dinput, dweight, grad.sum(axis=(0, 2, 3))
 
 
 class _ConvNd(Module):
@@ -90,10 +113,10 @@ class _ConvNd(Module):
                                                        transposed=self._transposed)
         return x, weight, bias, geometry, unbatched
 
-    def _accumulate(self, dweight, dy):
+    def _accumulate(self, dweight, dbias):
         self.weight.accumulate_grad(dweight.reshape(self.weight.shape), owned=True)
         if self.bias is not None:
-            self.bias.accumulate_grad(dy.sum(axis=(0, 2, 3)), owned=True)
+            self.bias.accumulate_grad(dbias, owned=True)
 
     def extra_repr(self):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
@@ -119,19 +142,17 @@ class _Conv(_ConvNd):
 
     def forward(self, input):
         x, weight, bias, geometry, unbatched = self._setup(self._check_input(input))
-        y, cols = F._conv2d_cols(x, weight, bias, geometry)  # (N, O, Ho, Wo), (g, N*Ho*Wo, kH*kW*C/g)
-        self._cache = (cols, weight, geometry, geometry.padded_shape(x.shape), y.shape[2:], unbatched)
+        y, saved = F._conv2d_forward(x, weight, bias, geometry)  # (N, O, Ho, Wo), the im2col columns
+        self._cache = (saved, weight, x.shape, unbatched)
         self._output = F._conv_unlift(y, self._dims, unbatched)
         return self._output
 
     def backward(self, grad):
-        cols, weight, geometry, padded_shape, grid, unbatched = require_forward(self, self._cache)
+        saved, weight, x_shape, unbatched = require_forward(self, self._cache)
         check_grad(grad, self._output)
-        g = self.groups
         dy = F._conv_lift(grad, self._dims, unbatched)  # (N, O, Ho, Wo)
-        dy_rows = F._channels_last(dy, g).reshape(g, -1, self.out_channels // g)  # (g, N*Ho*Wo, O/g)
-        self._accumulate(F._weight_grad(dy_rows, cols, weight.shape), dy)
-        dx = F._conv2d_input_grad(dy_rows, weight, padded_shape, geometry, grid)  # (N, C, H, W)
+        dx, dweight, dbias = F._conv2d_backward(dy, weight, saved, x_shape)  # dx (N, C, H, W)
+        self._accumulate(dweight, dbias)
         return F._conv_unlift(dx, self._dims, unbatched)
 
 
@@ -172,17 +193,15 @@ class ConvTranspose2d(_ConvNd):
     def forward(self, input, output_size=None):
         x, weight, bias, geometry, unbatched = self._setup(self._check_input(input))
         output_padding = self._output_padding(input, output_size, geometry)
-        y, x_rows = F._conv_transpose2d(x, weight, bias, geometry, output_padding, type(self).__name__)
-        self._cache = (x_rows, weight, geometry, x.shape[2:], unbatched)  # x_rows (g, N*H*W, C_in/g)
+        y, saved = F._conv_transpose2d_forward(x, weight, bias, geometry, output_padding, type(self).__name__)
+        self._cache = (saved, weight, x.shape, unbatched)  # saved: the rows of x that the weight gradient needs
         self._output = F._conv_unlift(y, 2, unbatched)
         return self._output
 
     def backward(self, grad):
-        x_rows, weight, geometry, grid, unbatched = require_forward(self, self._cache)
+        saved, weight, x_shape, unbatched = require_forward(self, self._cache)
         check_grad(grad, self._output)
         dy = F._conv_lift(grad, 2, unbatched)  # (N, C_out, Ho, Wo)
-        dy_cols = F._im2col(F._channels_last(dy, self.groups, geometry.pads), self.kernel_size, geometry, grid)[0]
-        self._accumulate(F._weight_grad(x_rows, dy_cols, weight.shape), dy)
-        dx_rows = dy_cols @ F._weight_matrix(weight, self.groups).transpose(0, 2, 1)  # (g, N*H*W, C_in/g)
-        dx = F._channels_first(dx_rows.reshape(self.groups, dy.shape[0], *grid, dx_rows.shape[-1]))  # (N, C_in, H, W)
+        dx, dweight, dbias = F._conv_transpose2d_backward(dy, weight, saved, x_shape)  # dx (N, C_in, H, W)
+        self._accumulate(dweight, dbias)
         return F._conv_unlift(dx, 2, unbatched)

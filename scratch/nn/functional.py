@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from . import _threads
 from .module import _describe
 
 # NumPy has no erf. W. J. Cody's rational approximations ("Rational Chebyshev approximations for the error
@@ -510,13 +511,26 @@ def _window_slices(geometry):
             for i in range(kH) for j in range(kW)]
 
 
+def _map_leading(fn, array):
+    """fn(start, stop) over chunks of ``array``'s first axis (images, or the channels of one image), on
+    the kernel threads: pooling works on every (H, W) plane alone."""
+    per_item = array[:1].nbytes if len(array) else 1
+    return _threads.map_chunks(fn, len(array), _threads.chunk_size(len(array), per_item))
+
+
 def _max_pool2d(input, geometry):
     """Each window's maximum, NaN propagating as in torch; and the padded input: (*, oH, oW), (*, Hp, Wp)."""
     padded = _pad_for_pool(input, geometry, -np.inf)
     slices = _window_slices(geometry)
-    output = padded[(...,) + slices[0]].copy()  # (*, oH, oW)
-    for rows, cols in slices[1:]:
-        np.maximum(output, padded[..., rows, cols], out=output)
+    output = np.empty(padded.shape[:-2] + geometry.output, dtype=input.dtype)
+
+    def chunk(start, stop):
+        part, out = padded[start:stop], output[start:stop]
+        np.copyto(out, part[(...,) + slices[0]])
+        for rows, cols in slices[1:]:
+            np.maximum(out, part[..., rows, cols], out=out)
+
+    _map_leading(chunk, padded)
     return output, padded
 
 
@@ -525,15 +539,21 @@ def _max_pool2d_argmax(input, padded, output, geometry):
     the last NaN, and for a window of -inf only its first position inside the input: (*, oH, oW)."""
     slices = _window_slices(geometry)
     argmax = np.zeros(output.shape, dtype=np.min_scalar_type(len(slices) - 1))
-    for offset in range(len(slices) - 1, -1, -1):  # backwards, so the first match is written last
-        match = padded[(...,) + slices[offset]] == output
-        argmax += match * (offset - argmax)  # arithmetic select: np.where is slow on random masks
-    nan_windows = np.isnan(output)
-    if nan_windows.any():
-        for offset, (rows, cols) in enumerate(slices):
-            argmax[nan_windows & np.isnan(padded[..., rows, cols])] = offset
-    if padded is not input:
-        np.copyto(argmax, _first_inside_offsets(geometry).astype(argmax.dtype), where=output == -np.inf)
+    first_inside = _first_inside_offsets(geometry).astype(argmax.dtype) if padded is not input else None
+
+    def chunk(start, stop):
+        part, out, best = padded[start:stop], output[start:stop], argmax[start:stop]
+        for offset in range(len(slices) - 1, -1, -1):  # backwards, so the first match is written last
+            match = part[(...,) + slices[offset]] == out
+            best += match * (offset - best)  # arithmetic select: np.where is slow on random masks
+        nan_windows = np.isnan(out)
+        if nan_windows.any():
+            for offset, (rows, cols) in enumerate(slices):
+                best[nan_windows & np.isnan(part[..., rows, cols])] = offset
+        if first_inside is not None:
+            np.copyto(best, first_inside, where=out == -np.inf)
+
+    _map_leading(chunk, argmax)
     return argmax
 
 
@@ -597,10 +617,18 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 def _avg_pool2d(input, geometry, count_include_pad, divisor_override):
     padded = _pad_for_pool(input, geometry, 0)
     slices = _window_slices(geometry)
-    total = padded[(...,) + slices[0]].copy()  # (*, oH, oW)
-    for rows, cols in slices[1:]:
-        total += padded[..., rows, cols]
-    return total / _avg_pool2d_divisor(input.shape[-2:], geometry, count_include_pad, divisor_override, input.dtype)
+    divisor = _avg_pool2d_divisor(input.shape[-2:], geometry, count_include_pad, divisor_override, input.dtype)
+    output = np.empty(padded.shape[:-2] + geometry.output, dtype=input.dtype)
+
+    def chunk(start, stop):
+        part, total = padded[start:stop], output[start:stop]
+        np.copyto(total, part[(...,) + slices[0]])
+        for rows, cols in slices[1:]:
+            total += part[..., rows, cols]
+        total /= divisor
+
+    _map_leading(chunk, padded)
+    return output
 
 
 def _adaptive_output_size(input, output_size, fn):
@@ -649,35 +677,80 @@ def _channel_sum(x):
     return x.reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:])).sum(axis=2).sum(axis=0)
 
 
-def _batch_norm_normalize(input, running_mean, running_var, training, momentum, eps):
-    """xhat = (x - mean) / sqrt(var + eps) and invstd, shaped (1, C, 1, ...).
+def _summed(parts, shape, dtype):
+    """The sum of the chunks' partial gradients, in chunk order; zeros for an empty batch."""
+    return np.sum(parts, axis=0).reshape(shape) if parts else np.zeros(shape, dtype=dtype)
 
-    Training uses the batch's mean and biased variance and, where running buffers are
-    given, updates them in place with the unbiased variance, as torch does; otherwise
-    the running statistics are used."""
-    _, shape = _batch_norm_axes(input)
+
+def _per_channel(x):
+    """(N, C, ...) -> the (N, C, S) view batch norm works on, and images per chunk of the kernel threads."""
+    x = x.reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:]))
+    return x, _threads.chunk_size(x.shape[0], x.shape[1] * x.shape[2] * x.itemsize)
+
+
+def _channel_mean_var(x):
+    """The per-channel mean and biased variance of x (N, C, S), over N and S: (C,), (C,).
+
+    Each chunk of images gets its own mean and sum of squared deviations (two passes while it is in
+    cache); Chan, Golub and LeVeque's pairwise update merges them, as exactly as one two-pass sum."""
+    x, size = _per_channel(x)
+
+    def chunk(start, stop):
+        part = x[start:stop]
+        count = part.shape[0] * part.shape[2]
+        mean = _channel_sum(part) / count
+        deviations = part - mean[:, None]
+        np.square(deviations, out=deviations)
+        return count, mean, _channel_sum(deviations)
+
+    parts = _threads.map_chunks(chunk, x.shape[0], size)
+    total = sum(count for count, _, _ in parts)
+    mean = sum(count * m for count, m, _ in parts) / total
+    squares = sum(ss + count * np.square(m - mean) for count, m, ss in parts)
+    return mean, squares / total
+
+
+def _batch_norm_forward(input, running_mean, running_var, weight, bias, training, momentum, eps):
+    """y = xhat weight + bias with xhat = (x - mean) / sqrt(var + eps); returns y, xhat and invstd (C,).
+
+    Training uses the batch's mean and biased variance and, where running buffers are given, updates
+    them in place with the unbiased variance, as torch does; otherwise the running statistics are
+    used. Each chunk of images is normalised and scaled while it is in cache, on the kernel threads."""
+    c = input.shape[1]
     if training:
-        count = input.size // input.shape[1]
+        count = input.size // c
         if count == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
         if count == 0:  # as torch: an empty output, the running statistics left alone
-            return input.copy(), np.ones(shape, input.dtype)
-        mean = (_channel_sum(input) / count).reshape(shape)
-        centered = input - mean
-        var = (_channel_sum(np.square(centered)) / count).reshape(shape)
+            xhat = input.copy()
+            return _channel_affine(xhat, weight, bias), xhat, np.ones(c, input.dtype)
+        mean, var = _channel_mean_var(input)
         if running_mean is not None:
             running_mean *= 1 - momentum
-            running_mean += momentum * mean.reshape(-1)
+            running_mean += momentum * mean
         if running_var is not None:
             running_var *= 1 - momentum
-            running_var += (momentum * count / (count - 1)) * var.reshape(-1)
+            running_var += (momentum * count / (count - 1)) * var
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var must be given in evaluation mode")
-        centered, var = input - running_mean.reshape(shape), running_var.reshape(shape)
-    invstd = 1 / np.sqrt(var + input.dtype.type(eps))
-    centered *= invstd  # now xhat
-    return centered, invstd
+        mean, var = running_mean.astype(input.dtype, copy=False), running_var.astype(input.dtype, copy=False)
+    invstd = 1 / np.sqrt(var + input.dtype.type(eps))  # (C,)
+    x, size = _per_channel(input)
+    xhat = np.empty_like(x)
+    y = xhat if weight is None and bias is None else np.empty_like(x)
+
+    def chunk(start, stop):
+        part, out = xhat[start:stop], y[start:stop]
+        np.subtract(x[start:stop], mean[:, None], out=part)
+        part *= invstd[:, None]
+        if weight is not None:
+            np.multiply(part, weight[:, None], out=out)
+        if bias is not None:
+            np.add(part if weight is None else out, bias[:, None], out=out)
+
+    _threads.map_chunks(chunk, x.shape[0], size)
+    return y.reshape(input.shape), xhat.reshape(input.shape), invstd
 
 
 def _channel_affine(xhat, weight, bias):
@@ -686,10 +759,40 @@ def _channel_affine(xhat, weight, bias):
     return y if bias is None else y + bias.reshape(shape)
 
 
+def _batch_norm_backward(grad, xhat, invstd, weight, batch_stats):
+    """The gradients of _batch_norm_forward: dx, and the (C,) sums of dy * xhat and of dy (the weight's
+    and the bias's gradients).
+
+    With batch statistics the mean and variance depend on every x of the channel, hence
+    dx = (1/n) weight invstd (n dy - sum(dy) - xhat sum(dy xhat)); with running statistics
+    dx = weight invstd dy. Each pass (the sums, then dx) runs a chunk of images at a time."""
+    dy, size = _per_channel(grad)
+    xhat = xhat.reshape(dy.shape)
+    n, c, s = dy.shape
+    parts = _threads.map_chunks(lambda a, b: (_channel_sum(dy[a:b]), _channel_sum(dy[a:b] * xhat[a:b])), n, size)
+    sum_dy = _summed([part[0] for part in parts], (c,), dy.dtype)
+    sum_dy_xhat = _summed([part[1] for part in parts], (c,), dy.dtype)
+    scale = invstd if weight is None else invstd * weight  # (C,)
+    count = max(n * s, 1)  # an empty batch: every sum is 0 and dx empty
+    dx = np.empty_like(dy)
+
+    def chunk(start, stop):
+        out = dx[start:stop]
+        if batch_stats:
+            np.multiply(xhat[start:stop], (sum_dy_xhat / -count)[:, None], out=out)
+            out += dy[start:stop]
+            out -= (sum_dy / count)[:, None]
+            out *= scale[:, None]
+        else:
+            np.multiply(dy[start:stop], scale[:, None], out=out)
+
+    _threads.map_chunks(chunk, n, size)
+    return dx.reshape(grad.shape), sum_dy_xhat, sum_dy
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     _check_input(input, "batch_norm")
-    xhat, _ = _batch_norm_normalize(input, running_mean, running_var, training, momentum, eps)
-    return _channel_affine(xhat, weight, bias)
+    return _batch_norm_forward(input, running_mean, running_var, weight, bias, training, momentum, eps)[0]
 
 
 def channel_dropout_shape(shape):
@@ -708,9 +811,10 @@ def dropout2d(input, p=0.5, training=True, rng=None, mask=None):
     return dropout(input, p, training, mask=mask)
 
 
-# Convolutions. Inside, channels go last and grouped: an (N, C, H, W) batch becomes (g, N, H, W, C/g),
-# so that one window's values (kH, kW, C/g) form one row of the im2col matrix and each group's product
-# is one GEMM of a batched matmul. Conv1d runs as Conv2d on a height-1 view.
+# Convolutions: im2col and one GEMM per group. Every window's values become one column of the column
+# matrix (g, C/g*kH*kW, windows), so that weight @ columns, (g, O/g, windows), is the output with channels
+# first, one cheap transpose away from (N, O, Ho, Wo). The batch runs in chunks of images, sized to stay in
+# cache, on the kernel threads (_threads). Conv1d runs as Conv2d on a height-1 view.
 
 class _ConvGeometry:
     """Checked 2-D arguments: stride and dilation per axis, pads ((top, bottom), (left, right))."""
@@ -721,12 +825,6 @@ class _ConvGeometry:
     def extent(self, kernel):
         """The dilated kernel's reach along each axis."""
         return tuple(d * (k - 1) + 1 for d, k in zip(self.dilation, kernel))
-
-    def padded_shape(self, x_shape):
-        """The shape _channels_last gives an (N, C, H, W) array: (g, N, H + pads, W + pads, C/g)."""
-        n, c, h, w = x_shape
-        (top, bottom), (left, right) = self.pads
-        return (self.groups, n, top + h + bottom, left + w + right, c // self.groups)
 
 
 def _int_tuple(value, n, name, fn, minimum):
@@ -809,79 +907,158 @@ def _conv_unlift(array, dims, unbatched):
     return array[0] if unbatched else array
 
 
-def _channels_last(x, groups, pads=((0, 0), (0, 0))):
-    """(N, C, H, W) -> zero-padded copy (g, N, top + H + bottom, left + W + right, C/g)."""
-    n, c, h, w = x.shape
-    (top, bottom), (left, right) = pads
-    out = np.zeros((groups, n, top + h + bottom, left + w + right, c // groups), dtype=x.dtype)
-    out[:, :, top:top + h, left:left + w] = x.reshape(n, groups, c // groups, h, w).transpose(1, 0, 3, 4, 2)
-    return out
+class _ConvFrame:
+    """One convolution's sizes: ``size`` (H, W) is the side that is padded (a convolution's input, a
+    transposed convolution's output) and has ``channels``; ``grid`` (Ho, Wo) is the windows on it."""
+
+    def __init__(self, size, kernel, geometry, channels, grid=None):
+        (top, bottom), (left, right) = geometry.pads
+        self.size, self.kernel, self.geometry, self.groups = tuple(size), tuple(kernel), geometry, geometry.groups
+        self.corner = (top, left)
+        self.padded = (top + size[0] + bottom, left + size[1] + right)
+        natural = tuple((p - e) // s + 1 for p, e, s in zip(self.padded, geometry.extent(kernel), geometry.stride))
+        self.grid = natural if grid is None else tuple(grid)
+        self.channels_last = _columns_channels_last(channels // geometry.groups, self.grid[1])
+
+    def chunk_size(self, n, values_per_window, itemsize):
+        """Images per chunk: a chunk's arrays of ``values_per_window`` values per window fit _threads.CHUNK_BYTES."""
+        return _threads.chunk_size(n, values_per_window * math.prod(self.grid) * itemsize)
+
+    def window_slices(self, i, j):
+        """The (rows, columns) slices of the padded side that kernel offset (i, j) sees, one per window."""
+        (ho, wo), (sh, sw), (dh, dw) = self.grid, self.geometry.stride, self.geometry.dilation
+        return slice(i * dh, i * dh + (ho - 1) * sh + 1, sh), slice(j * dw, j * dw + (wo - 1) * sw + 1, sw)
 
 
-def _channels_first(x, pads=((0, 0), (0, 0))):
-    """(g, N, H', W', C/g) with the pads cropped -> contiguous (N, C, H, W)."""
-    g, n, h, w, cg = x.shape
-    (top, bottom), (left, right) = pads
-    x = x[:, :, top:h - bottom, left:w - right]  # (g, N, H, W, C/g)
-    return np.ascontiguousarray(x.transpose(1, 0, 4, 2, 3)).reshape(n, g * cg, *x.shape[2:4])
+def _columns_channels_last(channels_per_group, grid_width):
+    """Whether _im2col reads windows from a channels-last copy (runs of C/g values) rather than a
+    channels-first one (runs of Wo values): the longer runs copy faster, since NumPy pays per run."""
+    return 2 * channels_per_group >= grid_width
 
 
-def _im2col(padded, kernel, geometry, grid=None):
-    """(g, N, Hp, Wp, C/g) -> (g, N*Ho*Wo, kH*kW*C/g), one row per window (a copy), and (Ho, Wo).
+def _im2col(images, frame):
+    """(n, C, H, W) -> columns (g, C/g*kH*kW, n*Ho*Wo): one column per window, holding its values in
+    _weight_rows's order; a copy, or the transpose of one, from a zero-padded copy of the images."""
+    (n, c, h, w), g, (top, left), (ho, wo) = images.shape, frame.groups, frame.corner, frame.grid
+    (sh, sw), (dh, dw) = frame.geometry.stride, frame.geometry.dilation
+    if frame.channels_last:
+        padded = np.zeros((g, n, *frame.padded, c // g), dtype=images.dtype)
+        padded[:, :, top:top + h, left:left + w] = images.reshape(n, g, c // g, h, w).transpose(1, 0, 3, 4, 2)
+        windows = np.lib.stride_tricks.sliding_window_view(padded, frame.geometry.extent(frame.kernel), axis=(2, 3))
+        windows = windows[:, :, :(ho - 1) * sh + 1:sh, :(wo - 1) * sw + 1:sw, :, ::dh, ::dw]  # (g, n, Ho, Wo, C/g, kH, kW)
+        return windows.transpose(0, 1, 2, 3, 5, 6, 4).reshape(g, n * ho * wo, -1).transpose(0, 2, 1)
+    padded = np.zeros((c, n, *frame.padded), dtype=images.dtype)
+    padded[:, :, top:top + h, left:left + w] = images.transpose(1, 0, 2, 3)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, frame.geometry.extent(frame.kernel), axis=(2, 3))
+    windows = windows[:, :, :(ho - 1) * sh + 1:sh, :(wo - 1) * sw + 1:sw, ::dh, ::dw]  # (C, n, Ho, Wo, kH, kW)
+    return windows.transpose(0, 4, 5, 1, 2, 3).reshape(g, -1, n * ho * wo)
 
-    ``grid`` keeps only the first (Ho, Wo) windows (a transposed convolution's input size).
-    """
-    (sh, sw), (dh, dw) = geometry.stride, geometry.dilation
-    windows = np.lib.stride_tricks.sliding_window_view(padded, geometry.extent(kernel), axis=(2, 3))
-    windows = windows[:, :, ::sh, ::sw, :, ::dh, ::dw]  # (g, N, Ho, Wo, C/g, kH, kW), no copy yet
-    if grid is not None:
-        windows = windows[:, :, :grid[0], :grid[1]]
-    g, n, ho, wo = windows.shape[:4]
-    return windows.transpose(0, 1, 2, 3, 5, 6, 4).reshape(g, n * ho * wo, math.prod(windows.shape[4:])), (ho, wo)
 
-
-def _col2im(cols, padded_shape, kernel, geometry, grid):
-    """The adjoint of _im2col: add each row of cols back onto its window, one kernel offset at a time."""
-    g, n, _, _, cg = padded_shape
-    (kh, kw), (ho, wo), (sh, sw), (dh, dw) = kernel, grid, geometry.stride, geometry.dilation
-    cols = cols.reshape(g, n, ho, wo, kh, kw, cg)
-    padded = np.zeros(padded_shape, dtype=cols.dtype)
+def _col2im(columns, frame, out, bias=None):
+    """The adjoint of _im2col (channels first): add each column of columns (g, C/g*kH*kW, n*Ho*Wo) back
+    onto its window, one kernel offset at a time, into zero padding; out (n, C, H, W) gets the inside
+    (plus ``bias``)."""
+    (n, c, h, w), (top, left), (kh, kw) = out.shape, frame.corner, frame.kernel
+    columns = columns.reshape(c, kh, kw, n, *frame.grid)
+    padded = np.zeros((c, n, *frame.padded), dtype=columns.dtype)
     for i in range(kh):
         for j in range(kw):
-            padded[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh, j * dw:j * dw + sw * (wo - 1) + 1:sw] += cols[:, :, :, :, i, j]
-    return padded
+            padded[(..., *frame.window_slices(i, j))] += columns[:, i, j]
+    _copy_with_bias(padded[:, :, top:top + h, left:left + w].transpose(1, 0, 2, 3), out, bias)
 
 
-def _weight_matrix(weight, groups):
-    """(O, C/g, kH, kW) -> (g, O/g, kH*kW*C/g), columns in _im2col's order. A transposed
+def _copy_with_bias(values, out, bias):
+    """out (n, C, H, W) = values, plus ``bias`` (C,) per channel."""
+    if bias is None:
+        np.copyto(out, values)
+    else:
+        np.add(values, bias[:, None, None], out=out)
+
+
+def _grid_rows(grid, groups):
+    """(n, C, Ho, Wo) -> (g, C/g, n*Ho*Wo), channels first: a convolution's output (gradient) as GEMM rows."""
+    c = grid.shape[1]
+    return np.ascontiguousarray(grid.transpose(1, 0, 2, 3)).reshape(groups, c // groups, grid.size // c)
+
+
+def _rows_to_grid(rows, out, bias=None):
+    """The inverse of _grid_rows: rows (g, C/g, n*Ho*Wo) -> out (n, C, Ho, Wo) (plus ``bias``)."""
+    n, c, ho, wo = out.shape
+    _copy_with_bias(rows.reshape(c, n, ho, wo).transpose(1, 0, 2, 3), out, bias)
+
+
+def _weight_rows(weight, groups, channels_last):
+    """(O, C/g, kH, kW) -> (g, O/g, C/g*kH*kW), in the order of _im2col's columns. A transposed
     convolution's weight (C_in, C_out/g, kH, kW) is the weight of the convolution it is the adjoint of."""
-    o, cg, kh, kw = weight.shape
-    return weight.reshape(groups, o // groups, cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(groups, o // groups, -1)
+    weight = weight.transpose(0, 2, 3, 1) if channels_last else weight  # (O, kH, kW, C/g)
+    return weight.reshape(groups, weight.shape[0] // groups, -1)
 
 
-def _weight_grad(grad_rows, cols, shape):
-    """(g, M, O/g)^T @ (g, M, K) -> the gradient of a weight of ``shape`` (O, C/g, kH, kW): one GEMM per group."""
+def _weight_from_rows(rows, shape, channels_last):
+    """The inverse of _weight_rows: rows (g, O/g, C/g*kH*kW) -> a weight (gradient) of ``shape`` (O, C/g, kH, kW)."""
+    if not channels_last:
+        return rows.reshape(shape)
     o, cg, kh, kw = shape
-    dweight = grad_rows.transpose(0, 2, 1) @ cols  # (g, O/g, kH*kW*C/g)
-    return dweight.reshape(-1, kh, kw, cg).transpose(0, 3, 1, 2).reshape(shape)
+    return np.ascontiguousarray(rows.reshape(o, kh, kw, cg).transpose(0, 3, 1, 2))
 
 
-def _conv2d_cols(x, weight, bias, geometry, grid=None):
-    """x (N, C, H, W) -> y (N, O, Ho, Wo), and the im2col matrix that the weight gradient needs."""
-    g = geometry.groups
-    cols, (ho, wo) = _im2col(_channels_last(x, g, geometry.pads), weight.shape[2:], geometry, grid)
-    y = cols @ _weight_matrix(weight, g).transpose(0, 2, 1)  # (g, N*Ho*Wo, O/g)
-    y = _channels_first(y.reshape(g, x.shape[0], ho, wo, y.shape[-1]))  # (N, O, Ho, Wo)
-    if bias is not None:
-        y += bias[:, None, None]
-    return y, cols
+def _conv_chunk(images, frame, weight_rows, out, bias=None):
+    """One chunk of a convolution: images (n, C, H, W) -> out (n, O, Ho, Wo) = weight @ im2col(images),
+    one GEMM per group; returns the columns, which the weight gradient needs."""
+    columns = _im2col(images, frame)  # (g, C/g*kH*kW, n*Ho*Wo)
+    _rows_to_grid(weight_rows @ columns, out, bias)  # (g, O/g, n*Ho*Wo) -> (n, O, Ho, Wo)
+    return columns
 
 
-def _conv2d_input_grad(grad_rows, weight, padded_shape, geometry, grid):
-    """Rows (g, N*Ho*Wo, O/g) of a conv's output gradient -> its input gradient (N, C, H, W) via col2im.
-    Also a transposed convolution's forward, with its input's rows."""
-    dcols = grad_rows @ _weight_matrix(weight, geometry.groups)  # (g, N*Ho*Wo, kH*kW*C/g)
-    return _channels_first(_col2im(dcols, padded_shape, weight.shape[2:], geometry, grid), geometry.pads)
+def _gather(frame, weight):
+    """A stride-1 convolution's input gradient as a convolution of its output gradient, or None.
+
+    With stride 1, dx is the convolution of dy, padded by the kernel's reach minus the forward padding,
+    with the weight flipped in space and its in and out channels swapped (per group): im2col copies
+    replace col2im's kH*kW passes of adds, a saving while dy has at most twice as many channels as dx.
+    Returns the gather convolution's frame and weight rows."""
+    geometry, (o, cg) = frame.geometry, weight.shape[:2]
+    g, extent = geometry.groups, geometry.extent(frame.kernel)
+    if geometry.stride != (1, 1) or o > 2 * cg * g or any(p > e - 1 for pads, e in zip(geometry.pads, extent) for p in pads):
+        return None
+    pads = tuple((e - 1 - before, e - 1 - after) for (before, after), e in zip(geometry.pads, extent))
+    flipped = weight[:, :, ::-1, ::-1].reshape(g, o // g, cg, *frame.kernel).transpose(0, 2, 1, 3, 4)
+    gather = _ConvFrame(frame.grid, frame.kernel, _ConvGeometry((1, 1), pads, geometry.dilation, g), o)
+    return gather, _weight_rows(flipped.reshape(g * cg, o // g, *frame.kernel), g, gather.channels_last)
+
+
+def _conv2d_forward(x, weight, bias, geometry):
+    """x (N, C, H, W) -> y (N, O, Ho, Wo), and what backward needs: the frame, the chunk size and each
+    chunk's columns. The batch runs in chunks of images, on the kernel threads."""
+    (n, c), o = x.shape[:2], weight.shape[0]
+    frame = _ConvFrame(x.shape[2:], weight.shape[2:], geometry, c)
+    weight_rows = _weight_rows(weight, geometry.groups, frame.channels_last)  # (g, O/g, C/g*kH*kW)
+    y = np.empty((n, o, *frame.grid), dtype=x.dtype)
+    size = frame.chunk_size(n, c * math.prod(frame.kernel) + o, x.itemsize)
+    columns = _threads.map_chunks(lambda a, b: _conv_chunk(x[a:b], frame, weight_rows, y[a:b], bias), n, size)
+    return y, (frame, size, columns)
+
+
+def _conv2d_backward(grad, weight, saved, input_shape):
+    """grad (N, O, Ho, Wo) of _conv2d_forward's y -> dx (N, C, H, W), dweight (O, C/g, kH, kW), dbias (O,).
+    Per chunk: dweight += dy @ columns^T, and dx = col2im(weight^T @ dy) or the gather convolution."""
+    frame, size, columns = saved
+    g, gather = frame.groups, _gather(frame, weight)
+    scatter_rows = _weight_rows(weight, g, channels_last=False).transpose(0, 2, 1)  # (g, C/g*kH*kW, O/g)
+    dx = np.empty(input_shape, dtype=grad.dtype)
+
+    def chunk(start, stop):
+        dy_rows = _grid_rows(grad[start:stop], g)  # (g, O/g, n*Ho*Wo)
+        if gather is None:
+            _col2im(scatter_rows @ dy_rows, frame, dx[start:stop])
+        else:
+            _conv_chunk(grad[start:stop], *gather, dx[start:stop])
+        return dy_rows @ columns[start // size].transpose(0, 2, 1), dy_rows.sum(axis=2)  # (g, O/g, C/g*kH*kW), (g, O/g)
+
+    parts = _threads.map_chunks(chunk, grad.shape[0], size)
+    dweight = _summed([p[0] for p in parts], (g, weight.shape[0] // g, math.prod(weight.shape[1:])), grad.dtype)
+    return (dx, _weight_from_rows(dweight, weight.shape, frame.channels_last),
+            _summed([p[1] for p in parts], (grad.shape[1],), grad.dtype))
 
 
 def _transposed_output_size(in_hw, kernel, geometry, output_padding):
@@ -901,26 +1078,51 @@ def _checked_transposed_output_size(in_hw, kernel, geometry, output_padding, fn)
     return size
 
 
-def _conv_transpose2d(x, weight, bias, geometry, output_padding, fn="conv_transpose2d"):
-    """x (N, C_in, H, W) -> y (N, C_out, Ho, Wo), and x's rows (g, N*H*W, C_in/g) for the weight gradient."""
-    g, (n, c, h, w) = geometry.groups, x.shape
-    ho, wo = _checked_transposed_output_size((h, w), weight.shape[2:], geometry, output_padding, fn)
-    padded_shape = geometry.padded_shape((n, weight.shape[1] * g, ho, wo))
-    rows = _channels_last(x, g).reshape(g, n * h * w, c // g)
-    y = _conv2d_input_grad(rows, weight, padded_shape, geometry, (h, w))  # (N, C_out, Ho, Wo)
-    if bias is not None:
-        y += bias[:, None, None]
-    return y, rows
+def _conv_transpose2d_forward(x, weight, bias, geometry, output_padding, fn="conv_transpose2d"):
+    """x (N, C_in, H, W) -> y (N, C_out, Ho, Wo): the input gradient of the convolution it is the adjoint
+    of, y = col2im(weight^T @ x); and what backward needs: the frame, the chunk size, each chunk's x rows."""
+    size = _checked_transposed_output_size(x.shape[2:], weight.shape[2:], geometry, output_padding, fn)
+    (n, c_in), g = x.shape[:2], geometry.groups
+    c_out = weight.shape[1] * g
+    frame = _ConvFrame(size, weight.shape[2:], geometry, c_out, grid=x.shape[2:])
+    scatter_rows = _weight_rows(weight, g, channels_last=False).transpose(0, 2, 1)  # (g, C_out/g*kH*kW, C_in/g)
+    y = np.empty((n, c_out, *size), dtype=x.dtype)
+
+    def chunk(start, stop):
+        x_rows = _grid_rows(x[start:stop], g)  # (g, C_in/g, n*H*W)
+        _col2im(scatter_rows @ x_rows, frame, y[start:stop], bias)
+        return x_rows
+
+    chunk_size = frame.chunk_size(n, c_out * math.prod(frame.kernel) + c_in, x.itemsize)
+    return y, (frame, chunk_size, _threads.map_chunks(chunk, n, chunk_size))
+
+
+def _conv_transpose2d_backward(grad, weight, saved, input_shape):
+    """grad (N, C_out, Ho, Wo) of _conv_transpose2d_forward's y -> dx (N, C_in, H, W), dweight, dbias:
+    dx is the forward pass of the convolution it is the adjoint of, weight @ im2col(grad)."""
+    frame, size, x_rows = saved
+    weight_rows = _weight_rows(weight, frame.groups, frame.channels_last)  # (g, C_in/g, C_out/g*kH*kW)
+    dx = np.empty(input_shape, dtype=grad.dtype)
+
+    def chunk(start, stop):
+        columns = _conv_chunk(grad[start:stop], frame, weight_rows, dx[start:stop])  # (g, C_out/g*kH*kW, n*H*W)
+        return x_rows[start // size] @ columns.transpose(0, 2, 1), _channel_sum(grad[start:stop])
+
+    parts = _threads.map_chunks(chunk, grad.shape[0], size)
+    g = frame.groups
+    dweight = _summed([p[0] for p in parts], (g, weight.shape[0] // g, math.prod(weight.shape[1:])), grad.dtype)
+    return (dx, _weight_from_rows(dweight, weight.shape, frame.channels_last),
+            _summed([p[1] for p in parts], (grad.shape[1],), grad.dtype))
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     x, weight, geometry, unbatched = _conv_setup("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
-    return _conv_unlift(_conv2d_cols(x, weight, bias, geometry)[0], 1, unbatched)
+    return _conv_unlift(_conv2d_forward(x, weight, bias, geometry)[0], 1, unbatched)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     x, weight, geometry, unbatched = _conv_setup("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
-    return _conv_unlift(_conv2d_cols(x, weight, bias, geometry)[0], 2, unbatched)
+    return _conv_unlift(_conv2d_forward(x, weight, bias, geometry)[0], 2, unbatched)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
@@ -928,7 +1130,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     x, weight, geometry, unbatched = _conv_setup(fn, 2, input, weight, bias, stride, padding, dilation, groups,
                                                  transposed=True)
     output_padding = _int_tuple(output_padding, 2, "output_padding", fn, 0)
-    return _conv_unlift(_conv_transpose2d(x, weight, bias, geometry, output_padding, fn)[0], 2, unbatched)
+    return _conv_unlift(_conv_transpose2d_forward(x, weight, bias, geometry, output_padding, fn)[0], 2, unbatched)
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0):

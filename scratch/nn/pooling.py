@@ -12,19 +12,29 @@ from .module import Module, check_array, check_grad, require_forward
 
 
 def _scatter_to_input(grad_at, dtype, input_shape, geometry):
-    """Send each offset's (*, oH, oW) gradient ``grad_at(offset)`` back through that offset's view of
-    the padded input and crop the padding: (*, H, W). Windows that tile the input exactly are
+    """Send each offset's (*, oH, oW) gradient back through that offset's view of the padded input and
+    crop the padding: (*, H, W). ``grad_at(offset, start, stop)`` gives it for planes start:stop of the
+    first axis, which run in chunks on the kernel threads. Windows that tile the input exactly are
     written once each; overlapping or partial ones add into zeros."""
     (pH, pW), (H, W) = geometry.padding, input_shape[-2:]
     tiled = all(s == k and d == 1 and p == o * k for s, k, d, p, o in
                 zip(geometry.stride, geometry.kernel, geometry.dilation, geometry.padded, geometry.output))
     dpadded = (np.empty if tiled else np.zeros)(input_shape[:-2] + geometry.padded, dtype=dtype)
-    for offset, (rows, cols) in enumerate(F._window_slices(geometry)):
-        if tiled:
-            dpadded[..., rows, cols] = grad_at(offset)
-        else:
-            dpadded[..., rows, cols] += grad_at(offset)
-    return dpadded if dpadded.shape == input_shape else np.ascontiguousarray(dpadded[..., pH:pH + H, pW:pW + W])
+    dx = dpadded if dpadded.shape == input_shape else np.empty(input_shape, dtype=dtype)
+    slices = F._window_slices(geometry)
+
+    def chunk(start, stop):
+        part = dpadded[start:stop]
+        for offset, (rows, cols) in enumerate(slices):
+            if tiled:
+                part[..., rows, cols] = grad_at(offset, start, stop)
+            else:
+                part[..., rows, cols] += grad_at(offset, start, stop)
+        if dx is not dpadded:
+            dx[start:stop] = part[..., pH:pH + H, pW:pW + W]
+
+    F._map_leading(chunk, dpadded)
+    return dx
 
 
 class MaxPool2d(Module):
@@ -59,7 +69,8 @@ class MaxPool2d(Module):
             raise ValueError("MaxPool2d.backward: the indices carry no gradient; pass None for them")
         if argmax is None:  # found lazily: a forward without backward (inference) never pays for it
             argmax = self._cache[3] = F._max_pool2d_argmax(input, padded, self._output, geometry)
-        return _scatter_to_input(lambda offset: grad * (argmax == offset), grad.dtype, input.shape, geometry)
+        return _scatter_to_input(lambda offset, a, b: grad[a:b] * (argmax[a:b] == offset), grad.dtype, input.shape,
+                                 geometry)
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
@@ -89,7 +100,7 @@ class AvgPool2d(Module):
         divisor = F._avg_pool2d_divisor(input_shape[-2:], geometry, self.count_include_pad, self.divisor_override,
                                         grad.dtype)
         dwindow = grad / divisor  # (*, oH, oW): every position of a window gets the same share
-        return _scatter_to_input(lambda offset: dwindow, grad.dtype, input_shape, geometry)
+        return _scatter_to_input(lambda offset, a, b: dwindow[a:b], grad.dtype, input_shape, geometry)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

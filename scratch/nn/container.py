@@ -1,5 +1,5 @@
 """Sequential and ModuleList, as in torch.nn. Sequential's backward runs its layers in reverse."""
-from .linear import Identity, Linear
+from .linear import Linear
 from .module import Module
 
 
@@ -33,12 +33,14 @@ class Sequential(_Container):
         """The layers' backward in reverse. ``input_grad=False``: the input is data that needs no
         gradient (torch: requires_grad=False); a first layer that can skip it (Linear, Sequential) does,
         and None is returned."""
-        first, *rest = list(self) or [Identity()]
-        for module in reversed(rest):
+        modules = list(self)
+        for module in reversed(modules[1:]):
             grad = module.backward(grad)
+        first = modules[0] if modules else None
         if isinstance(first, (Linear, Sequential)):
             return first.backward(grad, input_grad=input_grad)
-        grad = first.backward(grad)
+        if first is not None:
+            grad = first.backward(grad)
         return grad if input_grad else None
 
 

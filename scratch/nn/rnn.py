@@ -524,6 +524,11 @@ class _RNNBase(Module):
         self._cache = self._output = None
         self._workspaces = {}  # (T, N, dtype) -> (layer, direction) -> a kernel's working arrays, reused between calls
 
+    def __getstate__(self):
+        """Copies and pickles leave the working arrays behind: the per-step views cached with them
+        would become arrays of their own in a copy instead of views of its buffers."""
+        return {**self.__dict__, "_workspaces": {}}
+
     def _output_size(self):
         """The features of h (and of each direction's output): proj_size when projected, else hidden_size."""
         return self.proj_size or self.hidden_size

@@ -1,6 +1,9 @@
 """RNN (tanh, relu), LSTM (with and without projections), GRU and their cells against torch.nn:
 every layout, depth, direction, initial state, train and eval; dropout between layers against a
 layer-by-layer torch build with the same masks; finite differences; state_dict keys; errors."""
+import copy
+import pickle
+
 import numpy as np
 import pytest
 import torch
@@ -313,6 +316,25 @@ def test_fast_kernels_equal_the_naive_formulas(mode, data, seed):
             if p is not None:
                 assert_close(getattr(module, stem + "_l0" + suffix).grad, grads[stem], f"grad of {stem}{suffix}", rtol, atol)
     assert_close(dx, expected_dx, "grad of input", *tolerance(np.float64, "grad"))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_copy_made_after_a_call_computes_as_the_original(mode):
+    """Working arrays are kept between calls; a deep copy (TransformerEncoder clones its layers so) or a
+    pickle must not carry them, or the views cached with them would stop pointing into its buffers."""
+    cls, _, extra = MODES[mode]
+    rng = np.random.default_rng(0)
+    module = cls(2, 3, num_layers=2, bidirectional=True, dtype=np.float64, rng=rng, **extra)
+    x, dy = rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 2, 6))
+    module(rng.normal(size=x.shape))  # leaves working arrays of this shape behind
+    results = []
+    for twin in (module, copy.deepcopy(module), pickle.loads(pickle.dumps(module))):
+        twin.zero_grad()
+        output = twin(x)[0]
+        results.append((output, twin.backward(dy), *(p.grad for p in twin.parameters())))
+    for other in results[1:]:
+        for a, b in zip(results[0], other, strict=True):
+            np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("kind", CELLS)

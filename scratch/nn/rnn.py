@@ -33,7 +33,7 @@ from . import functional as F
 from . import init
 from .module import Module, Parameter, _describe, check_array, check_grad, check_size, factory_dtype, require_forward
 
-_FUSED_INPUT_MAX = 8  # inputs this narrow join h in the recurrent product instead of a GEMM of their own
+_FUSED_INPUT_MAX = 8  # inputs this narrow join h in the recurrent product (measured: it pays up to 16 at H = 32 and 128)
 
 
 class _Kernel:
@@ -523,6 +523,11 @@ class _RNNBase(Module):
         _init_parameters(self, self.rng)
         self._cache = self._output = None
         self._workspaces = {}  # (T, N, dtype) -> (layer, direction) -> a kernel's working arrays, reused between calls
+
+    def __getstate__(self):
+        """Copies and pickles leave the working arrays behind: the per-step views cached with them
+        would become arrays of their own in a copy instead of views of its buffers."""
+        return {**self.__dict__, "_workspaces": {}}
 
     def _output_size(self):
         """The features of h (and of each direction's output): proj_size when projected, else hidden_size."""

@@ -17,7 +17,7 @@ try:
 except ImportError:  # optional: scratch depends on NumPy alone
     ThreadpoolController = None
 
-CHUNK_BYTES = 1 << 20  # a chunk's largest arrays should stay in a core's L2 cache
+CHUNK_BYTES = 1 << 21  # a chunk's largest arrays stay in cache (2 MiB measured best here: 1 MiB L2 per core, a shared L3)
 _forced_threads = None  # set by settings()
 _controller = None  # built on first use: finding the loaded BLAS libraries takes milliseconds
 _pools = {}

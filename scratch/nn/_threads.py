@@ -3,9 +3,9 @@
 A batch is cut into chunks of whole images, sized to stay in cache; the chunks run on a pool of as
 many threads as NumPy's BLAS may use (set it with threadpoolctl or OMP_NUM_THREADS, as torch's
 set_num_threads sets torch's), and the BLAS calls inside a chunk run on one thread each. NumPy
-releases the GIL inside ufuncs, copies and BLAS calls, so the chunks run side by side. The chunk size
-never depends on the thread count, so results are the same bit for bit at any thread count. Without
-threadpoolctl every chunk runs on the calling thread, and BLAS keeps its own threads.
+releases the GIL inside ufuncs, copies and BLAS calls, so the chunks run side by side. The chunk
+size never depends on the thread count, so neither do the results (partial sums add in chunk
+order). Without threadpoolctl every chunk runs on the calling thread, and BLAS keeps its own threads.
 """
 import contextlib
 import itertools

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import THREAD_ENV_VARS
+from . import SPIN_ENV, THREAD_ENV_VARS
 
 try:
     from threadpoolctl import threadpool_info, threadpool_limits
@@ -140,7 +140,7 @@ def machine_info(threads, dtype):
         "numpy": np.__version__,
         "torch": torch.__version__,
         "dtype": str(np.dtype(dtype)),
-        "env": {var: os.environ.get(var) for var in THREAD_ENV_VARS},
+        "env": {var: os.environ.get(var) for var in (*THREAD_ENV_VARS, *SPIN_ENV)},
         "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,  # other work shares the cores
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
     }

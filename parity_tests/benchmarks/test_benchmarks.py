@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks import bench_mlp, core
+from benchmarks import SPIN_ENV, THREAD_ENV_VARS, bench_mlp, core, limit_threads_env
 from scratch import nn
 from scratch.nn import _threads
 
@@ -49,6 +49,17 @@ def test_scratch_kernel_threads_follow_the_benchmarks_thread_count(threads):
     case = core.Case("c", "s", scratch=lambda: seen.append(_threads.get_num_threads()), torch=lambda: None)
     core.run_case(case, repeats=1, warmup=0, threads=threads)
     assert set(seen) == {threads}
+
+
+def test_thread_env_sets_the_counts_and_shortens_openblas_spin_unless_the_user_chose(monkeypatch):
+    for var in (*THREAD_ENV_VARS, *SPIN_ENV):
+        monkeypatch.delenv(var, raising=False)
+    limit_threads_env(3)
+    assert [os.environ[var] for var in THREAD_ENV_VARS] == ["3"] * len(THREAD_ENV_VARS)
+    assert os.environ["OPENBLAS_THREAD_TIMEOUT"] == SPIN_ENV["OPENBLAS_THREAD_TIMEOUT"]
+    monkeypatch.setenv("OPENBLAS_THREAD_TIMEOUT", "28")
+    limit_threads_env(1)
+    assert os.environ["OPENBLAS_THREAD_TIMEOUT"] == "28"
 
 
 def test_naive_loop_computes_the_twins_gradients():

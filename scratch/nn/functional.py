@@ -677,6 +677,11 @@ def _channel_sum(x):
     return x.reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:])).sum(axis=2).sum(axis=0)
 
 
+def _channel_dot(a, b):
+    """Per channel, the sum of a * b over N and S: (N, C, S) twice -> (C,), in one pass (no product array)."""
+    return np.einsum("ncs,ncs->c", a, b)
+
+
 def _summed(parts, shape, dtype):
     """The sum of the chunks' partial gradients, in chunk order; zeros for an empty batch."""
     return np.sum(parts, axis=0).reshape(shape) if parts else np.zeros(shape, dtype=dtype)
@@ -700,8 +705,7 @@ def _channel_mean_var(x):
         count = part.shape[0] * part.shape[2]
         mean = _channel_sum(part) / count
         deviations = part - mean[:, None]
-        np.square(deviations, out=deviations)
-        return count, mean, _channel_sum(deviations)
+        return count, mean, _channel_dot(deviations, deviations)
 
     parts = _threads.map_chunks(chunk, x.shape[0], size)
     total = sum(count for count, _, _ in parts)
@@ -769,7 +773,7 @@ def _batch_norm_backward(grad, xhat, invstd, weight, batch_stats):
     dy, size = _per_channel(grad)
     xhat = xhat.reshape(dy.shape)
     n, c, s = dy.shape
-    parts = _threads.map_chunks(lambda a, b: (_channel_sum(dy[a:b]), _channel_sum(dy[a:b] * xhat[a:b])), n, size)
+    parts = _threads.map_chunks(lambda a, b: (_channel_sum(dy[a:b]), _channel_dot(dy[a:b], xhat[a:b])), n, size)
     sum_dy = _summed([part[0] for part in parts], (c,), dy.dtype)
     sum_dy_xhat = _summed([part[1] for part in parts], (c,), dy.dtype)
     scale = invstd if weight is None else invstd * weight  # (C,)

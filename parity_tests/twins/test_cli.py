@@ -1,5 +1,8 @@
 """The `twins` command line: listing, running a demo, diffing a pair, and its errors."""
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -128,3 +131,14 @@ def test_quick_runs_the_cnn_demo(tmp_path):
         p.name for p in out.iterdir()}
     report = json.loads((out / "metrics.json").read_text())["digits"]
     assert report["scratch"]["epochs"] == 2 and report["lockstep_float64"]["max_weight_gap"] < 1e-10
+
+
+@pytest.mark.parametrize("given, expected", [(None, "20"), ("28", "28")])
+def test_the_app_shortens_openblas_spin_unless_set(given, expected):
+    """`import twins` before NumPy sets OPENBLAS_THREAD_TIMEOUT (as the benchmark CLI does) and keeps a user's value."""
+    env = {key: value for key, value in os.environ.items() if key != "OPENBLAS_THREAD_TIMEOUT"}
+    if given is not None:
+        env["OPENBLAS_THREAD_TIMEOUT"] = given
+    code = "import twins, os, sys; print(os.environ['OPENBLAS_THREAD_TIMEOUT'], 'numpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    assert out == [expected, "False"]

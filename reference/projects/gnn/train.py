@@ -46,7 +46,7 @@ def fit(model, X, edge_index, y, train_mask, val_mask, config, edge_weight=None,
         start = time.perf_counter()
         logits = model(*inputs)  # (N, classes): every node, labelled or not
         loss = criterion(logits[train_mask], y[train_mask])
-        check_finite(float(loss), epoch, 0)
+        check_finite(loss.item(), epoch, 0)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

@@ -18,3 +18,15 @@ def test_quick_gnn_demo_writes_every_deliverable(tmp_path, capsys):
     assert report["graph"] == {"nodes": 34, "edges": 156, "features": 34, "classes": [f"community {k}" for k in range(4)],
                                "labels_per_class": 1, "weighted": False}
     assert "karate: 34 nodes" in capsys.readouterr().out
+
+
+def test_benchmark_cases_run():
+    import numpy as np
+
+    from benchmarks import bench_gnn, core
+
+    cases = bench_gnn.cases(np.float32, quick=True, seed=0)
+    assert [case.name for case in cases] == ["GCNConv fwd+bwd"] * 2 + ["GATConv fwd+bwd"] * 2 + ["GCN training epoch (Adam)",
+                                                                                                 "GAT training epoch (Adam)"]
+    for case in (cases[0], cases[2], cases[-1]):
+        assert set(core.run_case(case, repeats=1, warmup=0, threads=1).times_ms) == {"scratch", "torch"}

@@ -16,7 +16,9 @@ def test_quick_gnn_demo_writes_every_deliverable(tmp_path, capsys):
             "label spreading"} <= rows.keys()
     assert all(0 <= row["mean"] <= 1 and len(row["per_seed"]) == report["seeds"] for row in rows.values())
     assert report["graph"] == {"nodes": 34, "edges": 156, "features": 34, "classes": [f"community {k}" for k in range(4)],
-                               "labels_per_class": 1, "weighted": False}
+                               "labels_per_class": 1, "weighted": False,
+                               "edge_homophily": report["graph"]["edge_homophily"]}
+    assert 0.5 < report["graph"]["edge_homophily"] <= 1  # friends mostly share a community
     assert "karate: 34 nodes" in capsys.readouterr().out
 
 

@@ -217,12 +217,12 @@ class GATConv(nn.Module):
         self._mask = mask  # (E, H) or None: what a parity test hands PyG's dropout
         if dropout_mask is not None and mask is None:
             raise ValueError("dropout_mask: attention dropout runs only in training with dropout > 0, expected None")
-        messages = alpha[..., None] * h[row]  # (E, H, C)
-        out = into.reduce(np.add, messages)  # (N, H, C)
+        heads = [into.matrix(alpha[:, k], row) for k in range(H)]  # per head, row i weighs i's incoming edges
+        out = np.stack([adjacency @ h[:, k] for k, adjacency in enumerate(heads)], axis=1)  # (N, H, C): sum of alpha_ji h_j
         out = out.reshape(num_nodes, H * C) if self.concat else out.mean(axis=1)
         if self.bias is not None:
             out = out + self.bias.data
-        self._saved = (edge_index, into, out_of, h, score, attention, alpha, mask, out)
+        self._saved = (edge_index, into, out_of, h, score, attention, heads, mask, out)
         return (out, (edge_index, alpha)) if return_attention_weights else out
 
     def _draw_mask(self, dropout_mask, alpha):
@@ -235,7 +235,7 @@ class GATConv(nn.Module):
         return dropout_mask
 
     def backward(self, grad, attention_grads=None, input_grad=True):
-        edge_index, into, out_of, h, score, attention, alpha, mask, out = require_forward(self, self._saved)
+        edge_index, into, out_of, h, score, attention, heads, mask, out = require_forward(self, self._saved)
         check_grad(grad, out)
         row, col = edge_index
         num_nodes, H, C = h.shape
@@ -246,7 +246,7 @@ class GATConv(nn.Module):
         dalpha = np.einsum("ehc,ehc->eh", dmessages, h[row])  # (E, H)
         if attention_grads is not None and attention_grads[1] is not None:
             dalpha = dalpha + attention_grads[1]  # the returned weights are the dropped-out ones
-        dh = out_of.reduce(np.add, alpha[..., None] * dmessages)  # (N, H, C): what each source sent
+        dh = np.stack([adjacency.T @ dout[:, k] for k, adjacency in enumerate(heads)], axis=1)  # (N, H, C): what each source sent
         if mask is not None:
             dalpha = dalpha * mask
         leaky = np.where(score > 0, score.dtype.type(1), score.dtype.type(self.negative_slope))

@@ -15,6 +15,7 @@ add_remaining_self_loops, to_undirected); this file has no reference twin, PyG i
 import numbers
 
 import numpy as np
+from scipy import sparse
 
 _MISSING = object()  # to_undirected returns a pair whenever edge_attr is passed, even as None (PyG >= 2.3)
 
@@ -67,6 +68,12 @@ class Segments:
         self.counts = np.bincount(index, minlength=num_nodes)  # (N,) edges into each node
         self.nonempty = np.flatnonzero(self.counts)
         self.starts = (np.cumsum(self.counts) - self.counts)[self.nonempty]  # first sorted edge of each segment
+
+    def matrix(self, values, others):
+        """The (N, N) sparse matrix with ``values`` (E,) at (index[e], others[e]): row i holds node i's edges,
+        so ``matrix @ X`` sums X[others[e]] weighted into each row (duplicates add, as stored twice)."""
+        indptr = np.concatenate([[0], np.cumsum(self.counts)])
+        return sparse.csr_matrix((values[self.order], others[self.order], indptr), shape=(self.num_nodes, self.num_nodes))
 
     def reduce(self, ufunc, src, empty=0):
         """(E, *F) -> (N, *F): ``ufunc`` over each node's edges; ``empty`` where a node has none."""

@@ -40,12 +40,10 @@ def glorot_(parameter, rng):
     init.uniform_(parameter, -bound, bound, rng=rng)
 
 
-def check_features(x, layer, in_channels, dtype, num_nodes=None):
-    """Node features (N, in_channels) of the layer's dtype, one row per node when ``num_nodes`` is known."""
-    check_array(x, f"{layer} x", ndim=2, dtype=dtype, last_dim=in_channels)
-    if num_nodes is not None and x.shape[0] != num_nodes:
-        raise ValueError(f"{layer} x: expected {num_nodes} rows (one per node), got {x.shape[0]}")
-    return x
+def check_features(x, layer, in_channels, dtype):
+    """Node features (N, in_channels) of the layer's dtype; N is the graph's node count, so an edge_index
+    that names a node past the last row is refused by check_edge_index."""
+    return check_array(x, f"{layer} x", ndim=2, dtype=dtype, last_dim=in_channels)
 
 
 def gcn_norm(edge_index, edge_weight=None, num_nodes=None, improved=False, add_self_loops=True,

@@ -61,6 +61,8 @@ PROJECTS = {project.name: project for project in (
     Project("cnn", 4, "Convolutional networks from scratch", ("digits", "fashion-mnist"), ("model.py",)),
     Project("forecasting", 5, "Recurrent networks and time-series forecasting", ("co2", "sunspots"),
             ("model.py", "baselines.py")),
+    Project("gnn", 16, "Graph neural networks: GCN, GAT and GraphSAGE against PyTorch Geometric", ("drosophila", "karate"),
+            ("layers.py", "model.py", "train.py"), library_twins=()),
 )}
 
 

@@ -1,0 +1,74 @@
+"""Project 16: full-batch, semi-supervised node classification. Every epoch runs the whole graph
+forward, takes the cross-entropy over the labelled nodes only, and steps the optimizer once; the
+unlabelled nodes still shape the prediction through the graph (transductive learning).
+
+Twin of scratch/projects/gnn/train.py: the loops differ only where autograd does the work
+(``loss.backward()`` here), plus the conversions to tensors.
+"""
+import time
+
+import torch
+from torch import nn
+
+from reference.training import make_optimizer
+from scratch.plumbing import check_finite
+from scratch.projects.gnn.config import check_mask
+
+
+def graph_inputs(X, edge_index, edge_weight=None):
+    """What the model's forward takes, as tensors: the features and the graph (and its weights)."""
+    inputs = (torch.from_numpy(X), torch.from_numpy(edge_index))
+    return inputs if edge_weight is None else inputs + (torch.from_numpy(edge_weight),)
+
+
+def accuracy_and_loss(logits, y, mask, criterion):
+    """(loss, accuracy) over the nodes of ``mask``."""
+    return float(criterion(logits[mask], y[mask])), float((logits[mask].argmax(dim=1) == y[mask]).double().mean())
+
+
+def fit(model, X, edge_index, y, train_mask, val_mask, config, edge_weight=None, on_epoch=None, progress=False):
+    """Train ``model`` for config.num_epochs full-batch steps on the nodes of ``train_mask``; the history
+    holds the loss and accuracy on the train and validation nodes after each step (in eval mode).
+    ``on_epoch(epoch, model)`` runs after each evaluation (the embedding GIF's snapshots)."""
+    check_mask(train_mask, len(X), "train_mask")
+    check_mask(val_mask, len(X), "val_mask")
+    inputs = graph_inputs(X, edge_index, edge_weight)
+    y, train_mask, val_mask = torch.from_numpy(y), torch.from_numpy(train_mask), torch.from_numpy(val_mask)
+    criterion = nn.CrossEntropyLoss()
+    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.weight_decay)
+    history = {key: [] for key in ("train_loss", "val_loss", "train_acc", "val_acc", "epoch_time")}
+    epochs = range(1, config.num_epochs + 1)
+    if progress:
+        from tqdm.auto import tqdm
+        epochs = tqdm(epochs, desc=f"torch {type(model).__name__}", unit="epoch", leave=False)
+    for epoch in epochs:
+        model.train()
+        start = time.perf_counter()
+        logits = model(*inputs)  # (N, classes): every node, labelled or not
+        loss = criterion(logits[train_mask], y[train_mask])
+        check_finite(loss.item(), epoch, 0)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        history["epoch_time"].append(time.perf_counter() - start)
+        record(history, model, inputs, y, train_mask, val_mask, criterion)
+        if on_epoch is not None:
+            on_epoch(epoch, model)
+    return history
+
+
+@torch.no_grad()
+def record(history, model, inputs, y, train_mask, val_mask, criterion):
+    model.eval()
+    logits = model(*inputs)
+    for split, mask in (("train", train_mask), ("val", val_mask)):
+        loss, acc = accuracy_and_loss(logits, y, mask, criterion)
+        history[f"{split}_loss"].append(loss)
+        history[f"{split}_acc"].append(acc)
+
+
+@torch.no_grad()
+def predict(model, X, edge_index, edge_weight=None):
+    """The predicted class of every node, in eval mode."""
+    model.eval()
+    return model(*graph_inputs(X, edge_index, edge_weight)).argmax(dim=1).numpy()

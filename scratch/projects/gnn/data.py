@@ -1,7 +1,6 @@
 """Project 16's graphs (shared by both twins, never twinned): Zachary's karate club from networkx
 and the right mushroom body of the Drosophila larva from graspologic's data files, with the
 few-labels splits of semi-supervised node classification."""
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,14 +47,15 @@ def karate_club():
 CELL_TYPES = {"K": "Kenyon cell", "P": "projection neuron", "O": "output neuron", "I": "input neuron"}
 
 
+DROSOPHILA_DIR = Path(__file__).resolve().parents[3] / ".data/graspologic/drosophila"
+
+
 def drosophila_folder():
-    """graspologic's data folder, found without importing the package (its import needs more packages)."""
-    spec = importlib.util.find_spec("graspologic")
-    folder = None if spec is None or spec.origin is None else Path(spec.origin).parent / "datasets" / "drosophila"
-    if folder is None or not (folder / "right_adjacency.csv").exists():
-        raise FileNotFoundError("the Drosophila connectome ships inside graspologic's wheel: "
-                                "pip install --no-deps graspologic==3.4.4 (only its data files are read)")
-    return folder
+    """The connectome's csv files, unpacked from graspologic's wheel by scripts/install_data.sh."""
+    if not (DROSOPHILA_DIR / "right_adjacency.csv").exists():
+        raise FileNotFoundError(f"the Drosophila connectome is not in {DROSOPHILA_DIR}: run `bash scripts/install_data.sh` in the "
+                                "project folder (it unpacks the csv files from graspologic's wheel)")
+    return DROSOPHILA_DIR
 
 
 def drosophila_right(folder=None):

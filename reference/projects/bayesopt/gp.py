@@ -62,6 +62,13 @@ class GaussianProcessRegressor(gaussian_process.GaussianProcessRegressor):
         mean, var = self.posterior(X)
         if not eval_gradient:
             return mean.detach().numpy(), var.detach().numpy()
-        dmean, = torch.autograd.grad(mean.sum(), X, retain_graph=True)
-        dvar, = torch.autograd.grad(var.sum(), X)
-        return mean.detach().numpy(), var.detach().numpy(), dmean.numpy(), dvar.numpy()
+        dmean, dvar = (_gradient(output.sum(), X) for output in (mean, var))
+        return mean.detach().numpy(), var.detach().numpy(), dmean, dvar
+
+
+def _gradient(output, X):
+    """d output / d X by autograd; zeros where X does not enter (a constant kernel)."""
+    if not output.requires_grad:
+        return np.zeros(tuple(X.shape))
+    grad, = torch.autograd.grad(output, X, retain_graph=True, allow_unused=True)
+    return np.zeros(tuple(X.shape)) if grad is None else grad.numpy()

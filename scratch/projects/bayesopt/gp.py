@@ -21,9 +21,11 @@ import warnings
 
 import numpy as np
 import scipy.optimize
+import scipy.sparse
 from scipy.linalg import LinAlgError, cho_solve, cholesky, solve_triangular
 
 from scratch.projects.bayesopt.kernels import RBF, ConstantKernel, Kernel
+from scratch.projects.nlp.linear_models import check_features
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -46,16 +48,31 @@ def check_random_state(seed):
     raise ValueError(f"random_state: expected None, an int, a RandomState or a Generator, got {seed!r}")
 
 
-def _finite_2d(X, name):
-    try:
-        X = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{name}: expected a numeric array, got {error}") from None
-    if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
-        raise ValueError(f"{name}: expected a 2-d array with at least 1 sample and 1 feature, got shape {X.shape}")
-    if not np.all(np.isfinite(X)):
-        raise ValueError(f"{name}: expected finite values, got {np.sum(~np.isfinite(X))} NaN or inf entries")
-    return X
+def _finite_2d(X, name, n_features=None):
+    """X as scikit-learn's check_array converts it (project 3's ``check_features``, whose messages carry
+    scikit-learn's wording), dense only, then float64 (the GP computes in float64, as scikit-learn's does)."""
+    if scipy.sparse.issparse(X):
+        raise TypeError(f"{name}: expected a dense array, got a {type(X).__name__} (sparse input is not supported: "
+                        f"A sparse matrix was passed, but dense data is required; use X.toarray())")
+    return check_features(X, name, n_features, estimator="GaussianProcessRegressor").astype(np.float64)
+
+
+def _targets(y, n_samples):
+    """y as (n,) or (n, n_targets) finite float64, refused with scikit-learn's wording otherwise."""
+    if y is None:
+        raise ValueError("y: expected targets, got None (this estimator requires y to be passed, but the target y is None)")
+    given = np.asarray(y)
+    try:  # numbers held in an object array are numbers, as scikit-learn reads them
+        y = given.astype(np.float64) if given.dtype.kind in "biufO" else None
+    except (TypeError, ValueError):
+        y = None
+    if y is None:
+        raise ValueError(f"y: expected numeric targets, got dtype {given.dtype} (Unknown label type: not numbers)")
+    if y.ndim not in (1, 2) or len(y) != n_samples:
+        raise ValueError(f"y: expected {n_samples} targets (n,) or (n, n_targets), got shape {y.shape} (y should be a 1d array)")
+    if not np.all(np.isfinite(y)):
+        raise ValueError(f"y: expected finite targets, got {np.sum(~np.isfinite(y))} NaN or inf (Input y contains NaN or infinity)")
+    return y
 
 
 def _prior_kernel():
@@ -88,10 +105,7 @@ class GaussianProcessRegressor:
         self.kernel_ = ConstantKernel() * RBF() if self.kernel is None else copy.deepcopy(self.kernel)
         self._rng = check_random_state(self.random_state)
         X = _finite_2d(X, "X")
-        y = np.asarray(y, dtype=np.float64)
-        if y.ndim not in (1, 2) or len(y) != len(X) or not np.all(np.isfinite(y)):
-            raise ValueError(f"y: expected {len(X)} finite targets (n,) or (n, n_targets), got shape {y.shape}"
-                             + ("" if np.all(np.isfinite(y)) else " with NaN or inf"))
+        y = _targets(y, len(X))
         n_targets = y.shape[1] if y.ndim == 2 else 1
         if self.n_targets is not None and n_targets != self.n_targets:
             raise ValueError(f"n_targets: expected {self.n_targets} targets in y, got {n_targets}")
@@ -196,7 +210,7 @@ class GaussianProcessRegressor:
     def predict(self, X, return_std=False, return_cov=False):
         if return_std and return_cov:
             raise RuntimeError("return_std, return_cov: expected at most one of them True, got both")
-        X = _finite_2d(X, "X")
+        X = _finite_2d(X, "X", getattr(self, "n_features_in_", None))
         if not hasattr(self, "X_train_"):  # the prior
             kernel = _prior_kernel() if self.kernel is None else self.kernel
             n_targets = self.n_targets or 1
@@ -208,8 +222,6 @@ class GaussianProcessRegressor:
                 std = np.sqrt(kernel.diag(X))
                 return mean, (std if n_targets == 1 else np.repeat(std[..., None], n_targets, axis=-1))
             return mean
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X: expected {self.n_features_in_} features (as in fit), got {X.shape[1]}")
         K_trans = self.kernel_(X, self.X_train_)  # (m, n)
         mean = self._y_train_std * (K_trans @ self.alpha_) + self._y_train_mean
         if mean.ndim > 1 and mean.shape[1] == 1:
@@ -243,7 +255,7 @@ class GaussianProcessRegressor:
         self._check_fitted()
         if self.alpha_.ndim != 1:
             raise ValueError(f"y: expected one target for posterior_moments, got {self.alpha_.shape[1]}")
-        X = _finite_2d(X, "X")
+        X = _finite_2d(X, "X", self.n_features_in_)
         K_trans = self.kernel_(X, self.X_train_)  # (m, n)
         V = solve_triangular(self.L_, K_trans.T, lower=True, check_finite=False)  # (n, m)
         scale = float(np.squeeze(self._y_train_std))

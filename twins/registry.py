@@ -62,7 +62,7 @@ PROJECTS = {project.name: project for project in (
     Project("forecasting", 5, "Recurrent networks and time-series forecasting", ("co2", "sunspots"),
             ("model.py", "baselines.py")),
     Project("bayesopt", 15, "Hyperparameter optimisation with Bayesian optimisation: Gaussian processes",
-            ("branin", "hartmann6", "co2"), ("kernels.py", "gp.py", "acquisition.py"), library_twins=()),
+            ("branin", "hartmann6", "co2", "digits-mlp"), ("kernels.py", "gp.py", "acquisition.py"), library_twins=()),
 )}
 
 

@@ -9,7 +9,10 @@
 - ``co2``: the Mauna Loa CO2 kernel of Rasmussen & Williams (ch. 5.4.3) and scikit-learn's example
   (long-term RBF + seasonal RBF x ExpSineSquared + rational quadratic + noise), fitted by the
   scratch GP and by scikit-learn from the same start: hyperparameters side by side, and the
-  extrapolation with its uncertainty.
+  extrapolation with its uncertainty;
+- ``digits-mlp``: tune the scratch MLP (project 2) on digits (lr, weight decay, width, dropout, batch
+  size; a fixed number of epochs per trial) by scratch BO, random search and Optuna TPE at the same
+  budget; the chosen configs' validation and test accuracy and the best-so-far curves.
 """
 import time
 import warnings
@@ -27,12 +30,16 @@ from scratch.projects.bayesopt import kernels as scratch_kernels
 from scratch.projects.bayesopt import tuner
 from scratch.projects.bayesopt.acquisition import ExpectedImprovement
 from scratch.projects.bayesopt.functions import TEST_FUNCTIONS
+from scratch.projects.bayesopt.space import Categorical, Integer, Real
 from twins.demos.common import run_datasets, save_report
 
 SETTINGS = {"quick": {"seeds": 2, "n_calls": {"branin": 16, "hartmann6": 20}, "n_initial": {"branin": 8, "hartmann6": 10},
-                      "panels": 4, "co2_step": 4, "peers": ("random", "optuna tpe")},
+                      "panels": 4, "co2_step": 4, "peers": ("random", "optuna tpe"), "mlp": (10, 5, 3)},
             "full": {"seeds": 10, "n_calls": {"branin": 50, "hartmann6": 60}, "n_initial": {"branin": 8, "hartmann6": 12},
-                     "panels": 10, "co2_step": 1, "peers": ("random", "optuna tpe", "gp_minimize")}}
+                     "panels": 10, "co2_step": 1, "peers": ("random", "optuna tpe", "gp_minimize"), "mlp": (30, 8, 20)}}
+# The scratch MLP's (project 2) hyperparameters on digits: (trials, initial design, epochs per trial) above.
+MLP_SPACE = {"lr": Real(1e-4, 3e-2, log=True), "weight_decay": Real(1e-6, 1e-2, log=True),
+             "width": Integer(16, 256, log=True), "dropout": Real(0.0, 0.5), "batch_size": Categorical((32, 64, 128))}
 
 
 def forrester(x):
@@ -187,6 +194,79 @@ def co2(out_dir, step):
     return report
 
 
+def tune_mlp(out_dir, settings, progress):
+    """Tune the scratch MLP on digits by its validation loss after a fixed number of epochs: scratch
+    BO, random search and Optuna TPE at the same budget; the chosen config's validation and test accuracy."""
+    import optuna
+
+    from scratch import training
+    from scratch.projects.mlp.config import MLPConfig
+    from scratch.projects.mlp.model import MLP
+    from twins.demos.common import load_splits
+
+    n_trials, n_initial, num_epochs = settings["mlp"]
+    X, y, X_val, y_val, X_test, y_test = load_splits("digits")
+
+    def train(params):
+        config = MLPConfig(hidden_sizes=(params["width"], params["width"]), dropout=params["dropout"], lr=params["lr"],
+                           weight_decay=params["weight_decay"], batch_size=params["batch_size"], num_epochs=num_epochs,
+                           patience=num_epochs)
+        model = MLP(X.shape[1], config.hidden_sizes, 10, dropout=config.dropout, dtype=np.float32, rng=np.random.default_rng(0))
+        training.fit(model, X, y, X_val, y_val, config)
+        return model
+
+    def objective(params):
+        try:
+            return training.evaluate(train(params), X_val, y_val)[0]
+        except FloatingPointError:  # a diverging lr: a failed trial (on_nonfinite="skip")
+            return float("nan")
+
+    def optuna_objective(trial):
+        params = {"lr": trial.suggest_float("lr", 1e-4, 3e-2, log=True),
+                  "weight_decay": trial.suggest_float("weight_decay", 1e-6, 1e-2, log=True),
+                  "width": trial.suggest_int("width", 16, 256, log=True), "dropout": trial.suggest_float("dropout", 0.0, 0.5),
+                  "batch_size": trial.suggest_categorical("batch_size", (32, 64, 128))}
+        trial.set_user_attr("params", params)
+        return objective(params)
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    studies, rows = {}, {}
+    start = time.perf_counter()
+    studies["scratch BO (log EI)"] = tuner.minimize(objective, MLP_SPACE, n_trials, n_initial, on_nonfinite="skip",
+                                                    rng=np.random.default_rng(0))
+    rows["scratch BO (log EI)"] = time.perf_counter() - start
+    start = time.perf_counter()
+    studies["random"] = tuner.random_search(objective, MLP_SPACE, n_trials, np.random.default_rng(0))
+    rows["random"] = time.perf_counter() - start
+    start = time.perf_counter()
+    tpe = optuna.create_study(sampler=optuna.samplers.TPESampler(n_startup_trials=n_initial, seed=0))
+    tpe.optimize(optuna_objective, n_trials=n_trials)
+    rows["optuna tpe"] = time.perf_counter() - start
+    best = {name: (study.best_params, study.best_value) for name, study in studies.items()}
+    best["optuna tpe"] = (tpe.best_trial.user_attrs["params"], tpe.best_value)
+    curves = {name: np.minimum.accumulate(np.nan_to_num(study.values, nan=np.inf)) for name, study in studies.items()}
+    curves["optuna tpe"] = np.minimum.accumulate([t.value if t.value is not None else np.inf for t in tpe.trials])
+    report = {"trials": n_trials, "n_initial_points": n_initial, "epochs_per_trial": num_epochs, "methods": {}}
+    for name, (params, value) in best.items():
+        model = train(params)
+        report["methods"][name] = {"best_params": params, "best_val_loss": float(value),
+                                   "val_accuracy": float(training.evaluate(model, X_val, y_val)[1]),
+                                   "test_accuracy": float(training.evaluate(model, X_test, y_test)[1]),
+                                   "seconds": rows[name]}
+        if progress:
+            print(f"  digits-mlp: {name} best val loss {value:.4f}")
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for name, curve in curves.items():
+        ax.plot(np.arange(1, len(curve) + 1), curve, marker="o", ms=3, label=name)
+    ax.set(xlabel="trials", ylabel="best validation loss so far", title=f"Tuning the scratch MLP on digits ({num_epochs} epochs per trial)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out_dir / "digits_mlp_tuning.png", dpi=130)
+    plt.close(fig)
+    return report
+
+
 def run(out_dir, dataset_names=("branin",), num_epochs=None, study=False, compare_sklearn=False, progress=True, quick=False):
     """``num_epochs``, ``study`` and ``compare_sklearn`` are accepted for the command line's sake."""
     settings = SETTINGS["quick" if quick else "full"]
@@ -194,6 +274,8 @@ def run(out_dir, dataset_names=("branin",), num_epochs=None, study=False, compar
     def run_dataset(name, out):
         if name == "co2":
             return co2(out, settings["co2_step"])
+        if name == "digits-mlp":
+            return tune_mlp(out, settings, progress)
         return regret(name, out, settings, progress)
 
     with threadpool_limits(1, user_api="blas"):  # small matrices: BLAS threads only cost time
@@ -218,6 +300,11 @@ def summary(report):
                          f"{result['max_theta_gap']:.1e}; fit {result['scratch']['fit_seconds']:.1f}s vs "
                          f"{result['sklearn']['fit_seconds']:.1f}s")
             lines.append(f"  scratch kernel: {result['scratch']['kernel']}")
+        elif name == "digits-mlp":
+            lines.append(f"digits-mlp: tuning the scratch MLP, {result['trials']} trials of {result['epochs_per_trial']} epochs")
+            for method, row in result["methods"].items():
+                lines.append(f"  {method:<22} val loss {row['best_val_loss']:.4f}, val acc {row['val_accuracy']:.4f}, "
+                             f"test acc {row['test_accuracy']:.4f} ({row['seconds']:.0f}s)")
     panels = report["posterior_panels"]
     lines.append(f"1-D panels: best {panels['best_value']:.4f} after {len(panels['points'])} points (minimum {panels['minimum']})")
     return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""scikit-learn's own estimator checks on the scratch LogisticRegression and MultinomialNB.
+"""scikit-learn's own estimator checks on the scratch LogisticRegression, MultinomialNB and (Project 15)
+GaussianProcessRegressor.
 
 The non-neural estimators follow scikit-learn's conventions (DESIGN.md), so scikit-learn's
 ``parametrize_with_checks`` is the judge. scratch never imports scikit-learn, so each estimator
@@ -8,7 +9,9 @@ estimator and copies its fitted attributes across. The adapter validates nothing
 see is scratch's own conversion (as ``check_array`` does), its errors and its warnings. Two
 translations only, because scratch cannot raise scikit-learn's own classes: scratch's
 ``NotFittedError`` is re-raised as scikit-learn's, and the tags declare what scratch accepts
-(sparse X; non-negative X for naive Bayes, as scikit-learn's MultinomialNB declares).
+(sparse X; non-negative X for naive Bayes, as scikit-learn's MultinomialNB declares; for the GP,
+dense X only, multi-output y, and ``requires_fit = False`` because it predicts from the prior before
+fit, exactly as scikit-learn's GaussianProcessRegressor declares).
 
 Every check passes; none is listed as an expected failure (``EXPECTED_FAILED_CHECKS`` is empty).
 scikit-learn itself skips one per estimator, ``check_array_api_input(array_namespace=numpy)``,
@@ -16,10 +19,11 @@ unless the environment sets SCIPY_ARRAY_API=1 before SciPy is imported (it then 
 estimators do not claim array-API support, so nothing is lost.
 """
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from scratch.projects.bayesopt import gp as bayesopt_gp
 from scratch.projects.nlp import linear_models
 from scratch.text import NotFittedError as ScratchNotFittedError
 
@@ -89,10 +93,35 @@ class MultinomialNB(_Adapter):
         return tags
 
 
+class GaussianProcessRegressor(RegressorMixin, BaseEstimator):
+    """Project 15's GP: a regressor (score is R^2, computed by scikit-learn from scratch's predict), with
+    the adapter's fit and delegation but none of the classifier methods; dense X only. Like scikit-learn's
+    own GP it predicts from the prior before fit, so it declares ``requires_fit = False`` as that one does."""
+    scratch_class = bayesopt_gp.GaussianProcessRegressor
+    _scratch, fit, _call = _Adapter._scratch, _Adapter.fit, _Adapter._call
+
+    def __init__(self, kernel=None, alpha=1e-10, optimizer="fmin_l_bfgs_b", n_restarts_optimizer=0, normalize_y=False,
+                 copy_X_train=True, n_targets=None, random_state=None):
+        self.kernel, self.alpha, self.optimizer, self.n_restarts_optimizer = kernel, alpha, optimizer, n_restarts_optimizer
+        self.normalize_y, self.copy_X_train, self.n_targets, self.random_state = normalize_y, copy_X_train, n_targets, random_state
+
+    def predict(self, X, return_std=False, return_cov=False):
+        return self._call("predict", X, return_std, return_cov)
+
+    def sample_y(self, X, n_samples=1, random_state=0):
+        return self._call("sample_y", X, n_samples, random_state)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.target_tags.multi_output = True
+        return tags
+
+
 EXPECTED_FAILED_CHECKS = {}
 
 
-@parametrize_with_checks([LogisticRegression(), MultinomialNB()],
+@parametrize_with_checks([LogisticRegression(), MultinomialNB(), GaussianProcessRegressor()],
                          expected_failed_checks=lambda estimator: EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {}))
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)

@@ -63,6 +63,8 @@ PROJECTS = {project.name: project for project in (
             ("model.py", "baselines.py")),
     Project("gnn", 16, "Graph neural networks: GCN, GAT and GraphSAGE against PyTorch Geometric", ("drosophila", "karate"),
             ("layers.py", "model.py", "train.py"), library_twins=()),
+    Project("bayesopt", 15, "Hyperparameter optimisation with Bayesian optimisation: Gaussian processes",
+            ("branin", "hartmann6", "co2", "digits-mlp"), ("kernels.py", "gp.py", "acquisition.py"), library_twins=()),
 )}
 
 

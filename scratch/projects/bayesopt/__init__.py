@@ -1,0 +1,1 @@
+"""Project 15: hyperparameter optimisation by Bayesian optimisation, Gaussian processes from scratch."""

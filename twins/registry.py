@@ -61,6 +61,8 @@ PROJECTS = {project.name: project for project in (
     Project("cnn", 4, "Convolutional networks from scratch", ("digits", "fashion-mnist"), ("model.py",)),
     Project("forecasting", 5, "Recurrent networks and time-series forecasting", ("co2", "sunspots"),
             ("model.py", "baselines.py")),
+    Project("seq2seq", 17, "Sequence-to-sequence transformer: grapheme-to-phoneme on CMUdict", ("cmudict", "copy", "reverse", "sort"),
+            ("model.py",), library_twins=()),
 )}
 
 

@@ -16,8 +16,9 @@ import numpy as np
 from scratch.projects.seq2seq.config import BOS, EOS, PAD, check_decoding
 
 
-def greedy_decode(model, src, max_len, use_cache=True):
-    """The most likely token at each step, until EOS or ``max_len`` tokens."""
+def greedy_decode(model, src, max_len, use_cache=True, cross_attention=False):
+    """The most likely token at each step, until EOS or ``max_len`` tokens. With ``cross_attention`` (which
+    needs the cache), also the last decoder layer's cross-attention weights, heads averaged: (N, T, S)."""
     check_decoding(1, max_len)
     _check_max_len(model, max_len)
     memory, padding = model.encode(src)
@@ -31,6 +32,8 @@ def greedy_decode(model, src, max_len, use_cache=True):
         done |= next_token == EOS
         if done.all():
             break
+    if cross_attention:
+        return _strip(tokens[:, 1:]), np.asarray(cache[-1]["cross_weights"]).mean(axis=1)
     return _strip(tokens[:, 1:])
 
 

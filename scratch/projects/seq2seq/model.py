@@ -100,7 +100,8 @@ class Seq2SeqTransformer(nn.Module):
 def _decoder_layer_step(layer, x, memory, memory_padding, cache):
     """One new target position x (N, 1, E) through a decoder layer (eval mode): self-attention over the
     keys and values cached for the earlier positions plus its own, cross-attention over the memory's,
-    projected once on the first step."""
+    projected once on the first step. The cross-attention weights of every step pile up in the cache
+    ("cross_weights", (N, H, t, S)): what each decoded token read of the source."""
     self_attn, cross_attn = layer.self_attn, layer.multihead_attn
     if not cache:
         cache["memory"] = (_project(cross_attn, memory, 1), _project(cross_attn, memory, 2))
@@ -110,10 +111,11 @@ def _decoder_layer_step(layer, x, memory, memory_padding, cache):
     if cache["self"] is not None:
         keys, values = (np.concatenate([old, new], axis=2) for old, new in zip(cache["self"], (keys, values)))  # (N, H, t, D)
     cache["self"] = (keys, values)
-    a = _attend(self_attn, _project(self_attn, h, 0), keys, values, None)
+    a, _ = _attend(self_attn, _project(self_attn, h, 0), keys, values, None)
     x = x + a if layer.norm_first else layer.norm1(x + a)
     h = layer.norm2(x) if layer.norm_first else x
-    a = _attend(cross_attn, _project(cross_attn, h, 0), *cache["memory"], memory_padding)
+    a, weights = _attend(cross_attn, _project(cross_attn, h, 0), *cache["memory"], memory_padding)
+    cache["cross_weights"] = weights if "cross_weights" not in cache else np.concatenate([cache["cross_weights"], weights], axis=2)
     x = x + a if layer.norm_first else layer.norm2(x + a)
     h = layer.norm3(x) if layer.norm_first else x
     f = layer.linear2(layer.activation(layer.linear1(h)))
@@ -129,13 +131,14 @@ def _project(attention, x, part):
 
 
 def _attend(attention, q, keys, values, padding):
-    """softmax(q k^T / sqrt(D) + mask) v for q (N, H, 1, D), then the output projection: (N, 1, E)."""
+    """softmax(q k^T / sqrt(D) + mask) v for q (N, H, 1, D), then the output projection: (N, 1, E); and the
+    attention weights (N, H, 1, S)."""
     scores = q @ keys.swapaxes(-1, -2) / np.sqrt(attention.head_dim).astype(q.dtype)  # (N, H, 1, S)
     if padding is not None:
         scores = np.where(padding[:, None, None, :], -np.inf, scores)
     weights = nn.functional.softmax(scores, dim=-1)
     out = (weights @ values).transpose(0, 2, 1, 3).reshape(q.shape[0], -1, attention.embed_dim)  # (N, 1, E)
-    return attention.out_proj(out)
+    return attention.out_proj(out), weights
 
 
 def _logsumexp(logits):

@@ -52,7 +52,7 @@ def load_splits(name, seed, quick):
         return splits, dictionary, data.phoneme_inventory(dictionary)
     rng = np.random.default_rng(seed)
     splits = []
-    for part, size in SYNTHETIC_SIZES.items():
+    for size in SYNTHETIC_SIZES.values():
         sources, targets = data.synthetic_task(name, size // (4 if quick else 1), rng, max_len=8)
         splits.append((sources, [[list(target)] for target in targets]))
     return splits, None, list(data.DIGITS)

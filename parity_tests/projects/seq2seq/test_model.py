@@ -23,8 +23,8 @@ VOCAB = TokenVocabulary(list(data.DIGITS))
 def model_cases(draw):
     heads = draw(st.integers(1, 2))
     kwargs = {"d_model": heads * draw(st.integers(2, 4)), "nhead": heads, "num_encoder_layers": draw(st.integers(1, 2)),
-                  "num_decoder_layers": draw(st.integers(1, 2)), "dim_feedforward": draw(st.integers(2, 8)), "dropout": 0.0,
-                  "max_len": 8, "tie_embeddings": draw(st.booleans()), "norm_first": draw(st.booleans())}
+              "num_decoder_layers": draw(st.integers(1, 2)), "dim_feedforward": draw(st.integers(2, 8)), "dropout": 0.0,
+              "max_len": 8, "tie_embeddings": draw(st.booleans()), "norm_first": draw(st.booleans())}
     return kwargs, draw(st.sampled_from(data.TASKS)), draw(st.integers(1, 4)), draw(seeds)
 
 
@@ -120,7 +120,7 @@ def _log_probability(model, src, sequences):
 @pytest.mark.parametrize("tie_embeddings", [True, False])
 def test_lockstep_teacher_forced_training(dtype, tie_embeddings):
     kwargs = {"d_model": 8, "nhead": 2, "num_encoder_layers": 1, "num_decoder_layers": 2, "dim_feedforward": 16, "dropout": 0.0, "max_len": 8,
-                  "tie_embeddings": tie_embeddings}
+              "tie_embeddings": tie_embeddings}
     model, twin = _twins(kwargs, dtype, 0)
     config = Seq2SeqConfig(**kwargs, batch_size=8, num_epochs=2, warmup=4, label_smoothing=0.1)
     train, val = _batch("reverse", 24, 1), _batch("reverse", 8, 2)

@@ -29,9 +29,9 @@ class Seq2SeqTransformer(nn.Module):
         super().__init__()
         check_architecture(src_vocab_size, tgt_vocab_size, d_model, nhead, max_len)
         self.architecture = {"src_vocab_size": src_vocab_size, "tgt_vocab_size": tgt_vocab_size, "d_model": d_model, "nhead": nhead,
-                                 "num_encoder_layers": num_encoder_layers, "num_decoder_layers": num_decoder_layers,
-                                 "dim_feedforward": dim_feedforward, "dropout": dropout, "max_len": max_len,
-                                 "tie_embeddings": tie_embeddings, "norm_first": norm_first}
+                             "num_encoder_layers": num_encoder_layers, "num_decoder_layers": num_decoder_layers,
+                             "dim_feedforward": dim_feedforward, "dropout": dropout, "max_len": max_len,
+                             "tie_embeddings": tie_embeddings, "norm_first": norm_first}
         self.src_vocab_size, self.tgt_vocab_size, self.d_model, self.max_len = src_vocab_size, tgt_vocab_size, d_model, max_len
         self.src_embedding = nn.Embedding(src_vocab_size, d_model, padding_idx=PAD, dtype=dtype)
         self.tgt_embedding = nn.Embedding(tgt_vocab_size, d_model, padding_idx=PAD, dtype=dtype)

@@ -117,9 +117,9 @@ class Seq2SeqConfig:
 
     def architecture(self, src_vocab_size, tgt_vocab_size):
         return {"src_vocab_size": src_vocab_size, "tgt_vocab_size": tgt_vocab_size, "d_model": self.d_model, "nhead": self.nhead,
-                    "num_encoder_layers": self.num_encoder_layers, "num_decoder_layers": self.num_decoder_layers,
-                    "dim_feedforward": self.dim_feedforward, "dropout": self.dropout, "max_len": self.max_len,
-                    "tie_embeddings": self.tie_embeddings, "norm_first": self.norm_first}
+                "num_encoder_layers": self.num_encoder_layers, "num_decoder_layers": self.num_decoder_layers,
+                "dim_feedforward": self.dim_feedforward, "dropout": self.dropout, "max_len": self.max_len,
+                "tie_embeddings": self.tie_embeddings, "norm_first": self.norm_first}
 
 
 def check_architecture(src_vocab_size, tgt_vocab_size, d_model, nhead, max_len):

@@ -20,6 +20,7 @@ def test_quick_demo_writes_metrics_plots_and_a_checkpoint(tmp_path, capsys):
     history = report["histories"]["scratch"]
     assert len(history["train_loss"]) == 3 and len(history["step_loss"]) == 3 * -(-1000 // 64)
     assert set(report["wer_by_beam_width"]) == {"1", "2"} and 0 <= report["twin_agreement"] <= 1
+    assert report["twin_agreement_same_weights"] == 1.0
     for name in ("reverse_curves.png", "reverse_wer_by_beam_width.png", "reverse_seq2seq.npz"):
         assert (tmp_path / name).stat().st_size > 0
     assert [shown["png"] for shown in report["attention"].values()]

@@ -65,6 +65,8 @@ PROJECTS = {project.name: project for project in (
             ("layers.py", "model.py", "train.py"), library_twins=()),
     Project("bayesopt", 15, "Hyperparameter optimisation with Bayesian optimisation: Gaussian processes",
             ("branin", "hartmann6", "co2", "digits-mlp"), ("kernels.py", "gp.py", "acquisition.py"), library_twins=()),
+    Project("seq2seq", 17, "Sequence-to-sequence transformer: grapheme-to-phoneme on CMUdict", ("cmudict", "copy", "reverse", "sort"),
+            ("model.py",), library_twins=()),
 )}
 
 

@@ -28,11 +28,7 @@ class TransformerEncoderLayer(Module):
         super().__init__()
         for arg, value in (("d_model", d_model), ("nhead", nhead), ("dim_feedforward", dim_feedforward)):
             check_size(value, f"TransformerEncoderLayer({arg})")  # named here, not as the sublayers call them
-        if activation in ("relu", "gelu"):
-            activation = ReLU() if activation == "relu" else GELU()
-        elif not isinstance(activation, Module):
-            raise ValueError(f"TransformerEncoderLayer(activation): expected 'relu', 'gelu' or a scratch Module, "
-                             f"got {_describe(activation)}")
+        activation = _activation(activation, "TransformerEncoderLayer")
         rng = np.random.default_rng() if rng is None else rng
         factory = dict(device=device, dtype=dtype)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
@@ -133,6 +129,15 @@ class TransformerEncoder(Module):
         for layer in reversed(list(self.layers)):
             grad = layer.backward(grad)
         return grad
+
+
+def _activation(activation, owner):
+    """A layer's ``activation`` argument as a scratch Module: 'relu', 'gelu' or a Module as it is."""
+    if activation in ("relu", "gelu"):
+        return ReLU() if activation == "relu" else GELU()
+    if not isinstance(activation, Module):
+        raise ValueError(f"{owner}(activation): expected 'relu', 'gelu' or a scratch Module, got {_describe(activation)}")
+    return activation
 
 
 def _clones(module, n):

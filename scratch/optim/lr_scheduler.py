@@ -106,6 +106,26 @@ class CosineAnnealingLR(LRScheduler):
                 for lr in self._current_lrs()]
 
 
+class LambdaLR(LRScheduler):
+    """lr = base_lr * lr_lambda(epoch): a multiplier from any function of the step count, as torch's
+    (one function, or one per param group). Not recursive: an lr changed by hand is overwritten."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        groups = len(optimizer.param_groups)
+        lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * groups
+        if len(lambdas) != groups or not all(callable(f) for f in lambdas):
+            raise ValueError(f"LambdaLR(lr_lambda): expected a function or {groups} functions (one per param group), "
+                             f"got {_describe(lr_lambda)}")
+        self.lr_lambdas = lambdas
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [base_lr * f(self.last_epoch) for base_lr, f in zip(self.base_lrs, self.lr_lambdas)]
+
+    def state_dict(self):
+        return {key: value for key, value in super().state_dict().items() if key != "lr_lambdas"}  # functions: as torch
+
+
 def _check_positive_int(scheduler, name, value):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{type(scheduler).__name__}: {name} must be a positive integer, got {value!r}")

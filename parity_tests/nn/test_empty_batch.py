@@ -134,6 +134,14 @@ LAYERS = [
                                                              d_model=4, nhead=2, dim_feedforward=8, dropout=0.0,
                                                              batch_first=True, norm_first=True),
           floats(("N", 3, 4)), "eval"),
+    Layer("TransformerDecoderLayer", weighted(nn.TransformerDecoderLayer, T.TransformerDecoderLayer, d_model=4, nhead=2,
+                                              dim_feedforward=8, dropout=0.0), floats((3, "N", 4), (5, "N", 4))),
+    Layer("TransformerDecoderLayer-norm-first-eval", weighted(nn.TransformerDecoderLayer, T.TransformerDecoderLayer,
+                                                             d_model=4, nhead=2, dim_feedforward=8, dropout=0.0,
+                                                             batch_first=True, norm_first=True),
+          floats(("N", 3, 4), ("N", 5, 4)), "eval"),
+    Layer("Transformer", weighted(nn.Transformer, T.Transformer, d_model=4, nhead=2, num_encoder_layers=1, num_decoder_layers=1,
+                                  dim_feedforward=8, dropout=0.0, batch_first=True), floats(("N", 5, 4), ("N", 3, 4))),
     Layer("PositionalEncoding", weighted(nn.PositionalEncoding, reference_layers.PositionalEncoding, d_model=4, max_len=8),
           floats(("N", 3, 4))),
 ]
@@ -151,8 +159,8 @@ LOSSES = {
     "NLLLoss": lambda n, dtype, rng: (floats(("N", 3))(n, dtype, rng)[0], rng.integers(0, 3, n)),
 }
 # Modules that are not layers a batch goes through: the bookkeeping base class and the containers
-# (Sequential and TransformerEncoder are layers, but their parts are already in the table).
-NOT_LAYERS = {"Module", "ModuleList", "Sequential", "TransformerEncoder"}
+# (Sequential, TransformerEncoder and TransformerDecoder are layers, but their parts are already in the table).
+NOT_LAYERS = {"Module", "ModuleList", "Sequential", "TransformerEncoder", "TransformerDecoder"}
 
 
 @pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN:UserWarning")

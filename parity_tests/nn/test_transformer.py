@@ -111,8 +111,14 @@ def test_transformer_encoder_train_mode_with_the_dropout_masks_scratch_drew(enco
 
 @given(encoder=encoder_cases(), num_layers=st.integers(1, 2), final_norm=st.booleans(), training=st.booleans())
 def test_transformer_encoder_finite_differences(encoder, num_layers, final_norm, training):
-    """In train mode every mask is drawn once (attention dropout included) and then replayed."""
+    """In train mode every mask is drawn once (attention dropout included) and then replayed.
+
+    Not at d_model 2: a LayerNorm over two features sends every token to about +-1, its slope is
+    eps-sized and its third derivative grows as 1/(x1 - x2)^5, so central differences measure the
+    step, not the gradient (the thorough profile found a case 1e-7 off; torch agrees with scratch
+    there, see the parity tests, which keep d_model 2)."""
     case, layer_kwargs, _ = encoder
+    assume(case["embed_dim"] > 2)
     rng = np.random.default_rng(case["seed"])
     model = _encoder_twins(case, layer_kwargs, num_layers, final_norm, np.float64, rng, dropout=0.3)[0].train(training)
     inputs, kwargs = _encoder_inputs(case, rng, np.float64, None)

@@ -18,9 +18,9 @@ CONFIG = GANConfig(model="dcgan", latent_dim=3, width=2, batch_size=4, num_epoch
 IMAGES = np.random.default_rng(0).uniform(-1, 1, (8, 1, 8, 8))
 
 
-def twins(kind="dcgan"):
+def twins(kind="dcgan", num_classes=0):
     """(G, D) of each side, float64, 8x8 images, latent_dim 3."""
-    width = {"width": 2}
+    width = {"width": 2, "num_classes": num_classes}
     G, twin_G = make_twins(scratch_gan.MODELS[kind][0], torch_gan.MODELS[kind][0], 0, np.float64, latent_dim=3, image_size=8, **width)
     D, twin_D = make_twins(scratch_gan.MODELS[kind][1], torch_gan.MODELS[kind][1], 1, np.float64, image_size=8, **width)
     return {"scratch": (G, D, scratch_train), "torch": (twin_G, twin_D, torch_train)}
@@ -31,8 +31,20 @@ def generate(side, kind, z):
     return lambda: G(z if side == "scratch" else torch.from_numpy(z))
 
 
-def fit(side, X, config=CONFIG, poison=False):
-    """Train one side on X; ``poison`` puts a NaN into D's last weight first, so loss_D is NaN at the first step."""
+def conditional(side, index, labels):
+    """A call of the conditional G (index 0) or D (index 1), 10 classes, on a batch of 2 with ``labels``."""
+    network = twins(num_classes=10)[side][index]
+    inputs = np.zeros((2, 3)) if index == 0 else np.zeros((2, 1, 8, 8))
+    return lambda: network(inputs if side == "scratch" else torch.from_numpy(inputs), labels)
+
+
+def fit(side, X, config=CONFIG, poison=False, conditional_labels=False):
+    """Train one side on X; ``poison`` puts a NaN into D's last weight first, so loss_D is NaN at the first step;
+    ``conditional_labels`` (an array or None) trains a pair conditional on 10 classes with those labels instead."""
+    if conditional_labels is not False:
+        G, D, train = twins(num_classes=10)[side]
+        config = dataclasses.replace(config, num_classes=10)
+        return lambda: train.fit(G, D, X, config, conditional_labels)
     G, D, train = twins()[side]
 
     def call():
@@ -63,6 +75,23 @@ CASES = [
         BadInput(f"{side} fit: loss_D goes NaN", fit(side, IMAGES, poison=True), FloatingPointError, "loss_D",
                  r"loss_D became nan at epoch 1, step 0: the adversarial game diverged"),
     )),
+    *(row for side, convert in (("scratch", np.asarray), ("torch", torch.from_numpy)) for row in (
+        BadInput(f"{side} conditional G: class 10 of 10", conditional(side, 0, convert(np.array([0, 10]))), ValueError, "labels",
+                 r"expected classes in \[0, 10\), got range \[0, 10\]"),
+        BadInput(f"{side} conditional D: class -1", conditional(side, 1, convert(np.array([-1, 3]))), ValueError, "labels",
+                 r"expected classes in \[0, 10\), got range \[-1, 3\]"),
+        BadInput(f"{side} conditional G: no labels", conditional(side, 0, None), ValueError, "labels",
+                 r"expected 2 class labels \(the network is conditional, num_classes=10\), got None"),
+        BadInput(f"{side} conditional G: float labels", conditional(side, 0, convert(np.array([0.0, 1.0]))), ValueError, "labels",
+                 r"expected 2 integer class labels, got shape \(2,\) dtype float64"),
+        BadInput(f"{side} unconditional G: labels given", lambda side=side, convert=convert: twins()[side][0](
+            convert(np.zeros((2, 3))), convert(np.array([0, 1]))), ValueError,
+                 "labels", r"expected None \(the network is unconditional, num_classes=0\)"),
+    )),
+    BadInput("scratch fit: y out of range", fit("scratch", IMAGES, conditional_labels=np.full(8, 12)), ValueError, "y",
+             r"expected classes in \[0, 10\), got range \[12, 12\]"),
+    BadInput("torch fit: y missing for a conditional pair", fit("torch", IMAGES, conditional_labels=None), ValueError, "y",
+             r"expected 8 class labels"),
     BadInput("config: unknown model", lambda: GANConfig(model="vae"), ValueError, "model", r"expected one of \['mlp', 'dcgan'\], got 'vae'"),
     BadInput("config: two-sided smoothing", lambda: GANConfig(label_smoothing=0.7), ValueError, "label_smoothing",
              r"expected a number in \[0, 0.5\], got 0.7"),

@@ -5,7 +5,9 @@ Writes into the output folder, per data set: a grid of samples per epoch from a 
 (scratch left, torch right) and a GIF of them, the last grid, the loss curves and D(x), D(G(z)) of
 both twins overlaid, and metrics.json: the last epoch's losses and probabilities, the epoch times,
 the float64 lockstep gap, and mode coverage (the classes a logistic-regression classifier trained on
-the real images sees in G's samples, against real test images and an untrained G).
+the real images sees in G's samples, against real test images and an untrained G). On digits the
+conditional pair trains too: a grid of class x samples per twin, and how often the classifier
+names the class that G was asked for.
 """
 import contextlib
 import dataclasses
@@ -28,6 +30,7 @@ from twins.demos.common import CLASS_NAMES, QUICK_SAMPLES, run_datasets, save_re
 
 IMAGE_SIZE = {"digits": 8, "fashion-mnist": 28}
 QUICK_EPOCHS = {"digits": 15, "fashion-mnist": 2}
+CONDITIONAL = ("digits",)  # the data sets that also train the conditional pair (cheap on digits; an hour more on Fashion-MNIST)
 GRID = (4, 8)  # rows, columns of each twin's sample grid
 COVERAGE_SAMPLES, COVERAGE_SHARE = 2000, 0.05  # a class is covered when it holds >= 5% of the samples
 TWINS = {"scratch": (scratch_gan, scratch_train), "torch": (torch_gan, torch_train)}
@@ -193,11 +196,45 @@ def train_and_report(name, out_dir, num_epochs=None, progress=True, quick=False)
     report["max_history_gap_float32"] = max(float(np.max(np.abs(np.subtract(histories["scratch"][key], histories["torch"][key]))))
                                             for key in scratch_train.HISTORY_KEYS)
     report["lockstep_float64"] = lockstep_gap(config, X, size)
+    if name in CONDITIONAL:
+        report["conditional"] = conditional_run(name, config, X, y, classifier, out_dir, progress)
     save_sample_grids(grids, out_dir, name)
     title = f"{config.model.upper()} GAN on {name}"
     last_grid(grids, out_dir, name, f"{title}: samples from the same noise after {config.num_epochs} epochs")
     adversarial_curves(means, out_dir / f"{name}_curves.png", f"{title}: scratch vs torch from the same weights, batches and noise")
     return report
+
+
+def conditional_run(name, config, X, y, classifier, out_dir, progress):
+    """Both twins of the conditional pair (one-hot classes into G and D); a grid of class x samples
+    from the same noise per column, and the share of samples the classifier puts in the class asked for."""
+    config = dataclasses.replace(config, num_classes=len(CLASS_NAMES[name]))
+    G, twin_G, D, twin_D = gan_twins(config, IMAGE_SIZE[name], np.float32)
+    rng = np.random.default_rng(config.seed + 200)
+    columns = GRID[1]
+    grid_z = np.tile(sample_noise(rng, columns, config.latent_dim, np.float32), (config.num_classes, 1))
+    grid_labels = np.repeat(np.arange(config.num_classes), columns)
+    check_labels = np.repeat(np.arange(config.num_classes), COVERAGE_SAMPLES // config.num_classes)
+    check_z = sample_noise(rng, len(check_labels), config.latent_dim, np.float32)
+    result = {"config": dataclasses.asdict(config)}
+    fig, axes = plt.subplots(1, 2, figsize=(9, 6.2))
+    for ax, (side, generator, discriminator) in zip(axes, (("scratch", G, D), ("torch", twin_G, twin_D))):
+        train = TWINS[side][1]
+        start = time.perf_counter()
+        history = train.fit(generator, discriminator, X, config, y, progress=progress)
+        predicted = classifier.predict(train.sample(generator, check_z, check_labels).reshape(len(check_labels), -1))
+        result[side] = {"fit_seconds": time.perf_counter() - start, "asked_class_share": float(np.mean(predicted == check_labels)),
+                        "last_step": {key: history[key][-1] for key in scratch_train.HISTORY_KEYS}}
+        ax.imshow(tile(train.sample(generator, grid_z, grid_labels), config.num_classes, columns), cmap="gray", vmin=0, vmax=1)
+        ax.set_title(f"{side} G: share in the asked class {result[side]['asked_class_share']:.2f}", fontsize=9)
+        ax.set_yticks([(row + 0.5) * (IMAGE_SIZE[name] + 1) for row in range(config.num_classes)], CLASS_NAMES[name], fontsize=7)
+        ax.set_xticks([])
+    fig.suptitle(f"conditional {config.model.upper()} GAN on {name}, {config.num_epochs} epochs: one row per class asked for, "
+                 "one column per noise vector", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(out_dir / f"{name}_conditional.png", dpi=130)
+    plt.close(fig)
+    return result
 
 
 def run(out_dir, dataset_names=("digits",), num_epochs=None, study=False, compare_sklearn=False, progress=True, quick=False):
@@ -218,6 +255,9 @@ def summary(report):
                          f"classes covered {coverage[f'{side} G']['classes_covered']}/10")
         lines.append(f"  classes covered: real test images {coverage['real test images']['classes_covered']}/10, "
                      f"untrained G {coverage['untrained G']['classes_covered']}/10")
+        if "conditional" in result:
+            lines.append("  conditional: share of samples in the class asked for (by the classifier): " + ", ".join(
+                f"{side} {result['conditional'][side]['asked_class_share']:.3f}" for side in ("scratch", "torch")))
         lines.append(f"  lockstep (float64, {lock['steps']} rounds): history gap {lock['max_history_gap']:.1e}, max weight gap "
                      f"{lock['max_weight_gap']:.1e}; the float32 runs' largest history gap {result['max_history_gap_float32']:.1e}")
     return "\n".join(lines)

@@ -17,15 +17,22 @@ KINDS = list(scratch_gan.MODELS)
 
 @st.composite
 def gan_sizes(draw):
-    """A pair's kind and constructor arguments, a batch (>= 2: batch norm on G's first 1x1 map
-    when image_size is 4 needs two values per channel), and D's batch norm."""
+    """A pair's kind and constructor arguments (conditional on 3 classes or not; D's batch norm), and a
+    batch (>= 2: batch norm on G's first 1x1 map when image_size is 4 needs two values per channel)."""
     kind = draw(st.sampled_from(KINDS))
     image_size = draw(st.sampled_from([4, 8, 12]))
-    generator = {"latent_dim": draw(st.integers(1, 6)), "image_size": image_size, "width": draw(st.integers(1, 4))}
-    discriminator = {"image_size": image_size, "width": draw(st.integers(1, 4))}
+    num_classes = draw(st.sampled_from([0, 0, 3]))
+    generator = {"latent_dim": draw(st.integers(1, 6)), "image_size": image_size, "width": draw(st.integers(1, 4)),
+                 "num_classes": num_classes}
+    discriminator = {"image_size": image_size, "width": draw(st.integers(1, 4)), "num_classes": num_classes}
     if kind == "dcgan":
         discriminator["batch_norm"] = draw(st.booleans())
     return kind, generator, discriminator, draw(st.integers(2, 5))
+
+
+def labels_for(generator, batch, rng):
+    """() for an unconditional pair, else a tuple holding one class per sample."""
+    return (rng.integers(0, generator["num_classes"], batch),) if generator["num_classes"] else ()
 
 
 def reduction(generator, discriminator, batch):
@@ -43,9 +50,10 @@ def test_generator_and_discriminator_match_torch(sizes, training, dtype, seed):
     G, twin_G = make_twins(*(m.MODELS[kind][0] for m in (scratch_gan, torch_gan)), seed, dtype, scale=0.5, **generator)
     D, twin_D = make_twins(*(m.MODELS[kind][1] for m in (scratch_gan, torch_gan)), seed + 1, dtype, scale=0.5, **discriminator)
     z = rng.standard_normal((batch, generator["latent_dim"])).astype(dtype)
-    images = compare_modules(G.train(training), twin_G.train(training), (z,), rng, "G", reduction(generator, discriminator, batch))
+    labels = labels_for(generator, batch, rng)
+    images = compare_modules(G.train(training), twin_G.train(training), (z, *labels), rng, "G", reduction(generator, discriminator, batch))
     assert images.shape == (batch, 1, generator["image_size"], generator["image_size"])
-    compare_modules(D.train(training), twin_D.train(training), (images,), rng, "D", reduction(generator, discriminator, batch))
+    compare_modules(D.train(training), twin_D.train(training), (images, *labels), rng, "D", reduction(generator, discriminator, batch))
 
 
 class GeneratorLoss(nn.Module):
@@ -56,12 +64,14 @@ class GeneratorLoss(nn.Module):
         super().__init__()
         self.G, self.D, self.criterion = G, D, nn.BCEWithLogitsLoss()
 
-    def forward(self, z):
-        logits = self.D(self.G(z))
+    def forward(self, z, labels=None):
+        self._conditional = labels is not None
+        logits = self.D(self.G(z, labels), labels)
         return self.criterion(logits, np.ones_like(logits))
 
     def backward(self, grad):
-        return self.G.backward(self.D.backward(self.criterion.backward(grad)))
+        dfake = self.D.backward(self.criterion.backward(grad))
+        return self.G.backward(dfake[0] if self._conditional else dfake)
 
 
 class TorchGeneratorLoss(torch.nn.Module):
@@ -69,8 +79,8 @@ class TorchGeneratorLoss(torch.nn.Module):
         super().__init__()
         self.G, self.D, self.criterion = G, D, torch.nn.BCEWithLogitsLoss()
 
-    def forward(self, z):
-        logits = self.D(self.G(z))
+    def forward(self, z, labels=None):
+        logits = self.D(self.G(z, labels), labels)
         return self.criterion(logits, torch.ones_like(logits))
 
 
@@ -84,21 +94,22 @@ def test_gradient_reaching_z_through_d_matches_torch(sizes, dtype, seed):
     G, twin_G = make_twins(*(m.MODELS[kind][0] for m in (scratch_gan, torch_gan)), seed, dtype, scale=0.5, **generator)
     D, twin_D = make_twins(*(m.MODELS[kind][1] for m in (scratch_gan, torch_gan)), seed + 1, dtype, scale=0.5, **discriminator)
     z = rng.standard_normal((batch, generator["latent_dim"])).astype(dtype)
-    compare_modules(GeneratorLoss(G, D), TorchGeneratorLoss(twin_G, twin_D), (z,), rng, "loss_G", reduction(generator, discriminator, batch))
+    compare_modules(GeneratorLoss(G, D), TorchGeneratorLoss(twin_G, twin_D), (z, *labels_for(generator, batch, rng)), rng, "loss_G", reduction(generator, discriminator, batch))
 
 
 @pytest.mark.parametrize("kind", KINDS)
 @settings(max_examples=6)
-@given(batch_norm=st.booleans(), seed=seeds)
-def test_generator_loss_finite_differences_through_d(kind, batch_norm, seed):
+@given(batch_norm=st.booleans(), num_classes=st.sampled_from([0, 2]), seed=seeds)
+def test_generator_loss_finite_differences_through_d(kind, batch_norm, num_classes, seed):
     """No torch: G's loss in G's (and D's) parameters and in z, by central differences, batch norm in train mode."""
     rng = np.random.default_rng(seed)
-    G = scratch_gan.MODELS[kind][0](latent_dim=3, image_size=4, width=2, dtype=np.float64, rng=rng)
-    D = scratch_gan.MODELS[kind][1](image_size=4, width=2, dtype=np.float64, rng=rng,
+    G = scratch_gan.MODELS[kind][0](latent_dim=3, image_size=4, width=2, num_classes=num_classes, dtype=np.float64, rng=rng)
+    D = scratch_gan.MODELS[kind][1](image_size=4, width=2, num_classes=num_classes, dtype=np.float64, rng=rng,
                                     **({"batch_norm": batch_norm} if kind == "dcgan" else {}))
     for param in (*G.parameters(), *D.parameters()):  # away from N(0, 0.02)'s near-zero weights, where every gradient is tiny
         param.data[...] = rng.normal(0, 0.5, param.shape)
-    finite_difference_check(GeneratorLoss(G, D).train(), (rng.standard_normal((3, 3)),), rng, max_entries=12)
+    labels = (rng.integers(0, num_classes, 3),) if num_classes else ()
+    finite_difference_check(GeneratorLoss(G, D).train(), (rng.standard_normal((3, 3)), *labels), rng, max_entries=12)
 
 
 def conv_weights_and_bn_scales(module):

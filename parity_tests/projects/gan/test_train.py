@@ -17,12 +17,12 @@ from scratch.projects.gan.config import GANConfig, scale_images
 from twins.parity import assert_close, assert_lockstep, dtypes, make_twins, seeds, to_numpy, to_torch, tolerance
 
 
-def gan_twins(kind, image_size, dtype, seed, scale=None, latent_dim=4, width=3, batch_norm=True):
+def gan_twins(kind, image_size, dtype, seed, scale=None, latent_dim=4, width=3, batch_norm=True, num_classes=0):
     """(G, twin G, D, twin D) holding the same weights (randomised with std ``scale`` if given)."""
     G, twin_G = make_twins(scratch_gan.MODELS[kind][0], torch_gan.MODELS[kind][0], seed, dtype, scale,
-                           latent_dim=latent_dim, image_size=image_size, width=width)
+                           latent_dim=latent_dim, image_size=image_size, width=width, num_classes=num_classes)
     D, twin_D = make_twins(scratch_gan.MODELS[kind][1], torch_gan.MODELS[kind][1], seed + 1, dtype, scale, image_size=image_size,
-                           width=width, **({"batch_norm": batch_norm} if kind == "dcgan" else {}))
+                           width=width, num_classes=num_classes, **({"batch_norm": batch_norm} if kind == "dcgan" else {}))
     return G, twin_G, D, twin_D
 
 
@@ -39,29 +39,31 @@ def assert_grads_match(module, twin, name, rtol, atol):
 @settings(max_examples=12)
 @given(kind=st.sampled_from(list(scratch_gan.MODELS)), image_size=st.sampled_from([4, 8]), batch=st.integers(2, 5),
        latent_dim=st.integers(1, 5), width=st.integers(1, 4), batch_norm=st.booleans(),
-       real_target=st.sampled_from([1.0, 0.9]), dtype=dtypes, seed=seeds)
+       real_target=st.sampled_from([1.0, 0.9]), num_classes=st.sampled_from([0, 0, 3]), dtype=dtypes, seed=seeds)
 def test_one_round_of_losses_and_gradients_matches_torch(kind, image_size, batch, latent_dim, width, batch_norm, real_target,
-                                                         dtype, seed):
+                                                         num_classes, dtype, seed):
     rng = np.random.default_rng(seed)
-    G, twin_G, D, twin_D = gan_twins(kind, image_size, dtype, seed, 0.5, latent_dim, width, batch_norm)
+    G, twin_G, D, twin_D = gan_twins(kind, image_size, dtype, seed, 0.5, latent_dim, width, batch_norm, num_classes)
     real = rng.uniform(-1, 1, (batch, 1, image_size, image_size)).astype(dtype)
     z = rng.standard_normal((batch, latent_dim)).astype(dtype)
+    labels = rng.integers(0, num_classes, batch) if num_classes else None
+    twin_labels = None if labels is None else torch.from_numpy(labels)
     criterion, twin_criterion = nn.BCEWithLogitsLoss(), torch.nn.BCEWithLogitsLoss()
     reduction = max(batch * image_size ** 2, 32 * width, latent_dim)
     forward, grad = tolerance(dtype, "forward", reduction), tolerance(dtype, "grad", reduction)
 
-    fake, twin_fake = G.train()(z), twin_G.train()(to_torch(z))
+    fake, twin_fake = G.train()(z, labels), twin_G.train()(to_torch(z), twin_labels)
     assert_close(fake, twin_fake, "G(z)", *forward)
-    D_results = scratch_train.discriminator_backward(D.train(), real, fake, criterion, real_target)
-    twin_results = torch_train.discriminator_backward(twin_D.train(), to_torch(real), twin_fake, twin_criterion, real_target)
+    D_results = scratch_train.discriminator_backward(D.train(), real, fake, criterion, real_target, labels)
+    twin_results = torch_train.discriminator_backward(twin_D.train(), to_torch(real), twin_fake, twin_criterion, real_target, twin_labels)
     for name, ours, theirs in zip(("loss_D", "D(x)", "D(G(z))"), D_results, twin_results):
         assert_close(ours, theirs, name, *forward)
     assert_grads_match(D, twin_D, "D step: D", *grad)
     assert G.main[0].weight.grad is None and all(p.grad is None for p in twin_G.parameters()), "D's step reached G"
 
     D.zero_grad(), twin_D.zero_grad()
-    loss_G = scratch_train.generator_backward(G, D, fake, criterion)
-    assert_close(loss_G, torch_train.generator_backward(twin_G, twin_D, twin_fake, twin_criterion), "loss_G", *forward)
+    loss_G = scratch_train.generator_backward(G, D, fake, criterion, labels)
+    assert_close(loss_G, torch_train.generator_backward(twin_G, twin_D, twin_fake, twin_criterion, twin_labels), "loss_G", *forward)
     assert_grads_match(G, twin_G, "G step: G", *grad)
     assert_grads_match(D, twin_D, "G step: D", *grad)  # filled on both sides, and never applied
     for name, module, twin in (("G", G, twin_G), ("D", D, twin_D)):  # D's running statistics saw three batches
@@ -97,20 +99,25 @@ def test_g_step_fills_but_never_moves_d(train):
 
 @pytest.fixture(scope="module")
 def digit_images():
-    X, _ = datasets.load("digits", "train", dtype=np.float64)
-    return scale_images(X[:96], 8)
+    X, y = datasets.load("digits", "train", dtype=np.float64)
+    return scale_images(X[:96], 8), y[:96]
 
 
-@pytest.mark.parametrize("kind, label_smoothing", [("dcgan", 0.0), ("mlp", 0.1)])
-def test_lockstep_training_matches_torch(digit_images, kind, label_smoothing):
+@pytest.mark.parametrize("kind, label_smoothing, num_classes", [("dcgan", 0.0, 0), ("mlp", 0.1, 0), ("dcgan", 0.1, 10),
+                                                                ("mlp", 0.0, 10)])
+def test_lockstep_training_matches_torch(digit_images, kind, label_smoothing, num_classes):
     """The same weights, batches and noise for 3 epochs of 6 rounds (alternating D and G Adam steps),
-    float64: every per-step loss, D(x) and D(G(z)), and every weight and running statistic of G and D."""
-    config = GANConfig(model=kind, latent_dim=5, width=4, batch_size=16, num_epochs=3, label_smoothing=label_smoothing, lr=2e-3)
+    float64: every per-step loss, D(x) and D(G(z)), and every weight and running statistic of G and D;
+    unconditional and conditional on the digits' classes."""
+    config = GANConfig(model=kind, latent_dim=5, width=4, batch_size=16, num_epochs=3, label_smoothing=label_smoothing, lr=2e-3,
+                       num_classes=num_classes)
+    X, y = digit_images
+    y = y if num_classes else None
     generator, discriminator = config.architecture()
     G, twin_G = make_twins(scratch_gan.MODELS[kind][0], torch_gan.MODELS[kind][0], 0, np.float64, image_size=8, **generator)
     D, twin_D = make_twins(scratch_gan.MODELS[kind][1], torch_gan.MODELS[kind][1], 1, np.float64, image_size=8, **discriminator)
-    history = scratch_train.fit(G, D, digit_images, config)
-    twin_history = torch_train.fit(twin_G, twin_D, digit_images, config)
+    history = scratch_train.fit(G, D, X, config, y)
+    twin_history = torch_train.fit(twin_G, twin_D, X, config, y)
     assert len(history["loss_D"]) == 18
     rtol, atol = tolerance(np.float64, "train")
     assert_lockstep(history, twin_history, G, twin_G, rtol, atol, keys=scratch_train.HISTORY_KEYS)
@@ -120,7 +127,7 @@ def test_lockstep_training_matches_torch(digit_images, kind, label_smoothing):
 def test_float32_lockstep_stays_within_the_training_tolerance(digit_images):
     config = GANConfig(model="dcgan", latent_dim=5, width=4, batch_size=16, num_epochs=2, lr=2e-3)
     generator, discriminator = config.architecture()
-    X = digit_images.astype(np.float32)
+    X = digit_images[0].astype(np.float32)
     G, twin_G = make_twins(scratch_gan.Generator, torch_gan.Generator, 0, np.float32, image_size=8, **generator)
     D, twin_D = make_twins(scratch_gan.Discriminator, torch_gan.Discriminator, 1, np.float32, image_size=8, **discriminator)
     history, twin_history = scratch_train.fit(G, D, X, config), torch_train.fit(twin_G, twin_D, X, config)
@@ -147,7 +154,7 @@ def test_label_smoothing_is_one_sided():
     assert bias_grads[0] == pytest.approx(0.0) and bias_grads[1] == pytest.approx(0.2)  # mean(sigmoid(0) - 0.8) = -0.3 + 0.5
 
 
-def test_digits_mlp_gan_learns(digit_images):
+def test_digits_mlp_gan_learns():
     """A short real run moves G's samples towards the data: the mean image's distance to the data's mean shrinks."""
     X, _ = datasets.load("digits", "train", dtype=np.float32)
     X = scale_images(X, 8)

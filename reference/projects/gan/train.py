@@ -18,7 +18,7 @@ import torch
 from torch import nn, optim
 
 from scratch.plumbing import minibatches
-from scratch.projects.gan.config import check_images, check_loss, sample_noise
+from scratch.projects.gan.config import check_images, check_labels, check_loss, sample_noise
 
 HISTORY_KEYS = ("loss_D", "loss_G", "D_x", "D_G_z")  # one value per step; D(.) is sigmoid(logit), the mean over the batch
 
@@ -32,57 +32,60 @@ def probability(logits):
     return torch.sigmoid(logits).mean().item()
 
 
-def discriminator_backward(D, real, fake, criterion, real_target=1.0):
+def discriminator_backward(D, real, fake, criterion, real_target=1.0, labels=None):
     """loss_D and its gradient in D's parameters; returns (loss_D, mean D(x), mean D(G(z)))."""
-    logits_real = D(real)  # (N, 1)
+    logits_real = D(real, labels)  # (N, 1); labels: the classes of a conditional pair, or None
     loss_real = criterion(logits_real, torch.full_like(logits_real, real_target))
-    logits_fake = D(fake.detach())  # cut the graph: nothing flows to G
+    logits_fake = D(fake.detach(), labels)  # cut the graph: nothing flows to G
     loss_fake = criterion(logits_fake, torch.zeros_like(logits_fake))
     loss_D = loss_real + loss_fake
     loss_D.backward()
     return loss_D.item(), probability(logits_real), probability(logits_fake)
 
 
-def generator_backward(G, D, fake, criterion):
+def generator_backward(G, D, fake, criterion, labels=None):
     """loss_G and its gradient in G's parameters, through D; returns loss_G."""
-    logits = D(fake)
+    logits = D(fake, labels)
     loss_G = criterion(logits, torch.ones_like(logits))
     loss_G.backward()  # through D (whose parameter grads accumulate too) into G
     return loss_G.item()
 
 
-def train_step(G, D, real, z, criterion, optimizer_G, optimizer_D, real_target=1.0, epoch=0, step=0):
-    """One round, D's step then G's; returns (loss_D, loss_G, mean D(x), mean D(G(z)))."""
-    fake = G(z)  # the graph through G waits for G's step
+def train_step(G, D, real, z, criterion, optimizer_G, optimizer_D, real_target=1.0, labels=None, epoch=0, step=0):
+    """One round, D's step then G's; returns (loss_D, loss_G, mean D(x), mean D(G(z))). A conditional
+    pair draws its fakes of the real batch's classes (``labels``)."""
+    fake = G(z, labels)  # the graph through G waits for G's step
     optimizer_D.zero_grad()  # also clears what the last G step left in D's parameters
-    loss_D, D_x, D_G_z = discriminator_backward(D, real, fake, criterion, real_target)
+    loss_D, D_x, D_G_z = discriminator_backward(D, real, fake, criterion, real_target, labels)
     check_loss("loss_D", loss_D, epoch, step)
     optimizer_D.step()
     optimizer_G.zero_grad()
-    loss_G = generator_backward(G, D, fake, criterion)
+    loss_G = generator_backward(G, D, fake, criterion, labels)
     check_loss("loss_G", loss_G, epoch, step)
     optimizer_G.step()  # G's parameters only: D's grads from this backward are never applied
     return loss_D, loss_G, D_x, D_G_z
 
 
 @torch.no_grad()
-def sample(G, z):
-    """G's images for noise z, in eval mode (batch norm's running statistics)."""
+def sample(G, z, labels=None):
+    """G's images for noise z (of the classes ``labels``, for a conditional G), in eval mode (batch norm's running statistics)."""
     G.eval()
-    images = G(torch.from_numpy(z)).numpy()
+    images = G(torch.from_numpy(z), None if labels is None else torch.from_numpy(labels)).numpy()
     G.train()
     return images
 
 
-def fit(G, D, X, config, on_epoch=None, progress=False):
-    """Train G against D on images X (N, C, H, W) in [-1, 1]; returns the history: HISTORY_KEYS per step,
-    epoch_time per epoch. ``on_epoch(epoch, G)`` is called after each epoch (sample grids)."""
+def fit(G, D, X, config, y=None, on_epoch=None, progress=False):
+    """Train G against D on images X (N, C, H, W) in [-1, 1] (and their classes y, for a conditional pair);
+    returns the history: HISTORY_KEYS per step, epoch_time per epoch. ``on_epoch(epoch, G)`` is called
+    after each epoch (sample grids)."""
     check_images(X, G.image_shape)
+    check_labels(y, G.num_classes, len(X), "y")
     rng = np.random.default_rng(config.seed)  # batch order and noise: the same on both twins
     criterion = nn.BCEWithLogitsLoss()
     optimizer_G, optimizer_D = make_optimizers(G, D, config)
     history = {key: [] for key in HISTORY_KEYS + ("epoch_time",)}
-    X = torch.from_numpy(X)
+    X, y = torch.from_numpy(X), None if y is None else torch.from_numpy(y)
     epochs = range(1, config.num_epochs + 1)
     if progress:
         from tqdm.auto import tqdm
@@ -92,7 +95,8 @@ def fit(G, D, X, config, on_epoch=None, progress=False):
         start = time.perf_counter()
         for step, idx in enumerate(minibatches(len(X), config.batch_size, rng)):
             z = torch.from_numpy(sample_noise(rng, len(idx), G.latent_dim, X.numpy().dtype))
-            losses = train_step(G, D, X[idx], z, criterion, optimizer_G, optimizer_D, 1 - config.label_smoothing, epoch, step)
+            labels = None if y is None else y[idx]
+            losses = train_step(G, D, X[idx], z, criterion, optimizer_G, optimizer_D, 1 - config.label_smoothing, labels, epoch, step)
             for key, value in zip(HISTORY_KEYS, losses):
                 history[key].append(value)
         history["epoch_time"].append(time.perf_counter() - start)

@@ -25,6 +25,7 @@ class GANConfig:
     batch_size: int = 64
     num_epochs: int = 10
     label_smoothing: float = 0.0
+    num_classes: int = 0  # > 0: the conditional pair, G and D both told the class (one-hot)
     seed: int = 0
 
     def __post_init__(self):
@@ -36,12 +37,14 @@ class GANConfig:
         self.lr = check_real(self.lr, "lr", 0, math.inf, low_open=True, high_open=True, expected="a finite positive number")
         self.beta1 = check_real(self.beta1, "beta1", 0, 1, high_open=True)
         self.label_smoothing = check_real(self.label_smoothing, "label_smoothing", 0, 0.5)
+        self.num_classes = check_int(self.num_classes, "num_classes", 0)
         self.seed = check_int(self.seed, "seed", 0)
 
     def architecture(self):
         """The constructor arguments of G and of D that the config sets (the data set sets the image size)."""
-        generator = {"latent_dim": self.latent_dim, "width": self.width}
-        return generator, {"width": self.width, **({"batch_norm": self.batch_norm} if self.model == "dcgan" else {})}
+        generator = {"latent_dim": self.latent_dim, "width": self.width, "num_classes": self.num_classes}
+        discriminator = {"width": self.width, "num_classes": self.num_classes}
+        return generator, {**discriminator, **({"batch_norm": self.batch_norm} if self.model == "dcgan" else {})}
 
 
 # The settings for each data set (``twins run gan``): the MLP GAN on 8x8 digits, the DCGAN on Fashion-MNIST.
@@ -56,6 +59,22 @@ def check_latent(z, latent_dim):
     shape = tuple(getattr(z, "shape", ()))
     if len(shape) != 2 or shape[1] != latent_dim:
         raise ValueError(f"z: expected a latent batch of shape (N, {latent_dim}) (the generator's latent_dim), got shape {shape}")
+
+
+def check_labels(labels, num_classes, num_samples, name="labels"):
+    """A conditional network (num_classes > 0) needs one class in [0, num_classes) per sample; an
+    unconditional one takes none. Either twin's labels (an ndarray or a CPU tensor)."""
+    if num_classes == 0:
+        if labels is not None:
+            raise ValueError(f"{name}: expected None (the network is unconditional, num_classes=0), got {type(labels).__name__}")
+        return
+    if labels is None:
+        raise ValueError(f"{name}: expected {num_samples} class labels (the network is conditional, num_classes={num_classes}), got None")
+    values = np.asarray(labels)
+    if values.shape != (num_samples,) or values.dtype.kind not in "iu":
+        raise ValueError(f"{name}: expected {num_samples} integer class labels, got shape {values.shape} dtype {values.dtype}")
+    if len(values) and (values.min() < 0 or values.max() >= num_classes):
+        raise ValueError(f"{name}: expected classes in [0, {num_classes}), got range [{values.min()}, {values.max()}]")
 
 
 def check_images(X, image_shape, name="X"):

@@ -5,7 +5,8 @@ Writes into the output folder, per data set: a grid of samples per epoch from a 
 (scratch left, torch right) and a GIF of them, the last grid, the loss curves and D(x), D(G(z)) of
 both twins overlaid, and metrics.json: the last epoch's losses and probabilities, the epoch times,
 the float64 lockstep gap, and mode coverage (the classes a logistic-regression classifier trained on
-the real images sees in G's samples, against real test images and an untrained G). On digits the
+the real images sees in G's samples, against real test images and an untrained G), and a
+memorisation check (each sample's nearest training image), and latent interpolations. On digits the
 conditional pair trains too: a grid of class x samples per twin, and how often the classifier
 names the class that G was asked for.
 """
@@ -198,11 +199,56 @@ def train_and_report(name, out_dir, num_epochs=None, progress=True, quick=False)
     report["lockstep_float64"] = lockstep_gap(config, X, size)
     if name in CONDITIONAL:
         report["conditional"] = conditional_run(name, config, X, y, classifier, out_dir, progress)
+    report["memorisation"] = memorisation_check(grids["scratch"][-1], X, X_test, out_dir / f"{name}_nearest.png",
+                                                f"scratch G's samples and their nearest training images ({name})")
+    latent_interpolation(lambda z: scratch_train.sample(G, z), config.latent_dim, config.seed + 300, out_dir / f"{name}_interpolation.png",
+                         f"scratch G on {name}: images along straight lines between two noise vectors")
     save_sample_grids(grids, out_dir, name)
     title = f"{config.model.upper()} GAN on {name}"
     last_grid(grids, out_dir, name, f"{title}: samples from the same noise after {config.num_epochs} epochs")
     adversarial_curves(means, out_dir / f"{name}_curves.png", f"{title}: scratch vs torch from the same weights, batches and noise")
     return report
+
+
+def nearest_training_images(images, X):
+    """For each image, the index of its nearest training image (Euclidean) and the RMS pixel distance to it."""
+    flat, train = images.reshape(len(images), -1).astype(np.float64), X.reshape(len(X), -1).astype(np.float64)
+    squared = (flat ** 2).sum(axis=1)[:, None] + (train ** 2).sum(axis=1)[None] - 2 * flat @ train.T  # (n, N)
+    nearest = squared.argmin(axis=1)
+    return nearest, np.sqrt(np.maximum(squared[np.arange(len(flat)), nearest], 0) / flat.shape[1])
+
+
+def memorisation_check(samples, X, X_test, path, title):
+    """G's samples above their nearest training images; the median distance beside real test images'
+    (the floor: new images of the same kind). Samples far nearer than test images would be copies."""
+    nearest, distance = nearest_training_images(samples, X)
+    _, test_distance = nearest_training_images(X_test[:len(samples) * 8], X)
+    columns = GRID[1]
+    fig, axes = plt.subplots(2, 1, figsize=(8, 2.8))
+    for ax, images, label in ((axes[0], samples[:columns], "G's samples"), (axes[1], X[nearest[:columns]], "nearest training image")):
+        ax.imshow(tile(images, 1, columns), cmap="gray", vmin=0, vmax=1)
+        ax.set_ylabel(label, fontsize=7)
+        ax.set_xticks([]), ax.set_yticks([])
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return {"median_rms_distance_samples": float(np.median(distance)), "median_rms_distance_real_test": float(np.median(test_distance))}
+
+
+def latent_interpolation(sample, latent_dim, seed, path, title, rows=4, steps=GRID[1]):
+    """Each row: G's images along the straight line between two noise vectors."""
+    ends = sample_noise(np.random.default_rng(seed), 2 * rows, latent_dim, np.float32).reshape(rows, 2, latent_dim)
+    weights = np.linspace(0, 1, steps, dtype=np.float32)[None, :, None]  # (1, steps, 1)
+    z = ((1 - weights) * ends[:, :1] + weights * ends[:, 1:]).reshape(rows * steps, latent_dim)  # (rows * steps, latent)
+    fig, ax = plt.subplots(figsize=(8, 1 + rows))
+    ax.imshow(tile(sample(z), rows, steps), cmap="gray", vmin=0, vmax=1)
+    ax.axis("off")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path
 
 
 def conditional_run(name, config, X, y, classifier, out_dir, progress):
@@ -253,6 +299,9 @@ def summary(report):
             lines.append(f"  {side}: last epoch loss_D {last['loss_D']:.3f}, loss_G {last['loss_G']:.3f}, D(x) {last['D_x']:.3f}, "
                          f"D(G(z)) {last['D_G_z']:.3f}; epoch {result[side]['median_epoch_seconds']:.2f}s; "
                          f"classes covered {coverage[f'{side} G']['classes_covered']}/10")
+        memorised = result["memorisation"]
+        lines.append(f"  nearest training image, median RMS distance: G's samples {memorised['median_rms_distance_samples']:.3f}, "
+                     f"real test images {memorised['median_rms_distance_real_test']:.3f}")
         lines.append(f"  classes covered: real test images {coverage['real test images']['classes_covered']}/10, "
                      f"untrained G {coverage['untrained G']['classes_covered']}/10")
         if "conditional" in result:

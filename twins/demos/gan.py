@@ -35,6 +35,7 @@ CONDITIONAL = ("digits",)  # the data sets that also train the conditional pair 
 GRID = (4, 8)  # rows, columns of each twin's sample grid
 COVERAGE_SAMPLES, COVERAGE_SHARE = 2000, 0.05  # a class is covered when it holds >= 5% of the samples
 TWINS = {"scratch": (scratch_gan, scratch_train), "torch": (torch_gan, torch_train)}
+TITLES = {"mlp": "MLP GAN", "dcgan": "DCGAN"}
 
 
 def training_images(name, split="train", quick=False):
@@ -204,7 +205,7 @@ def train_and_report(name, out_dir, num_epochs=None, progress=True, quick=False)
     latent_interpolation(lambda z: scratch_train.sample(G, z), config.latent_dim, config.seed + 300, out_dir / f"{name}_interpolation.png",
                          f"scratch G on {name}: images along straight lines between two noise vectors")
     save_sample_grids(grids, out_dir, name)
-    title = f"{config.model.upper()} GAN on {name}"
+    title = f"{TITLES[config.model]} on {name}"
     last_grid(grids, out_dir, name, f"{title}: samples from the same noise after {config.num_epochs} epochs")
     adversarial_curves(means, out_dir / f"{name}_curves.png", f"{title}: scratch vs torch from the same weights, batches and noise")
     return report
@@ -275,7 +276,7 @@ def conditional_run(name, config, X, y, classifier, out_dir, progress):
         ax.set_title(f"{side} G: share in the asked class {result[side]['asked_class_share']:.2f}", fontsize=9)
         ax.set_yticks([(row + 0.5) * (IMAGE_SIZE[name] + 1) for row in range(config.num_classes)], CLASS_NAMES[name], fontsize=7)
         ax.set_xticks([])
-    fig.suptitle(f"conditional {config.model.upper()} GAN on {name}, {config.num_epochs} epochs: one row per class asked for, "
+    fig.suptitle(f"conditional {TITLES[config.model]} on {name}, {config.num_epochs} epochs: one row per class asked for, "
                  "one column per noise vector", fontsize=9)
     fig.tight_layout()
     fig.savefig(out_dir / f"{name}_conditional.png", dpi=130)
@@ -293,7 +294,7 @@ def summary(report):
     lines = []
     for name, result in report.items():
         coverage, lock = result["coverage"], result["lockstep_float64"]
-        lines.append(f"{name}: {result['config']['model'].upper()} GAN, {result['scratch']['epochs']} epochs")
+        lines.append(f"{name}: {TITLES[result['config']['model']]}, {result['scratch']['epochs']} epochs")
         for side in ("scratch", "torch"):
             last = result[side]["last_epoch"]
             lines.append(f"  {side}: last epoch loss_D {last['loss_D']:.3f}, loss_G {last['loss_G']:.3f}, D(x) {last['D_x']:.3f}, "

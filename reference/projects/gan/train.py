@@ -89,7 +89,7 @@ def fit(G, D, X, config, y=None, on_epoch=None, progress=False):
     epochs = range(1, config.num_epochs + 1)
     if progress:
         from tqdm.auto import tqdm
-        epochs = tqdm(epochs, desc=f"torch {config.model.upper()} GAN", unit="epoch")
+        epochs = tqdm(epochs, desc=f"torch GAN ({config.model})", unit="epoch")
     for epoch in epochs:
         G.train(), D.train()
         start = time.perf_counter()

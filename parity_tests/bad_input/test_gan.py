@@ -38,6 +38,11 @@ def conditional(side, index, labels):
     return lambda: network(inputs if side == "scratch" else torch.from_numpy(inputs), labels)
 
 
+def discriminate(side, kind, X):
+    D = twins(kind)[side][1]
+    return lambda: D(X if side == "scratch" else torch.from_numpy(X))
+
+
 def fit(side, X, config=CONFIG, poison=False, conditional_labels=False):
     """Train one side on X; ``poison`` puts a NaN into D's last weight first, so loss_D is NaN at the first step;
     ``conditional_labels`` (an array or None) trains a pair conditional on 10 classes with those labels instead."""
@@ -58,6 +63,9 @@ def fit(side, X, config=CONFIG, poison=False, conditional_labels=False):
 CASES = [
     *(BadInput(f"{side} {kind} G: latent size", generate(side, kind, np.zeros((4, 5))), ValueError, "z",
                r"expected a latent batch of shape \(N, 3\) \(the generator's latent_dim\), got shape \(4, 5\)")
+      for side in ("scratch", "torch") for kind in ("dcgan", "mlp")),
+    *(BadInput(f"{side} {kind} D: 28x28 images for an 8x8 D", discriminate(side, kind, np.zeros((2, 1, 28, 28))), ValueError, "X",
+               r"expected images of shape \(N, 1, 8, 8\) \(the discriminator's input\), got shape \(2, 1, 28, 28\)")
       for side in ("scratch", "torch") for kind in ("dcgan", "mlp")),
     *(BadInput(f"{side} G: z of rank 1", generate(side, "dcgan", np.zeros(3)), ValueError, "z", r"got shape \(3,\)")
       for side in ("scratch", "torch")),

@@ -61,6 +61,15 @@ def check_latent(z, latent_dim):
         raise ValueError(f"z: expected a latent batch of shape (N, {latent_dim}) (the generator's latent_dim), got shape {shape}")
 
 
+def check_image_batch(X, image_shape, name="X"):
+    """D's input must be a batch of images of its size, (N, C, H, W): named here, not as a reshape or
+    convolution error deep inside D. Either twin's batch (an ndarray or a tensor)."""
+    shape = tuple(getattr(X, "shape", ()))
+    if len(shape) != 4 or shape[1:] != tuple(image_shape):
+        raise ValueError(f"{name}: expected images of shape (N, {', '.join(map(str, image_shape))}) (the discriminator's input), "
+                         f"got shape {shape}")
+
+
 def check_labels(labels, num_classes, num_samples, name="labels"):
     """A conditional network (num_classes > 0) needs one class in [0, num_classes) per sample; an
     unconditional one takes none. Either twin's labels (an ndarray or a CPU tensor)."""

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from scratch import nn
-from scratch.projects.gan.config import check_labels, check_latent
+from scratch.projects.gan.config import check_image_batch, check_labels, check_latent
 
 
 def with_classes(x, labels, num_classes):
@@ -96,6 +96,7 @@ class Discriminator(nn.Module):
         dcgan_init(self, rng)
 
     def forward(self, X, labels=None):
+        check_image_batch(X, self.image_shape)
         check_labels(labels, self.num_classes, len(X))
         return self.main(with_class_planes(X, labels, self.num_classes))  # (N, C + classes, s, s) -> (N, 1)
 
@@ -141,6 +142,7 @@ class MLPDiscriminator(nn.Module):
             nn.Linear(width, 1, dtype=dtype, rng=rng))
 
     def forward(self, X, labels=None):
+        check_image_batch(X, self.image_shape)
         check_labels(labels, self.num_classes, len(X))
         flat = X.reshape(len(X), math.prod(self.image_shape))  # (N, C, s, s) -> (N, C*s*s)
         return self.main(with_classes(flat, labels, self.num_classes))  # (N, C*s*s + classes) -> (N, 1)

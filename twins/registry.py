@@ -67,6 +67,8 @@ PROJECTS = {project.name: project for project in (
             ("branin", "hartmann6", "co2", "digits-mlp"), ("kernels.py", "gp.py", "acquisition.py"), library_twins=()),
     Project("seq2seq", 17, "Sequence-to-sequence transformer: grapheme-to-phoneme on CMUdict", ("cmudict", "copy", "reverse", "sort"),
             ("model.py",), library_twins=()),
+    Project("gan", 12, "Generative adversarial networks: DCGAN and an MLP GAN", ("digits", "fashion-mnist"),
+            ("model.py", "train.py"), library_twins=()),
 )}
 
 

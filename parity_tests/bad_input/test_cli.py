@@ -11,7 +11,7 @@ def run(*argv):
 
 
 CASES = [
-    BadInput("unknown project", run("run", "gan"), SystemExit, "project", r"unknown project 'gan'; expected one of: recommender"),
+    BadInput("unknown project", run("run", "nosuch"), SystemExit, "project", r"unknown project 'nosuch'; expected one of: recommender"),
     BadInput("unknown project to diff", run("diff", "nope"), SystemExit, "project", r"unknown project 'nope'"),
     BadInput("unknown project to test", run("test", "nope"), SystemExit, "project", r"unknown project 'nope'"),
     BadInput("unknown project to bench", run("bench", "nope"), SystemExit, "project", r"unknown project 'nope'"),
@@ -63,4 +63,4 @@ def test_out_must_be_a_folder(tmp_path):
 def test_help_lists_the_projects(capsys):
     with pytest.raises(SystemExit):
         main(["run", "--help"])
-    assert "one of: recommender, mlp, nlp, cnn, forecasting" in capsys.readouterr().out
+    assert "one of: recommender, mlp, nlp, cnn, forecasting, gan" in capsys.readouterr().out

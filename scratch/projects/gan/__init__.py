@@ -1,0 +1,1 @@
+"""Project 12: generative adversarial networks."""

@@ -1,0 +1,513 @@
+"""CART's engine, shared by every tree of project 14 (never twinned): the node arrays, the split
+search, the depth-first and best-first builders and cost-complexity pruning.
+
+It follows scikit-learn's Cython (``sklearn/tree/_splitter.pyx``, ``_criterion.pyx``,
+``_tree.pyx``, ``_utils.pyx``) closely enough that a tree grown here equals scikit-learn's node
+for node. What that takes, and why each point matters:
+
+- X is float32; two sorted neighbours are a candidate split only when ``v[p] > v[p-1] + 1e-7``
+  in float32 (closer values count as a tie, as ``FEATURE_THRESHOLD`` does); the threshold is
+  ``v[p-1] / 2 + v[p] / 2`` in float64; rows go left when ``float64(x) <= threshold``.
+- The proxy improvement is computed with scikit-learn's float operations in its order (class
+  sums of squares accumulated class by class), and the best split is replaced only on a strictly
+  greater proxy: across features in the order they are visited, within a feature the first
+  position. Ties are common (two features that separate the same rows), so order decides.
+- Features are visited in a Fisher-Yates order drawn from scikit-learn's 32-bit xorshift
+  ``rand_r`` (seeded from ``RandomState(random_state).randint(0, 2**31 - 1)``), with its
+  bookkeeping of constant features, which changes the draws of every node below.
+- Rows of zero weight are dropped before growing, as scikit-learn's splitter does.
+
+The split search is vectorised: for the visited features at once, the node's columns are
+sorted, the class weights (or weighted targets) are summed cumulatively, and every threshold of
+every feature is scored in one array expression. Python loops run over features (the random
+visiting order), nodes and classes, never over samples or thresholds.
+
+Sums equal scikit-learn's to the bit when they are exact: integer sample weights (bootstrap
+counts included) and, for regression, integer-valued targets. Otherwise scikit-learn's sums
+follow its in-place sample order and may differ in the last bits.
+"""
+import numpy as np
+
+RAND_R_MAX = 2**31 - 1  # sklearn/utils/_random.pxd: the largest value rand_r returns
+FEATURE_THRESHOLD = np.float32(1e-7)  # sklearn/tree/_partitioner.pxd
+EPSILON = np.finfo(np.float64).eps  # sklearn/tree/_tree.pyx
+TREE_LEAF, TREE_UNDEFINED = -1, -2
+LN2 = np.log(2.0)
+
+
+class RandR:
+    """scikit-learn's ``our_rand_r``: a 32-bit xorshift (Marsaglia 2003), reduced modulo 2**31."""
+
+    def __init__(self, seed):
+        self.state = int(seed) & 0xFFFFFFFF
+
+    def next(self):
+        s = self.state or 1  # a zero state is replaced by DEFAULT_SEED
+        s ^= (s << 13) & 0xFFFFFFFF
+        s ^= s >> 17
+        s ^= (s << 5) & 0xFFFFFFFF
+        self.state = s
+        return s % (RAND_R_MAX + 1)
+
+    def randint(self, low, high):
+        """An int in [low, high), as ``rand_int``."""
+        return low + self.next() % (high - low)
+
+    def uniform(self, low, high):
+        """A float64 in [low, high), as ``rand_uniform``."""
+        return (high - low) * float(self.next()) / float(RAND_R_MAX) + low
+
+
+class Tree:
+    """The fitted tree as parallel node arrays under scikit-learn's ``tree_`` names.
+
+    ``value`` (node_count, 1, n_classes) holds class fractions (classifier) or means (regressor).
+    """
+
+    def __init__(self, n_features, n_classes):
+        self.n_features, self.n_outputs, self.max_n_classes = n_features, 1, n_classes
+        self._nodes = {key: [] for key in ("children_left", "children_right", "feature", "threshold", "impurity",
+                                           "n_node_samples", "weighted_n_node_samples", "value")}
+        self.max_depth = 0
+
+    def add_node(self, parent, is_left, is_leaf, feature, threshold, impurity, n_node_samples, weighted, value):
+        """Append a node (scikit-learn's ``_add_node``) and register it with its parent; its id."""
+        nodes, node_id = self._nodes, len(self._nodes["feature"])
+        if parent != TREE_UNDEFINED:
+            nodes["children_left" if is_left else "children_right"][parent] = node_id
+        for key, item in (("children_left", TREE_LEAF), ("children_right", TREE_LEAF),
+                          ("feature", TREE_UNDEFINED if is_leaf else feature),
+                          ("threshold", float(TREE_UNDEFINED) if is_leaf else threshold), ("impurity", impurity),
+                          ("n_node_samples", n_node_samples), ("weighted_n_node_samples", weighted), ("value", value)):
+            nodes[key].append(item)
+        return node_id
+
+    def make_leaf(self, node_id):
+        for key, item in (("children_left", TREE_LEAF), ("children_right", TREE_LEAF), ("feature", TREE_UNDEFINED),
+                          ("threshold", float(TREE_UNDEFINED))):
+            self._nodes[key][node_id] = item
+
+    def finish(self, max_depth):
+        """Freeze the node lists into arrays."""
+        for key, dtype in (("children_left", np.intp), ("children_right", np.intp), ("feature", np.intp),
+                           ("threshold", np.float64), ("impurity", np.float64), ("n_node_samples", np.intp),
+                           ("weighted_n_node_samples", np.float64)):
+            setattr(self, key, np.array(self._nodes[key], dtype=dtype))
+        self.value = np.array(self._nodes["value"], dtype=np.float64).reshape(-1, 1, self.max_n_classes)
+        self.max_depth = max_depth
+        del self._nodes
+        return self
+
+    @property
+    def node_count(self):
+        return len(self.feature)
+
+    @property
+    def n_leaves(self):
+        return int(np.sum(self.children_left == TREE_LEAF))
+
+    def apply(self, X):
+        """X (n, n_features) float32 -> the leaf id of each row; one step per depth level for all rows."""
+        node = np.zeros(X.shape[0], dtype=np.intp)
+        rows = np.arange(X.shape[0])
+        for _ in range(self.max_depth):
+            inner = self.children_left[node] != TREE_LEAF
+            if not inner.any():
+                break
+            at, n = rows[inner], node[inner]
+            left = X[at, self.feature[n]].astype(np.float64) <= self.threshold[n]  # float32 compared in float64
+            node[at] = np.where(left, self.children_left[n], self.children_right[n])
+        return node
+
+    def predict(self, X):
+        return self.value[self.apply(X)]  # (n, 1, K)
+
+    def compute_feature_importances(self, normalize=True):
+        """Mean decrease in impurity, accumulated node by node in id order as scikit-learn does."""
+        inner = np.flatnonzero(self.children_left != TREE_LEAF)
+        w, imp = self.weighted_n_node_samples, self.impurity
+        left, right = self.children_left[inner], self.children_right[inner]
+        decrease = w[inner] * imp[inner] - w[left] * imp[left] - w[right] * imp[right]
+        importances = np.zeros(self.n_features)
+        np.add.at(importances, self.feature[inner], decrease)  # in node order, one add at a time
+        importances /= w[0]
+        if normalize:
+            total = np.sum(importances)
+            if total > 0.0:
+                importances /= total
+        return importances
+
+
+class Criterion:
+    """Impurities and proxies of a node and of all its candidate splits at once.
+
+    ``stats`` (n, K) are what is summed: one-hot class weights (classification) or ``w * y``
+    (regression, K = 1); ``sq`` (n,) ``w * y * y`` for regression's impurity.
+    """
+
+    def __init__(self, name, stats, sq=None):
+        self.name, self.stats, self.sq = name, stats, sq
+
+    def impurity(self, sums, weight, sq_sum=None):
+        """Impurity from class sums (..., K) and weights (...): scikit-learn's formulas, in its order."""
+        if self.name == "gini":
+            sq_count = 0.0
+            for k in range(sums.shape[-1]):  # class by class, as the Cython accumulates
+                sq_count = sq_count + sums[..., k] * sums[..., k]
+            return 1.0 - sq_count / (weight * weight)
+        if self.name in ("entropy", "log_loss"):
+            entropy = 0.0
+            for k in range(sums.shape[-1]):
+                count = sums[..., k]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    p = count / weight
+                    term = np.where(count > 0.0, p * (np.log(p) / LN2), 0.0)
+                entropy = entropy - term
+            return entropy
+        mean = sums[..., 0] / weight  # squared_error; the C compiler turns pow(mean, 2.0) into mean * mean,
+        return sq_sum / weight - mean * mean  # which NumPy's ** 2.0 (pow) may round differently
+
+    def proxy(self, left, w_left, right, w_right):
+        """The proxy improvement of splits, larger is better (``proxy_impurity_improvement``)."""
+        if self.name == "squared_error":
+            return (left[..., 0] * left[..., 0]) / w_left + (right[..., 0] * right[..., 0]) / w_right
+        return -w_right * self.impurity(right, w_right) - w_left * self.impurity(left, w_left)
+
+
+class Splitter:
+    """scikit-learn's dense splitter, ``best`` or ``random``, with its feature bookkeeping."""
+
+    def __init__(self, X, criterion, max_features, min_samples_leaf, min_weight_leaf, seed, splitter="best"):
+        self.X, self.criterion, self.max_features = X, criterion, max_features
+        self.min_samples_leaf, self.min_weight_leaf, self.kind = min_samples_leaf, min_weight_leaf, splitter
+        self.rand = RandR(seed)
+        self.features = list(range(X.shape[1]))
+        self.constant_features = [0] * X.shape[1]
+
+    def node_stats(self, samples):
+        """(sums (K,), weight, impurity) of the node holding ``samples``."""
+        sums = self.criterion.stats[samples].sum(axis=0)
+        weight = self.weights[samples].sum()
+        sq_sum = None if self.criterion.sq is None else self.criterion.sq[samples].sum()
+        return sums, weight, sq_sum
+
+    def draw_features(self, constant, n_known_constants):
+        """Visit features in scikit-learn's Fisher-Yates order; the non-constant ones visited, and the
+        node's constant count. ``constant[f]`` says whether feature f is constant in this node."""
+        features, rand = self.features, self.rand
+        f_i, n_visited, n_found, n_drawn = len(features), 0, 0, 0
+        n_known = n_total = n_known_constants
+        visited = []
+        while f_i > n_total and (n_visited < self.max_features or n_visited <= n_found + n_drawn):
+            n_visited += 1
+            f_j = rand.randint(n_drawn, f_i - n_found)
+            if f_j < n_known:  # a feature known constant from an ancestor: skip, remember it is drawn
+                features[n_drawn], features[f_j] = features[f_j], features[n_drawn]
+                n_drawn += 1
+                continue
+            f_j += n_found
+            feature = features[f_j]
+            if constant[feature]:
+                features[f_j], features[n_total] = features[n_total], features[f_j]
+                n_found += 1
+                n_total += 1
+                continue
+            f_i -= 1
+            features[f_i], features[f_j] = features[f_j], features[f_i]
+            visited.append(feature)
+        # constant features keep their order for the children and siblings
+        features[:n_known] = self.constant_features[:n_known]
+        self.constant_features[n_known:n_total] = features[n_known:n_total]
+        return visited, n_total
+
+    def node_split(self, samples, impurity, n_known_constants):
+        """The best split of ``samples``: a dict (feature, threshold, left, right, impurities,
+        improvement) or None, and the constant count handed to the children."""
+        Xn = self.X[samples]  # (n, F) float32
+        low, high = Xn.min(axis=0), Xn.max(axis=0)
+        constant = high <= low + FEATURE_THRESHOLD
+        if self.kind == "random":
+            return self._split_random(samples, Xn, low, high, constant, impurity, n_known_constants)
+        visited, n_total = self.draw_features(constant, n_known_constants)
+        if not visited:
+            return None, n_total
+        n = len(samples)
+        columns = Xn[:, visited]  # (n, m)
+        order = np.argsort(columns, axis=0, kind="stable")
+        values = np.take_along_axis(columns, order, axis=0)  # (n, m) sorted
+        stats = self.criterion.stats[samples]
+        left = np.cumsum(stats[order], axis=0)[:-1]  # (n-1, m, K): sums of the first p = 1..n-1 rows
+        w_left = np.cumsum(self.weights[samples][order], axis=0)[:-1]  # (n-1, m)
+        total, weight, _ = self.node_stats(samples)
+        right, w_right = total - left, weight - w_left
+        n_left = np.arange(1, n)[:, None]
+        valid = ((values[1:] > values[:-1] + FEATURE_THRESHOLD) & (n_left >= self.min_samples_leaf)
+                 & (n - n_left >= self.min_samples_leaf) & (w_left >= self.min_weight_leaf)
+                 & (w_right >= self.min_weight_leaf))
+        if not valid.any():
+            return None, n_total
+        with np.errstate(divide="ignore", invalid="ignore"):
+            proxy = np.where(valid, self.criterion.proxy(left, w_left, right, w_right), -np.inf)
+        position = np.argmax(proxy, axis=0)  # the first best position of each feature
+        best = proxy[position, np.arange(len(visited))]
+        j = int(np.argmax(best))  # the first feature, in visiting order, with the best proxy
+        p = int(position[j])
+        threshold = float(values[p, j]) / 2.0 + float(values[p + 1, j]) / 2.0
+        return self._finish(samples, visited[j], threshold, impurity, weight), n_total
+
+    def _split_random(self, samples, Xn, low, high, constant, impurity, n_known_constants):
+        """ExtraTrees: one uniform threshold per visited feature, drawn as scikit-learn draws it."""
+        features, rand = self.features, self.rand
+        f_i, n_visited, n_found, n_drawn = len(features), 0, 0, 0
+        n_known = n_total = n_known_constants
+        n = len(samples)
+        stats, weights = self.criterion.stats[samples], self.weights[samples]
+        total, weight, _ = self.node_stats(samples)
+        best_proxy, best = -np.inf, None
+        while f_i > n_total and (n_visited < self.max_features or n_visited <= n_found + n_drawn):
+            n_visited += 1
+            f_j = rand.randint(n_drawn, f_i - n_found)
+            if f_j < n_known:
+                features[n_drawn], features[f_j] = features[f_j], features[n_drawn]
+                n_drawn += 1
+                continue
+            f_j += n_found
+            feature = features[f_j]
+            if constant[feature]:
+                features[f_j], features[n_total] = features[n_total], features[f_j]
+                n_found += 1
+                n_total += 1
+                continue
+            f_i -= 1
+            features[f_i], features[f_j] = features[f_j], features[f_i]
+            threshold = rand.uniform(float(low[feature]), float(high[feature]))
+            if threshold == float(high[feature]):
+                threshold = float(low[feature])
+            goes_left = Xn[:, feature].astype(np.float64) <= threshold
+            n_left = int(goes_left.sum())
+            if n_left < self.min_samples_leaf or n - n_left < self.min_samples_leaf:
+                continue
+            left, w_left = stats[goes_left].sum(axis=0), weights[goes_left].sum()
+            w_right = weight - w_left
+            if w_left < self.min_weight_leaf or w_right < self.min_weight_leaf:
+                continue
+            proxy = self.criterion.proxy(left, w_left, total - left, w_right)
+            if proxy > best_proxy:
+                best_proxy, best = proxy, (feature, threshold)
+        features[:n_known] = self.constant_features[:n_known]
+        self.constant_features[n_known:n_total] = features[n_known:n_total]
+        if best is None:
+            return None, n_total
+        return self._finish(samples, best[0], best[1], impurity, weight), n_total
+
+    def _finish(self, samples, feature, threshold, impurity, weight):
+        """The chosen split's children, their impurities and the weighted impurity decrease."""
+        goes_left = self.X[samples, feature].astype(np.float64) <= threshold
+        left, right = samples[goes_left], samples[~goes_left]
+        (sums_l, w_l, sq_l), (sums_r, w_r, sq_r) = self.node_stats(left), self.node_stats(right)
+        if self.criterion.sq is not None:  # scikit-learn: the right's square sum is the total's minus the left's
+            sq_r = self.criterion.sq[samples].sum() - sq_l
+        impurity_left = float(self.criterion.impurity(sums_l, w_l, sq_l))
+        impurity_right = float(self.criterion.impurity(sums_r, w_r, sq_r))
+        improvement = (weight / self.weighted_n_samples) * (
+            impurity - (w_r / weight * impurity_right) - (w_l / weight * impurity_left))
+        return {"feature": int(feature), "threshold": threshold, "left": left, "right": right,
+                "impurity_left": impurity_left, "impurity_right": impurity_right, "improvement": float(improvement)}
+
+
+class Builder:
+    """Grows a Tree depth-first (``max_leaf_nodes`` None) or best-first, as scikit-learn's builders."""
+
+    def __init__(self, splitter, min_samples_split, min_samples_leaf, min_weight_leaf, max_depth, max_leaf_nodes,
+                 min_impurity_decrease):
+        self.splitter, self.min_samples_split, self.min_samples_leaf = splitter, min_samples_split, min_samples_leaf
+        self.min_weight_leaf, self.max_depth, self.max_leaf_nodes = min_weight_leaf, max_depth, max_leaf_nodes
+        self.min_impurity_decrease = min_impurity_decrease
+
+    def build(self, tree, weights, value_of):
+        splitter = self.splitter
+        splitter.weights = weights
+        splitter.weighted_n_samples = float(np.cumsum(weights)[-1])  # in row order, as the Cython adds
+        samples = np.flatnonzero(weights != 0.0)  # rows of zero weight never enter the tree
+        if self.max_leaf_nodes is None:
+            return self._depth_first(tree, samples, value_of)
+        return self._best_first(tree, samples, value_of)
+
+    def _may_split(self, n, weight, depth, impurity):
+        return not (depth >= self.max_depth or n < self.min_samples_split or n < 2 * self.min_samples_leaf
+                    or weight < 2 * self.min_weight_leaf or impurity <= EPSILON)
+
+    def _split(self, samples, depth, impurity, n_constant):
+        """(is_leaf, split, constants for the children, sums, weight) of one node."""
+        sums, weight, sq_sum = self.splitter.node_stats(samples)
+        if impurity is None:  # the root's own impurity; every other node's comes from its parent's split
+            impurity = float(self.splitter.criterion.impurity(sums, weight, sq_sum))
+        split, n_constant_out = None, n_constant
+        if self._may_split(len(samples), weight, depth, impurity):
+            split, n_constant_out = self.splitter.node_split(samples, impurity, n_constant)
+        is_leaf = split is None or split["improvement"] + EPSILON < self.min_impurity_decrease
+        return is_leaf, split, n_constant_out, sums, weight, impurity
+
+    def _depth_first(self, tree, samples, value_of):
+        stack = [(samples, 0, TREE_UNDEFINED, False, None, 0)]
+        max_depth_seen = -1
+        while stack:
+            samples, depth, parent, is_left, impurity, n_constant = stack.pop()
+            is_leaf, split, n_constant, sums, weight, impurity = self._split(samples, depth, impurity, n_constant)
+            node_id = tree.add_node(parent, is_left, is_leaf, split and split["feature"], split and split["threshold"],
+                                    impurity, len(samples), float(weight), value_of(sums, weight))
+            if not is_leaf:  # right pushed first, so the left child is grown (and numbered) first
+                stack.append((split["right"], depth + 1, node_id, False, split["impurity_right"], n_constant))
+                stack.append((split["left"], depth + 1, node_id, True, split["impurity_left"], n_constant))
+            max_depth_seen = max(max_depth_seen, depth)
+        return tree.finish(max_depth_seen)
+
+    def _best_first(self, tree, samples, value_of):
+        def add(samples, depth, parent, is_left, impurity):
+            is_leaf, split, _, sums, weight, impurity = self._split(samples, depth, impurity, 0)  # constants reset
+            node_id = tree.add_node(parent, is_left, is_leaf, split and split["feature"], split and split["threshold"],
+                                    impurity, len(samples), float(weight), value_of(sums, weight))
+            return {"node_id": node_id, "depth": depth, "is_leaf": is_leaf, "split": split,
+                    "improvement": 0.0 if is_leaf else split["improvement"]}
+
+        frontier = [add(samples, 0, TREE_UNDEFINED, False, None)]
+        max_split_nodes, max_depth_seen = self.max_leaf_nodes - 1, -1
+        while frontier:
+            record = _pop_heap(frontier)
+            if record["is_leaf"] or max_split_nodes <= 0:
+                tree.make_leaf(record["node_id"])
+            else:
+                max_split_nodes -= 1
+                split = record["split"]
+                left = add(split["left"], record["depth"] + 1, record["node_id"], True, split["impurity_left"])
+                right = add(split["right"], record["depth"] + 1, record["node_id"], False, split["impurity_right"])
+                _push_heap(frontier, left)
+                _push_heap(frontier, right)
+            max_depth_seen = max(max_depth_seen, record["depth"])
+        return tree.finish(max_depth_seen)
+
+
+# libstdc++'s push_heap / pop_heap on "improvement <": equal improvements pop in its order, not heapq's.
+def _push_heap(heap, record, hole=None, top=0):
+    if hole is None:
+        heap.append(record)
+        hole = len(heap) - 1
+    parent = (hole - 1) // 2
+    while hole > top and heap[parent]["improvement"] < record["improvement"]:
+        heap[hole] = heap[parent]
+        hole, parent = parent, (parent - 1) // 2
+    heap[hole] = record
+
+
+def _pop_heap(heap):
+    last = heap.pop()
+    if not heap:
+        return last
+    top, heap[0] = heap[0], last
+    value, length, hole, child = last, len(heap), 0, 0
+    while child < (length - 1) // 2:  # __adjust_heap: move the larger child up
+        child = 2 * (child + 1)
+        if heap[child]["improvement"] < heap[child - 1]["improvement"]:
+            child -= 1
+        heap[hole] = heap[child]
+        hole = child
+    if length % 2 == 0 and child == (length - 2) // 2:
+        child = 2 * (child + 1)
+        heap[hole] = heap[child - 1]
+        hole = child - 1
+    _push_heap(heap, value, hole, 0)
+    return top
+
+
+def _parents_and_depths(tree):
+    """Each node's parent (-2 for the root) and depth, filled one depth level at a time."""
+    parent = np.full(tree.node_count, TREE_UNDEFINED, dtype=np.intp)
+    depth = np.zeros(tree.node_count, dtype=np.intp)
+    inner = np.flatnonzero(tree.children_left != TREE_LEAF)
+    parent[tree.children_left[inner]] = inner
+    parent[tree.children_right[inner]] = inner
+    level = np.array([0])
+    while level.size:
+        level = level[tree.children_left[level] != TREE_LEAF]
+        level = np.concatenate([tree.children_left[level], tree.children_right[level]])
+        depth[level] = depth[parent[level]] + 1
+    return parent, depth
+
+
+def _subtree(tree, node):
+    """The ids of ``node`` and all nodes below it, one level at a time."""
+    found, level = [], np.array([node])
+    while level.size:
+        found.append(level)
+        level = level[tree.children_left[level] != TREE_LEAF]
+        level = np.concatenate([tree.children_left[level], tree.children_right[level]])
+    return np.concatenate(found)
+
+
+def prune(tree, ccp_alpha):
+    """Minimal cost-complexity pruning (Breiman et al. 1984, ch. 3), as scikit-learn's
+    ``_cost_complexity_prune``: cut the weakest link, the inner node of least
+    ``(R(node) - R(branch)) / (leaves(branch) - 1)``, until that exceeds ``ccp_alpha``."""
+    parent, depth = _parents_and_depths(tree)
+    w = tree.weighted_n_node_samples
+    r_node = w * tree.impurity / w[0]
+    is_leaf = tree.children_left == TREE_LEAF
+    r_branch = np.where(is_leaf, r_node, 0.0)
+    n_leaves = np.zeros(tree.node_count, dtype=np.intp)
+    # every leaf adds its R to each ancestor, leaves in id order (the order of scikit-learn's sums)
+    leaf, node, pairs = np.flatnonzero(is_leaf), np.flatnonzero(is_leaf), []
+    while node.size:
+        keep = node != 0
+        leaf, node = leaf[keep], parent[node[keep]]
+        pairs.append((leaf, node))
+    if pairs:
+        leaves, ancestors = (np.concatenate(part) for part in zip(*pairs))
+        order = np.argsort(leaves, kind="stable")
+        np.add.at(r_branch, ancestors[order], r_node[leaves[order]])
+        np.add.at(n_leaves, ancestors, 1)
+    candidate, kept, leaves_in = ~is_leaf, np.ones(tree.node_count, dtype=bool), is_leaf.copy()
+    while candidate[0]:
+        index = np.flatnonzero(candidate)
+        alpha = (r_node[index] - r_branch[index]) / (n_leaves[index] - 1)
+        weakest = int(index[np.argmin(alpha)])  # the first of the smallest, as a strict '<' scan finds it
+        if ccp_alpha < alpha.min():
+            break
+        below = _subtree(tree, weakest)
+        candidate[below], leaves_in[below], kept[below] = False, False, False
+        leaves_in[weakest] = kept[weakest] = True
+        n_pruned, r_diff = n_leaves[weakest] - 1, r_node[weakest] - r_branch[weakest]
+        n_leaves[weakest], r_branch[weakest] = 0, r_node[weakest]
+        ancestor = parent[weakest]
+        while ancestor != TREE_UNDEFINED:  # up the path to the root
+            n_leaves[ancestor] -= n_pruned
+            r_branch[ancestor] += r_diff
+            ancestor = parent[ancestor]
+    return _rebuild(tree, kept, leaves_in, parent, depth)
+
+
+def _rebuild(tree, kept, leaves_in, parent, depth):
+    """The kept nodes renumbered in depth-first pre-order, left first, as scikit-learn rebuilds."""
+    left, right = tree.children_left.copy(), tree.children_right.copy()
+    left[leaves_in], right[leaves_in] = TREE_LEAF, TREE_LEAF
+    size = kept.astype(np.intp)
+    for d in range(depth.max(), 0, -1):  # subtree sizes, deepest level first
+        level = np.flatnonzero(kept & (depth == d))
+        np.add.at(size, parent[level], size[level])
+    rank = np.zeros(tree.node_count, dtype=np.intp)
+    for d in range(1, depth.max() + 1):  # pre-order rank: a left child follows its parent, a right its sibling
+        level = np.flatnonzero(kept & (depth == d))
+        p = parent[level]
+        is_right = right[p] == level
+        rank[level] = rank[p] + 1 + np.where(is_right, size[left[p]], 0)
+    old = np.flatnonzero(kept)[np.argsort(rank[kept])]
+    new = Tree(tree.n_features, tree.max_n_classes)
+    del new._nodes
+    inner = ~leaves_in[old]
+    new.children_left = np.where(inner, rank[np.maximum(left[old], 0)], TREE_LEAF)
+    new.children_right = np.where(inner, rank[np.maximum(right[old], 0)], TREE_LEAF)
+    new.feature = np.where(inner, tree.feature[old], TREE_UNDEFINED)
+    new.threshold = np.where(inner, tree.threshold[old], float(TREE_UNDEFINED))
+    for key in ("impurity", "n_node_samples", "weighted_n_node_samples", "value"):
+        setattr(new, key, getattr(tree, key)[old])
+    new.max_depth = int(depth[old].max())
+    return new

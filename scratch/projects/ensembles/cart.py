@@ -141,36 +141,38 @@ class Tree:
 class Criterion:
     """Impurities and proxies of a node and of all its candidate splits at once.
 
-    ``stats`` (n, K) are what is summed: one-hot class weights (classification) or ``w * y``
-    (regression, K = 1); ``sq`` (n,) ``w * y * y`` for regression's impurity.
+    ``stats`` (K, n) are what is summed: one-hot class weights (classification) or ``w * y``
+    (regression, K = 1); ``sq`` (n,) ``w * y * y`` for regression's impurity; ``labels`` (n,) the
+    class index of each row (classification). Sums keep the class
+    axis first, (K, ...), so the running sums along the samples are contiguous.
     """
 
-    def __init__(self, name, stats, sq=None):
-        self.name, self.stats, self.sq = name, stats, sq
+    def __init__(self, name, stats, sq=None, labels=None):
+        self.name, self.stats, self.sq, self.labels = name, stats, sq, labels
 
     def impurity(self, sums, weight, sq_sum=None):
-        """Impurity from class sums (..., K) and weights (...): scikit-learn's formulas, in its order."""
+        """Impurity from class sums (K, ...) and weights (...): scikit-learn's formulas, in its order."""
         if self.name == "gini":
             sq_count = 0.0
-            for k in range(sums.shape[-1]):  # class by class, as the Cython accumulates
-                sq_count = sq_count + sums[..., k] * sums[..., k]
+            for k in range(sums.shape[0]):  # class by class, as the Cython accumulates
+                sq_count = sq_count + sums[k] * sums[k]
             return 1.0 - sq_count / (weight * weight)
         if self.name in ("entropy", "log_loss"):
             entropy = 0.0
-            for k in range(sums.shape[-1]):
-                count = sums[..., k]
+            for k in range(sums.shape[0]):
+                count = sums[k]
                 with np.errstate(divide="ignore", invalid="ignore"):
                     p = count / weight
                     term = np.where(count > 0.0, p * (np.log(p) / LN2), 0.0)
                 entropy = entropy - term
             return entropy
-        mean = sums[..., 0] / weight  # squared_error; the C compiler turns pow(mean, 2.0) into mean * mean,
+        mean = sums[0] / weight  # squared_error; the C compiler turns pow(mean, 2.0) into mean * mean,
         return sq_sum / weight - mean * mean  # which NumPy's ** 2.0 (pow) may round differently
 
     def proxy(self, left, w_left, right, w_right):
         """The proxy improvement of splits, larger is better (``proxy_impurity_improvement``)."""
         if self.name == "squared_error":
-            return (left[..., 0] * left[..., 0]) / w_left + (right[..., 0] * right[..., 0]) / w_right
+            return (left[0] * left[0]) / w_left + (right[0] * right[0]) / w_right
         return -w_right * self.impurity(right, w_right) - w_left * self.impurity(left, w_left)
 
 
@@ -179,6 +181,7 @@ class Splitter:
 
     def __init__(self, X, criterion, max_features, min_samples_leaf, min_weight_leaf, seed, splitter="best"):
         self.X, self.criterion, self.max_features = X, criterion, max_features
+        self.X_T = np.ascontiguousarray(X.T)  # (F, N): one feature's values side by side
         self.min_samples_leaf, self.min_weight_leaf, self.kind = min_samples_leaf, min_weight_leaf, splitter
         self.rand = RandR(seed)
         self.features = list(range(X.shape[1]))
@@ -186,7 +189,7 @@ class Splitter:
 
     def node_stats(self, samples):
         """(sums (K,), weight, impurity) of the node holding ``samples``."""
-        sums = self.criterion.stats[samples].sum(axis=0)
+        sums = self.criterion.stats[:, samples].sum(axis=1)
         weight = self.weights[samples].sum()
         sq_sum = None if self.criterion.sq is None else self.criterion.sq[samples].sum()
         return sums, weight, sq_sum
@@ -220,48 +223,85 @@ class Splitter:
         self.constant_features[n_known:n_total] = features[n_known:n_total]
         return visited, n_total
 
-    def node_split(self, samples, impurity, n_known_constants):
-        """The best split of ``samples``: a dict (feature, threshold, left, right, impurities,
-        improvement) or None, and the constant count handed to the children."""
-        Xn = self.X[samples]  # (n, F) float32
-        low, high = Xn.min(axis=0), Xn.max(axis=0)
+    def sort_rows(self, samples):
+        """(F, n): the node's rows sorted by each feature, the form in which every node is held.
+
+        Sorted once at the root; a child's rows are its parent's with the other side's removed,
+        which keeps them sorted (``_finish``), so no node below the root sorts again.
+        """
+        return samples[np.argsort(self.X_T[:, samples], axis=1)]
+
+    def node_split(self, node_rows, impurity, n_known_constants):
+        """The best split of the node whose rows are ``node_rows`` (F, n) sorted by each feature: a dict
+        (feature, threshold, left, right, impurities, improvement) or None, and the constant count
+        handed to the children."""
+        features = np.arange(self.X_T.shape[0])
+        low, high = self.X_T[features, node_rows[:, 0]], self.X_T[features, node_rows[:, -1]]
         constant = high <= low + FEATURE_THRESHOLD
         if self.kind == "random":
-            return self._split_random(samples, Xn, low, high, constant, impurity, n_known_constants)
+            return self._split_random(node_rows, low, high, constant, impurity, n_known_constants)
         visited, n_total = self.draw_features(constant, n_known_constants)
         if not visited:
             return None, n_total
-        n = len(samples)
-        columns = Xn[:, visited]  # (n, m)
-        order = np.argsort(columns, axis=0, kind="stable")
-        values = np.take_along_axis(columns, order, axis=0)  # (n, m) sorted
-        stats = self.criterion.stats[samples]
-        left = np.cumsum(stats[order], axis=0)[:-1]  # (n-1, m, K): sums of the first p = 1..n-1 rows
-        w_left = np.cumsum(self.weights[samples][order], axis=0)[:-1]  # (n-1, m)
+        n, samples = node_rows.shape[1], node_rows[0]
+        rows = node_rows[visited]  # (m, n) the rows in each visited feature's sorted order
+        values = self.X_T[np.array(visited)[:, None], rows]  # (m, n) sorted values
+        # A candidate cuts between sorted rows g and g + 1 (p = g + 1 rows go left).
+        n_left = np.arange(1, n)
+        gap = ((values[:, 1:] > values[:, :-1] + FEATURE_THRESHOLD) & (n_left >= self.min_samples_leaf)
+               & (n - n_left >= self.min_samples_leaf))  # (m, n-1)
+        feature, g = np.nonzero(gap)  # candidates in (visiting order, position) order
+        if not len(g):
+            return None, n_total
+        left, w_left = self._left_sums(rows, gap, feature, g)  # (K, C), (C,)
         total, weight, _ = self.node_stats(samples)
-        right, w_right = total - left, weight - w_left
-        n_left = np.arange(1, n)[:, None]
-        valid = ((values[1:] > values[:-1] + FEATURE_THRESHOLD) & (n_left >= self.min_samples_leaf)
-                 & (n - n_left >= self.min_samples_leaf) & (w_left >= self.min_weight_leaf)
-                 & (w_right >= self.min_weight_leaf))
-        if not valid.any():
+        right, w_right = total[:, None] - left, weight - w_left
+        keep = (w_left >= self.min_weight_leaf) & (w_right >= self.min_weight_leaf)
+        if not keep.any():
             return None, n_total
         with np.errstate(divide="ignore", invalid="ignore"):
-            proxy = np.where(valid, self.criterion.proxy(left, w_left, right, w_right), -np.inf)
-        position = np.argmax(proxy, axis=0)  # the first best position of each feature
-        best = proxy[position, np.arange(len(visited))]
-        j = int(np.argmax(best))  # the first feature, in visiting order, with the best proxy
-        p = int(position[j])
-        threshold = float(values[p, j]) / 2.0 + float(values[p + 1, j]) / 2.0
-        return self._finish(samples, visited[j], threshold, impurity, weight), n_total
+            proxy = np.where(keep, self.criterion.proxy(left, w_left, right, w_right), -np.inf)
+        # a strictly-greater scan keeps the first best: the first feature visited, there the first position
+        c = int(np.argmax(proxy))
+        j, p = feature[c], g[c]
+        threshold = float(values[j, p]) / 2.0 + float(values[j, p + 1]) / 2.0
+        return self._finish(node_rows, visited[j], threshold, impurity, weight), n_total
 
-    def _split_random(self, samples, Xn, low, high, constant, impurity, n_known_constants):
+    def _left_sums(self, rows, gap, feature, g):
+        """Class sums (K, C) and weights (C,) left of each candidate cut.
+
+        The plain way is a running sum along every sorted column, ``cumsum(stats[:, rows], axis=2)``,
+        read at the cuts: K * m * n additions per node. Here the sorted rows are first grouped into
+        the runs between cuts (one ``bincount`` over m * n rows), and the running sum goes over the
+        runs only; digits' pixels take 17 values, so a node of n rows has at most 17 runs per feature.
+        With integer weights both ways are exact, and equal scikit-learn's row-by-row sums.
+        """
+        m, n = rows.shape
+        run = np.zeros((m, n), dtype=np.intp)
+        np.cumsum(gap, axis=1, out=run[:, 1:])  # each sorted row's run within its column
+        n_runs = int(run[:, -1].max()) + 1
+        run += np.arange(m)[:, None] * n_runs  # (m, n) flat run ids, column by column
+        w = self.weights[rows].ravel()
+        w_runs = np.bincount(run.ravel(), weights=w, minlength=m * n_runs).reshape(m, n_runs)
+        criterion = self.criterion
+        if criterion.labels is not None:  # one class per row: one bincount over (run, class)
+            k = criterion.stats.shape[0]
+            runs = np.bincount(run.ravel() * k + criterion.labels[rows].ravel(), weights=w,
+                               minlength=m * n_runs * k).reshape(m, n_runs, k).transpose(2, 0, 1)
+        else:
+            runs = np.bincount(run.ravel(), weights=criterion.stats[0, rows].ravel(),
+                               minlength=m * n_runs).reshape(1, m, n_runs)
+        cut = run[feature, g] - feature * n_runs  # the run that ends at each cut
+        return np.cumsum(runs, axis=2)[:, feature, cut], np.cumsum(w_runs, axis=1)[feature, cut]
+
+    def _split_random(self, node_rows, low, high, constant, impurity, n_known_constants):
         """ExtraTrees: one uniform threshold per visited feature, drawn as scikit-learn draws it."""
         features, rand = self.features, self.rand
         f_i, n_visited, n_found, n_drawn = len(features), 0, 0, 0
         n_known = n_total = n_known_constants
+        samples = node_rows[0]
         n = len(samples)
-        stats, weights = self.criterion.stats[samples], self.weights[samples]
+        stats, weights = self.criterion.stats[:, samples], self.weights[samples]
         total, weight, _ = self.node_stats(samples)
         best_proxy, best = -np.inf, None
         while f_i > n_total and (n_visited < self.max_features or n_visited <= n_found + n_drawn):
@@ -283,11 +323,11 @@ class Splitter:
             threshold = rand.uniform(float(low[feature]), float(high[feature]))
             if threshold == float(high[feature]):
                 threshold = float(low[feature])
-            goes_left = Xn[:, feature].astype(np.float64) <= threshold
+            goes_left = self.X_T[feature, samples].astype(np.float64) <= threshold
             n_left = int(goes_left.sum())
             if n_left < self.min_samples_leaf or n - n_left < self.min_samples_leaf:
                 continue
-            left, w_left = stats[goes_left].sum(axis=0), weights[goes_left].sum()
+            left, w_left = stats[:, goes_left].sum(axis=1), weights[goes_left].sum()
             w_right = weight - w_left
             if w_left < self.min_weight_leaf or w_right < self.min_weight_leaf:
                 continue
@@ -298,13 +338,19 @@ class Splitter:
         self.constant_features[n_known:n_total] = features[n_known:n_total]
         if best is None:
             return None, n_total
-        return self._finish(samples, best[0], best[1], impurity, weight), n_total
+        return self._finish(node_rows, best[0], best[1], impurity, weight), n_total
 
-    def _finish(self, samples, feature, threshold, impurity, weight):
-        """The chosen split's children, their impurities and the weighted impurity decrease."""
-        goes_left = self.X[samples, feature].astype(np.float64) <= threshold
-        left, right = samples[goes_left], samples[~goes_left]
-        (sums_l, w_l, sq_l), (sums_r, w_r, sq_r) = self.node_stats(left), self.node_stats(right)
+    def _finish(self, node_rows, feature, threshold, impurity, weight):
+        """The chosen split's children (their rows still sorted by each feature), their impurities
+        and the weighted impurity decrease."""
+        samples = node_rows[0]
+        goes_left = self._goes_left
+        goes_left[samples] = self.X_T[feature, samples].astype(np.float64) <= threshold  # float32 read in float64
+        n_left = int(goes_left[samples].sum())
+        to_left = goes_left[node_rows]  # (F, n): a stable partition of every sorted column
+        left = node_rows[to_left].reshape(-1, n_left)
+        right = node_rows[~to_left].reshape(-1, len(samples) - n_left)
+        (sums_l, w_l, sq_l), (sums_r, w_r, sq_r) = self.node_stats(left[0]), self.node_stats(right[0])
         if self.criterion.sq is not None:  # scikit-learn: the right's square sum is the total's minus the left's
             sq_r = self.criterion.sq[samples].sum() - sq_l
         impurity_left = float(self.criterion.impurity(sums_l, w_l, sq_l))
@@ -328,7 +374,8 @@ class Builder:
         splitter = self.splitter
         splitter.weights = weights
         splitter.weighted_n_samples = float(np.cumsum(weights)[-1])  # in row order, as the Cython adds
-        samples = np.flatnonzero(weights != 0.0)  # rows of zero weight never enter the tree
+        splitter._goes_left = np.zeros(len(weights), dtype=bool)
+        samples = splitter.sort_rows(np.flatnonzero(weights != 0.0))  # rows of zero weight never enter the tree
         if self.max_leaf_nodes is None:
             return self._depth_first(tree, samples, value_of)
         return self._best_first(tree, samples, value_of)
@@ -339,11 +386,11 @@ class Builder:
 
     def _split(self, samples, depth, impurity, n_constant):
         """(is_leaf, split, constants for the children, sums, weight) of one node."""
-        sums, weight, sq_sum = self.splitter.node_stats(samples)
+        sums, weight, sq_sum = self.splitter.node_stats(samples[0])
         if impurity is None:  # the root's own impurity; every other node's comes from its parent's split
             impurity = float(self.splitter.criterion.impurity(sums, weight, sq_sum))
         split, n_constant_out = None, n_constant
-        if self._may_split(len(samples), weight, depth, impurity):
+        if self._may_split(samples.shape[1], weight, depth, impurity):
             split, n_constant_out = self.splitter.node_split(samples, impurity, n_constant)
         is_leaf = split is None or split["improvement"] + EPSILON < self.min_impurity_decrease
         return is_leaf, split, n_constant_out, sums, weight, impurity
@@ -355,7 +402,7 @@ class Builder:
             samples, depth, parent, is_left, impurity, n_constant = stack.pop()
             is_leaf, split, n_constant, sums, weight, impurity = self._split(samples, depth, impurity, n_constant)
             node_id = tree.add_node(parent, is_left, is_leaf, split and split["feature"], split and split["threshold"],
-                                    impurity, len(samples), float(weight), value_of(sums, weight))
+                                    impurity, samples.shape[1], float(weight), value_of(sums, weight))
             if not is_leaf:  # right pushed first, so the left child is grown (and numbered) first
                 stack.append((split["right"], depth + 1, node_id, False, split["impurity_right"], n_constant))
                 stack.append((split["left"], depth + 1, node_id, True, split["impurity_left"], n_constant))
@@ -366,7 +413,7 @@ class Builder:
         def add(samples, depth, parent, is_left, impurity):
             is_leaf, split, _, sums, weight, impurity = self._split(samples, depth, impurity, 0)  # constants reset
             node_id = tree.add_node(parent, is_left, is_leaf, split and split["feature"], split and split["threshold"],
-                                    impurity, len(samples), float(weight), value_of(sums, weight))
+                                    impurity, samples.shape[1], float(weight), value_of(sums, weight))
             return {"node_id": node_id, "depth": depth, "is_leaf": is_leaf, "split": split,
                     "improvement": 0.0 if is_leaf else split["improvement"]}
 

@@ -75,8 +75,8 @@ class BaseDecisionTree(Estimator):
         self.max_leaf_nodes, self.min_impurity_decrease, self.ccp_alpha = (max_leaf_nodes, min_impurity_decrease,
                                                                            ccp_alpha)
 
-    def _fit(self, X, targets, n_values, sample_weight, stats, sq=None):
-        """Grow ``tree_`` on float32 X; ``stats`` (n, K) and ``sq`` are what the criterion sums."""
+    def _fit(self, X, labels, n_values, sample_weight, stats, sq=None):
+        """Grow ``tree_`` on float32 X; ``stats`` (K, n) and ``sq`` are what the criterion sums."""
         n_samples, self.n_features_in_ = X.shape
         random_state = check_random_state(self.random_state)
         weights = check_sample_weight(sample_weight, n_samples)
@@ -91,7 +91,7 @@ class BaseDecisionTree(Estimator):
         self.max_features_ = resolve_max_features(self.max_features, self.n_features_in_)
         total = n_samples if sample_weight is None else np.sum(weights)
         min_weight_leaf = self.min_weight_fraction_leaf * total
-        criterion = cart.Criterion(self.criterion, stats(weights), None if sq is None else sq(weights))
+        criterion = cart.Criterion(self.criterion, stats(weights), None if sq is None else sq(weights), labels)
         seed = random_state.randint(0, cart.RAND_R_MAX)
         splitter = cart.Splitter(X, criterion, self.max_features_, min_samples_leaf, min_weight_leaf, seed,
                                  self.splitter)
@@ -139,9 +139,9 @@ class DecisionTreeClassifier(BaseDecisionTree):
         self.classes_, encoded = check_classes(y, X.shape[0])
         self.n_classes_, self.n_outputs_ = len(self.classes_), 1
 
-        def one_hot_weights(weights):  # (n, K): each row's weight in its class's column
-            stats = np.zeros((X.shape[0], self.n_classes_))
-            stats[np.arange(X.shape[0]), encoded] = weights
+        def one_hot_weights(weights):  # (K, n): each row's weight in its class's row
+            stats = np.zeros((self.n_classes_, X.shape[0]))
+            stats[encoded, np.arange(X.shape[0])] = weights
             return stats
         return self._fit(X, encoded, self.n_classes_, sample_weight, one_hot_weights)
 
@@ -174,7 +174,7 @@ class DecisionTreeRegressor(BaseDecisionTree):
         X = check_X(X, self)
         y = check_y(y, X.shape[0])
         self.n_outputs_ = 1
-        return self._fit(X, y, 1, sample_weight, lambda w: (w * y)[:, None], lambda w: (w * y) * y)
+        return self._fit(X, None, 1, sample_weight, lambda w: (w * y)[None, :], lambda w: (w * y) * y)
 
     def predict(self, X):
         return self._leaf_values(X)[:, 0]

@@ -134,16 +134,22 @@ class DecisionTreeClassifier(BaseDecisionTree):
                          min_impurity_decrease, ccp_alpha)
 
     def fit(self, X, y, sample_weight=None):
-        validate_params(self, {"criterion": [Options("gini", "entropy", "log_loss")]} | _TREE_PARAMS)
         X = check_X(X, self)
-        self.classes_, encoded = check_classes(y, X.shape[0])
-        self.n_classes_, self.n_outputs_ = len(self.classes_), 1
+        classes, labels = check_classes(y, X.shape[0])
+        self._fit_encoded(X, labels, len(classes), sample_weight)
+        self.classes_ = classes
+        return self
+
+    def _fit_encoded(self, X, labels, n_classes, sample_weight):
+        """Fit on checked float32 X and class indices 0..n_classes-1 (as a forest hands them over)."""
+        validate_params(self, {"criterion": [Options("gini", "entropy", "log_loss")]} | _TREE_PARAMS)
+        self.classes_, self.n_classes_, self.n_outputs_ = np.arange(n_classes), n_classes, 1
 
         def one_hot_weights(weights):  # (K, n): each row's weight in its class's row
-            stats = np.zeros((self.n_classes_, X.shape[0]))
-            stats[encoded, np.arange(X.shape[0])] = weights
+            stats = np.zeros((n_classes, X.shape[0]))
+            stats[labels, np.arange(X.shape[0])] = weights
             return stats
-        return self._fit(X, encoded, self.n_classes_, sample_weight, one_hot_weights)
+        return self._fit(X, labels, n_classes, sample_weight, one_hot_weights)
 
     def predict_proba(self, X):
         return self._leaf_values(X)  # the leaf's class fractions
@@ -170,9 +176,12 @@ class DecisionTreeRegressor(BaseDecisionTree):
                          min_impurity_decrease, ccp_alpha)
 
     def fit(self, X, y, sample_weight=None):
-        validate_params(self, {"criterion": [Options("squared_error")]} | _TREE_PARAMS)
         X = check_X(X, self)
-        y = check_y(y, X.shape[0])
+        return self._fit_encoded(X, check_y(y, X.shape[0]), 1, sample_weight)
+
+    def _fit_encoded(self, X, y, n_values, sample_weight):
+        """Fit on checked float32 X and float64 targets (as a forest hands them over)."""
+        validate_params(self, {"criterion": [Options("squared_error")]} | _TREE_PARAMS)
         self.n_outputs_ = 1
         return self._fit(X, None, 1, sample_weight, lambda w: (w * y)[None, :], lambda w: (w * y) * y)
 

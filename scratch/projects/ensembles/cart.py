@@ -231,19 +231,19 @@ class Splitter:
         """
         return samples[np.argsort(self.X_T[:, samples], axis=1)]
 
-    def node_split(self, node_rows, impurity, n_known_constants):
-        """The best split of the node whose rows are ``node_rows`` (F, n) sorted by each feature: a dict
-        (feature, threshold, left, right, impurities, improvement) or None, and the constant count
-        handed to the children."""
+    def node_split(self, node_rows, impurity, n_known_constants, stats):
+        """The best split of the node whose rows are ``node_rows`` (F, n) sorted by each feature and
+        whose ``stats`` are (class sums, weight, square sum): a dict (feature, threshold, left, right,
+        their stats and impurities, improvement) or None, and the constant count handed to the children."""
         features = np.arange(self.X_T.shape[0])
         low, high = self.X_T[features, node_rows[:, 0]], self.X_T[features, node_rows[:, -1]]
         constant = high <= low + FEATURE_THRESHOLD
         if self.kind == "random":
-            return self._split_random(node_rows, low, high, constant, impurity, n_known_constants)
+            return self._split_random(node_rows, low, high, constant, impurity, n_known_constants, stats)
         visited, n_total = self.draw_features(constant, n_known_constants)
         if not visited:
             return None, n_total
-        n, samples = node_rows.shape[1], node_rows[0]
+        n = node_rows.shape[1]
         rows = node_rows[visited]  # (m, n) the rows in each visited feature's sorted order
         values = self.X_T[np.array(visited)[:, None], rows]  # (m, n) sorted values
         # A candidate cuts between sorted rows g and g + 1 (p = g + 1 rows go left).
@@ -254,7 +254,7 @@ class Splitter:
         if not len(g):
             return None, n_total
         left, w_left = self._left_sums(rows, gap, feature, g)  # (K, C), (C,)
-        total, weight, _ = self.node_stats(samples)
+        total, weight, _ = stats
         right, w_right = total[:, None] - left, weight - w_left
         keep = (w_left >= self.min_weight_leaf) & (w_right >= self.min_weight_leaf)
         if not keep.any():
@@ -265,7 +265,7 @@ class Splitter:
         c = int(np.argmax(proxy))
         j, p = feature[c], g[c]
         threshold = float(values[j, p]) / 2.0 + float(values[j, p + 1]) / 2.0
-        return self._finish(node_rows, visited[j], threshold, impurity, weight), n_total
+        return self._finish(node_rows, visited[j], threshold, impurity, stats, left[:, c], w_left[c]), n_total
 
     def _left_sums(self, rows, gap, feature, g):
         """Class sums (K, C) and weights (C,) left of each candidate cut.
@@ -294,15 +294,15 @@ class Splitter:
         cut = run[feature, g] - feature * n_runs  # the run that ends at each cut
         return np.cumsum(runs, axis=2)[:, feature, cut], np.cumsum(w_runs, axis=1)[feature, cut]
 
-    def _split_random(self, node_rows, low, high, constant, impurity, n_known_constants):
+    def _split_random(self, node_rows, low, high, constant, impurity, n_known_constants, stats):
         """ExtraTrees: one uniform threshold per visited feature, drawn as scikit-learn draws it."""
         features, rand = self.features, self.rand
         f_i, n_visited, n_found, n_drawn = len(features), 0, 0, 0
         n_known = n_total = n_known_constants
         samples = node_rows[0]
         n = len(samples)
-        stats, weights = self.criterion.stats[:, samples], self.weights[samples]
-        total, weight, _ = self.node_stats(samples)
+        row_stats, weights = self.criterion.stats[:, samples], self.weights[samples]
+        total, weight, _ = stats
         best_proxy, best = -np.inf, None
         while f_i > n_total and (n_visited < self.max_features or n_visited <= n_found + n_drawn):
             n_visited += 1
@@ -327,22 +327,23 @@ class Splitter:
             n_left = int(goes_left.sum())
             if n_left < self.min_samples_leaf or n - n_left < self.min_samples_leaf:
                 continue
-            left, w_left = stats[:, goes_left].sum(axis=1), weights[goes_left].sum()
+            left, w_left = row_stats[:, goes_left].sum(axis=1), weights[goes_left].sum()
             w_right = weight - w_left
             if w_left < self.min_weight_leaf or w_right < self.min_weight_leaf:
                 continue
             proxy = self.criterion.proxy(left, w_left, total - left, w_right)
             if proxy > best_proxy:
-                best_proxy, best = proxy, (feature, threshold)
+                best_proxy, best = proxy, (feature, threshold, left, w_left)
         features[:n_known] = self.constant_features[:n_known]
         self.constant_features[n_known:n_total] = features[n_known:n_total]
         if best is None:
             return None, n_total
-        return self._finish(node_rows, best[0], best[1], impurity, weight), n_total
+        return self._finish(node_rows, *best[:2], impurity, stats, *best[2:]), n_total
 
-    def _finish(self, node_rows, feature, threshold, impurity, weight):
-        """The chosen split's children (their rows still sorted by each feature), their impurities
-        and the weighted impurity decrease."""
+    def _finish(self, node_rows, feature, threshold, impurity, stats, sums_l, w_l):
+        """The chosen split's children (their rows still sorted by each feature), their stats and
+        impurities, and the weighted impurity decrease. The left sums come from the search; the
+        right's are the node's minus the left's, as scikit-learn's criterion keeps them."""
         samples = node_rows[0]
         goes_left = self._goes_left
         goes_left[samples] = self.X_T[feature, samples].astype(np.float64) <= threshold  # float32 read in float64
@@ -350,15 +351,17 @@ class Splitter:
         to_left = goes_left[node_rows]  # (F, n): a stable partition of every sorted column
         left = node_rows[to_left].reshape(-1, n_left)
         right = node_rows[~to_left].reshape(-1, len(samples) - n_left)
-        (sums_l, w_l, sq_l), (sums_r, w_r, sq_r) = self.node_stats(left[0]), self.node_stats(right[0])
-        if self.criterion.sq is not None:  # scikit-learn: the right's square sum is the total's minus the left's
-            sq_r = self.criterion.sq[samples].sum() - sq_l
+        total, weight, sq_sum = stats
+        sums_r, w_r, sq_l, sq_r = total - sums_l, weight - w_l, None, None
+        if sq_sum is not None:
+            sq_l = self.criterion.sq[left[0]].sum()
+            sq_r = sq_sum - sq_l
         impurity_left = float(self.criterion.impurity(sums_l, w_l, sq_l))
         impurity_right = float(self.criterion.impurity(sums_r, w_r, sq_r))
         improvement = (weight / self.weighted_n_samples) * (
             impurity - (w_r / weight * impurity_right) - (w_l / weight * impurity_left))
         return {"feature": int(feature), "threshold": threshold, "left": left, "right": right,
-                "impurity_left": impurity_left, "impurity_right": impurity_right, "improvement": float(improvement)}
+                "left_stats": (sums_l, w_l, sq_l), "right_stats": (sums_r, w_r, sq_r), "impurity_left": impurity_left, "impurity_right": impurity_right, "improvement": float(improvement)}
 
 
 class Builder:
@@ -384,34 +387,38 @@ class Builder:
         return not (depth >= self.max_depth or n < self.min_samples_split or n < 2 * self.min_samples_leaf
                     or weight < 2 * self.min_weight_leaf or impurity <= EPSILON)
 
-    def _split(self, samples, depth, impurity, n_constant):
-        """(is_leaf, split, constants for the children, sums, weight) of one node."""
-        sums, weight, sq_sum = self.splitter.node_stats(samples[0])
+    def _split(self, samples, depth, impurity, n_constant, stats):
+        """(is_leaf, split, constants for the children, sums, weight, impurity) of one node."""
+        stats = stats or self.splitter.node_stats(samples[0])  # the root's; a child's come from its parent's split
+        sums, weight, sq_sum = stats
         if impurity is None:  # the root's own impurity; every other node's comes from its parent's split
             impurity = float(self.splitter.criterion.impurity(sums, weight, sq_sum))
         split, n_constant_out = None, n_constant
         if self._may_split(samples.shape[1], weight, depth, impurity):
-            split, n_constant_out = self.splitter.node_split(samples, impurity, n_constant)
+            split, n_constant_out = self.splitter.node_split(samples, impurity, n_constant, stats)
         is_leaf = split is None or split["improvement"] + EPSILON < self.min_impurity_decrease
         return is_leaf, split, n_constant_out, sums, weight, impurity
 
     def _depth_first(self, tree, samples, value_of):
-        stack = [(samples, 0, TREE_UNDEFINED, False, None, 0)]
+        stack = [(samples, 0, TREE_UNDEFINED, False, None, 0, None)]
         max_depth_seen = -1
         while stack:
-            samples, depth, parent, is_left, impurity, n_constant = stack.pop()
-            is_leaf, split, n_constant, sums, weight, impurity = self._split(samples, depth, impurity, n_constant)
+            samples, depth, parent, is_left, impurity, n_constant, stats = stack.pop()
+            is_leaf, split, n_constant, sums, weight, impurity = self._split(samples, depth, impurity, n_constant,
+                                                                             stats)
             node_id = tree.add_node(parent, is_left, is_leaf, split and split["feature"], split and split["threshold"],
                                     impurity, samples.shape[1], float(weight), value_of(sums, weight))
             if not is_leaf:  # right pushed first, so the left child is grown (and numbered) first
-                stack.append((split["right"], depth + 1, node_id, False, split["impurity_right"], n_constant))
-                stack.append((split["left"], depth + 1, node_id, True, split["impurity_left"], n_constant))
+                stack.append((split["right"], depth + 1, node_id, False, split["impurity_right"], n_constant,
+                              split["right_stats"]))
+                stack.append((split["left"], depth + 1, node_id, True, split["impurity_left"], n_constant,
+                              split["left_stats"]))
             max_depth_seen = max(max_depth_seen, depth)
         return tree.finish(max_depth_seen)
 
     def _best_first(self, tree, samples, value_of):
-        def add(samples, depth, parent, is_left, impurity):
-            is_leaf, split, _, sums, weight, impurity = self._split(samples, depth, impurity, 0)  # constants reset
+        def add(samples, depth, parent, is_left, impurity, stats=None):
+            is_leaf, split, _, sums, weight, impurity = self._split(samples, depth, impurity, 0, stats)  # constants reset
             node_id = tree.add_node(parent, is_left, is_leaf, split and split["feature"], split and split["threshold"],
                                     impurity, samples.shape[1], float(weight), value_of(sums, weight))
             return {"node_id": node_id, "depth": depth, "is_leaf": is_leaf, "split": split,
@@ -426,8 +433,9 @@ class Builder:
             else:
                 max_split_nodes -= 1
                 split = record["split"]
-                left = add(split["left"], record["depth"] + 1, record["node_id"], True, split["impurity_left"])
-                right = add(split["right"], record["depth"] + 1, record["node_id"], False, split["impurity_right"])
+                depth, node_id = record["depth"] + 1, record["node_id"]
+                left = add(split["left"], depth, node_id, True, split["impurity_left"], split["left_stats"])
+                right = add(split["right"], depth, node_id, False, split["impurity_right"], split["right_stats"])
                 _push_heap(frontier, left)
                 _push_heap(frontier, right)
             max_depth_seen = max(max_depth_seen, record["depth"])

@@ -61,6 +61,8 @@ PROJECTS = {project.name: project for project in (
     Project("cnn", 4, "Convolutional networks from scratch", ("digits", "fashion-mnist"), ("model.py",)),
     Project("forecasting", 5, "Recurrent networks and time-series forecasting", ("co2", "sunspots"),
             ("model.py", "baselines.py")),
+    Project("ensembles", 14, "Ensembles: trees, bagging and forests, bit-exact against scikit-learn",
+            ("breast-cancer", "diabetes", "wine", "digits"), ("tree.py", "forest.py"), library_twins=()),
 )}
 
 

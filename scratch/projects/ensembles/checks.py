@@ -67,9 +67,7 @@ class Options:
         return any(value is option or (isinstance(value, str) and value == option) for option in self.values)
 
     def __str__(self):
-        strings = [repr(v) for v in self.values if v is not None]
-        text = f"a str among {{{', '.join(strings)}}}" if strings else ""
-        return text + (" or None" if None in self.values else "") if text else "None"
+        return f"a str among {{{', '.join(repr(v) for v in self.values if v is not None)}}}"
 
 
 def validate_params(estimator, constraints):
@@ -78,7 +76,10 @@ def validate_params(estimator, constraints):
         value = getattr(estimator, name)
         if any(value in rule if not isinstance(rule, type) else isinstance(value, rule) for rule in allowed):
             continue
-        words = [str(rule) if not isinstance(rule, type) else f"an instance of '{rule.__name__}'" for rule in allowed]
+        words = [f"an instance of '{rule.__name__}'" if isinstance(rule, type) else str(rule) for rule in allowed
+                 if not isinstance(rule, Options) or any(v is not None for v in rule.values)]
+        if any(isinstance(rule, Options) and None in rule.values for rule in allowed):
+            words.append("None")  # scikit-learn names None last
         expected = ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]
         raise InvalidParameterError(f"{name}: expected {expected}, got {value!r} (The '{name}' parameter of "
                                     f"{type(estimator).__name__} must be {expected}. Got {value!r} instead.)")

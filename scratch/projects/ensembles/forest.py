@@ -151,7 +151,8 @@ class ForestClassifier(BaseForest):
         return self._mean_of_trees(X)
 
     def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # checks the fit first
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def _set_oob_score(self, X, labels):
         self.oob_decision_function_ = self._oob_sums(X)
@@ -336,7 +337,8 @@ class BaggingClassifier(BaseBagging):
         return self._sum_of_estimators(self._checked(X)) / self.n_estimators
 
     def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # checks the fit first
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def _set_oob_score(self, X, labels):
         sums, _ = self._oob(X)

@@ -159,7 +159,8 @@ class DecisionTreeClassifier(BaseDecisionTree):
             return np.log(self.predict_proba(X))
 
     def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # checks the fit first
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy (weighted by ``sample_weight``)."""

@@ -7,11 +7,12 @@ reader both recognise it. X and y are converted as ``check_array`` converts them
 ``check_features`` / ``check_target`` (one implementation of those conventions in the repo).
 """
 import numbers
+import warnings
 
 import numpy as np
 import scipy.sparse
 
-from scratch.projects.nlp.linear_models import check_features, check_target
+from scratch.projects.nlp.linear_models import DataConversionWarning, check_features, check_target
 from scratch.text import NotFittedError
 
 __all__ = [
@@ -104,12 +105,18 @@ def check_y(y, n_samples):
         raise ValueError("y: expected a target, got None (requires y to be passed, but the target y is None)")
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn("A column-vector y was passed when a 1d array was expected. Please change the shape of y "
+                      "to (n_samples, ), for example using ravel().", DataConversionWarning, stacklevel=3)
         y = y[:, 0]
     if y.shape != (n_samples,):
         raise ValueError(f"y: expected {n_samples} targets (one per row of X), got shape {y.shape}")
-    if y.dtype.kind not in "biuf":
-        raise ValueError(f"y: expected numbers, got dtype {y.dtype}")
-    y = y.astype(np.float64)
+    if y.dtype.kind not in "biufO":
+        raise ValueError(f"y: expected numbers, got dtype {y.dtype} (Unknown label type: not numbers)")
+    try:
+        y = y.astype(np.float64)
+    except (TypeError, ValueError) as error:  # an object array holding something that is not a number
+        raise ValueError(f"y: expected numbers, got an object array that does not convert: {error} (Unknown label "
+                         f"type)") from None
     if not np.isfinite(y).all():
         raise ValueError("y: expected finite targets, got NaN or inf (Input y contains NaN or infinity.)")
     return y

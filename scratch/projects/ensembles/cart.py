@@ -176,6 +176,29 @@ class Criterion:
         return -w_right * self.impurity(right, w_right) - w_left * self.impurity(left, w_left)
 
 
+class Node:
+    """A node's rows: ``samples`` (n,), and ``rows`` (A, n) sorted by each feature of ``alive`` (A,), the
+    features not yet found constant (a feature constant in a node stays constant in all below it)."""
+
+    def __init__(self, samples, alive, rows):
+        self.samples, self.alive, self.rows = samples, alive, rows
+
+    @property
+    def n(self):
+        return len(self.samples)
+
+    def partition(self, goes_left, keep):
+        """(left, right) children by ``goes_left`` (a mask over all rows of X), keeping the features ``keep``
+        (A,); boolean selection keeps each sorted column's order, so both children stay sorted."""
+        rows = self.rows[keep]
+        to_left = goes_left[rows]  # (A', n)
+        left = self.samples[goes_left[self.samples]]
+        n_left, n_right = len(left), self.n - len(left)
+        alive = self.alive[keep]
+        return (Node(left, alive, rows[to_left].reshape(-1, n_left)),
+                Node(self.samples[~goes_left[self.samples]], alive, rows[~to_left].reshape(-1, n_right)))
+
+
 class Splitter:
     """scikit-learn's dense splitter, ``best`` or ``random``, with its feature bookkeeping."""
 
@@ -197,13 +220,18 @@ class Splitter:
     def draw_features(self, constant, n_known_constants):
         """Visit features in scikit-learn's Fisher-Yates order; the non-constant ones visited, and the
         node's constant count. ``constant[f]`` says whether feature f is constant in this node."""
-        features, rand = self.features, self.rand
+        features, max_features, constant = self.features, self.max_features, constant.tolist()
         f_i, n_visited, n_found, n_drawn = len(features), 0, 0, 0
         n_known = n_total = n_known_constants
-        visited = []
-        while f_i > n_total and (n_visited < self.max_features or n_visited <= n_found + n_drawn):
+        state = self.rand.state
+        while f_i > n_total and (n_visited < max_features or n_visited <= n_found + n_drawn):
             n_visited += 1
-            f_j = rand.randint(n_drawn, f_i - n_found)
+            # RandR.randint(n_drawn, f_i - n_found), inlined: this loop runs once per feature per node
+            state = state or 1
+            state ^= (state << 13) & 0xFFFFFFFF
+            state ^= state >> 17
+            state ^= (state << 5) & 0xFFFFFFFF
+            f_j = n_drawn + (state & RAND_R_MAX) % (f_i - n_found - n_drawn)
             if f_j < n_known:  # a feature known constant from an ancestor: skip, remember it is drawn
                 features[n_drawn], features[f_j] = features[f_j], features[n_drawn]
                 n_drawn += 1
@@ -217,39 +245,40 @@ class Splitter:
                 continue
             f_i -= 1
             features[f_i], features[f_j] = features[f_j], features[f_i]
-            visited.append(feature)
+        self.rand.state = state
+        visited = features[f_i:][::-1]  # each visited feature was swapped to the end, in turn
         # constant features keep their order for the children and siblings
         features[:n_known] = self.constant_features[:n_known]
         self.constant_features[n_known:n_total] = features[n_known:n_total]
         return visited, n_total
 
-    def sort_rows(self, samples):
-        """(F, n): the node's rows sorted by each feature, the form in which every node is held.
+    def root(self, samples):
+        """The root Node: every feature's rows sorted once; no node below the root sorts again."""
+        alive = np.arange(self.X_T.shape[0])
+        return Node(samples, alive, samples[np.argsort(self.X_T[:, samples], axis=1)])
 
-        Sorted once at the root; a child's rows are its parent's with the other side's removed,
-        which keeps them sorted (``_finish``), so no node below the root sorts again.
-        """
-        return samples[np.argsort(self.X_T[:, samples], axis=1)]
-
-    def node_split(self, node_rows, impurity, n_known_constants, stats):
-        """The best split of the node whose rows are ``node_rows`` (F, n) sorted by each feature and
-        whose ``stats`` are (class sums, weight, square sum): a dict (feature, threshold, left, right,
-        their stats and impurities, improvement) or None, and the constant count handed to the children."""
-        features = np.arange(self.X_T.shape[0])
-        low, high = self.X_T[features, node_rows[:, 0]], self.X_T[features, node_rows[:, -1]]
-        constant = high <= low + FEATURE_THRESHOLD
+    def node_split(self, node, impurity, n_known_constants, stats):
+        """The best split of ``node`` (a Node) whose ``stats`` are (class sums, weight, square sum): a dict
+        (feature, threshold, left, right, their stats and impurities, improvement) or None, and the
+        constant count handed to the children."""
+        n_features, alive = self.X_T.shape[0], node.alive
+        low, high = np.zeros(n_features, np.float32), np.zeros(n_features, np.float32)
+        low[alive], high[alive] = self.X_T[alive, node.rows[:, 0]], self.X_T[alive, node.rows[:, -1]]
+        constant = high <= low + FEATURE_THRESHOLD  # features constant in an ancestor read as 0 <= 0 + 1e-7
         if self.kind == "random":
-            return self._split_random(node_rows, low, high, constant, impurity, n_known_constants, stats)
+            return self._split_random(node, low, high, constant, impurity, n_known_constants, stats)
         visited, n_total = self.draw_features(constant, n_known_constants)
         if not visited:
             return None, n_total
-        n = node_rows.shape[1]
-        rows = node_rows[visited]  # (m, n) the rows in each visited feature's sorted order
-        values = self.X_T[np.array(visited)[:, None], rows]  # (m, n) sorted values
+        n, n_all = node.n, self.X_T.shape[1]
+        self._position[alive] = np.arange(len(alive))
+        rows = node.rows[self._position[visited]]  # (m, n) the rows in each visited feature's sorted order
+        values = self.X_T.ravel()[np.array(visited)[:, None] * n_all + rows]  # (m, n) sorted values
         # A candidate cuts between sorted rows g and g + 1 (p = g + 1 rows go left).
-        n_left = np.arange(1, n)
-        gap = ((values[:, 1:] > values[:, :-1] + FEATURE_THRESHOLD) & (n_left >= self.min_samples_leaf)
-               & (n - n_left >= self.min_samples_leaf))  # (m, n-1)
+        gap = values[:, 1:] > values[:, :-1] + FEATURE_THRESHOLD  # (m, n-1)
+        if self.min_samples_leaf > 1:
+            n_left = np.arange(1, n)
+            gap &= (n_left >= self.min_samples_leaf) & (n - n_left >= self.min_samples_leaf)
         feature, g = np.nonzero(gap)  # candidates in (visiting order, position) order
         if not len(g):
             return None, n_total
@@ -265,7 +294,7 @@ class Splitter:
         c = int(np.argmax(proxy))
         j, p = feature[c], g[c]
         threshold = float(values[j, p]) / 2.0 + float(values[j, p + 1]) / 2.0
-        return self._finish(node_rows, visited[j], threshold, impurity, stats, left[:, c], w_left[c]), n_total
+        return self._finish(node, constant, visited[j], threshold, impurity, stats, left[:, c], w_left[c]), n_total
 
     def _left_sums(self, rows, gap, feature, g):
         """Class sums (K, C) and weights (C,) left of each candidate cut.
@@ -281,25 +310,25 @@ class Splitter:
         np.cumsum(gap, axis=1, out=run[:, 1:])  # each sorted row's run within its column
         n_runs = int(run[:, -1].max()) + 1
         run += np.arange(m)[:, None] * n_runs  # (m, n) flat run ids, column by column
-        w = self.weights[rows].ravel()
-        w_runs = np.bincount(run.ravel(), weights=w, minlength=m * n_runs).reshape(m, n_runs)
+        w = None if self.unit_weights else self.weights[rows].ravel()  # unit weights: counts are the sums
+        w_runs = np.bincount(run.ravel(), weights=w, minlength=m * n_runs).reshape(m, n_runs).astype(np.float64)
         criterion = self.criterion
         if criterion.labels is not None:  # one class per row: one bincount over (run, class)
             k = criterion.stats.shape[0]
             runs = np.bincount(run.ravel() * k + criterion.labels[rows].ravel(), weights=w,
-                               minlength=m * n_runs * k).reshape(m, n_runs, k).transpose(2, 0, 1)
+                               minlength=m * n_runs * k).reshape(m, n_runs, k).transpose(2, 0, 1).astype(np.float64)
         else:
             runs = np.bincount(run.ravel(), weights=criterion.stats[0, rows].ravel(),
                                minlength=m * n_runs).reshape(1, m, n_runs)
         cut = run[feature, g] - feature * n_runs  # the run that ends at each cut
         return np.cumsum(runs, axis=2)[:, feature, cut], np.cumsum(w_runs, axis=1)[feature, cut]
 
-    def _split_random(self, node_rows, low, high, constant, impurity, n_known_constants, stats):
+    def _split_random(self, node, low, high, constant, impurity, n_known_constants, stats):
         """ExtraTrees: one uniform threshold per visited feature, drawn as scikit-learn draws it."""
         features, rand = self.features, self.rand
         f_i, n_visited, n_found, n_drawn = len(features), 0, 0, 0
         n_known = n_total = n_known_constants
-        samples = node_rows[0]
+        samples = node.samples
         n = len(samples)
         row_stats, weights = self.criterion.stats[:, samples], self.weights[samples]
         total, weight, _ = stats
@@ -338,23 +367,18 @@ class Splitter:
         self.constant_features[n_known:n_total] = features[n_known:n_total]
         if best is None:
             return None, n_total
-        return self._finish(node_rows, *best[:2], impurity, stats, *best[2:]), n_total
+        return self._finish(node, constant, *best[:2], impurity, stats, *best[2:]), n_total
 
-    def _finish(self, node_rows, feature, threshold, impurity, stats, sums_l, w_l):
+    def _finish(self, node, constant, feature, threshold, impurity, stats, sums_l, w_l):
         """The chosen split's children (their rows still sorted by each feature), their stats and
         impurities, and the weighted impurity decrease. The left sums come from the search; the
         right's are the node's minus the left's, as scikit-learn's criterion keeps them."""
-        samples = node_rows[0]
-        goes_left = self._goes_left
-        goes_left[samples] = self.X_T[feature, samples].astype(np.float64) <= threshold  # float32 read in float64
-        n_left = int(goes_left[samples].sum())
-        to_left = goes_left[node_rows]  # (F, n): a stable partition of every sorted column
-        left = node_rows[to_left].reshape(-1, n_left)
-        right = node_rows[~to_left].reshape(-1, len(samples) - n_left)
+        left, right = node.partition(self.X_T[feature].astype(np.float64) <= threshold,  # float32 read in float64
+                                     ~constant[node.alive])
         total, weight, sq_sum = stats
         sums_r, w_r, sq_l, sq_r = total - sums_l, weight - w_l, None, None
         if sq_sum is not None:
-            sq_l = self.criterion.sq[left[0]].sum()
+            sq_l = self.criterion.sq[left.samples].sum()
             sq_r = sq_sum - sq_l
         impurity_left = float(self.criterion.impurity(sums_l, w_l, sq_l))
         impurity_right = float(self.criterion.impurity(sums_r, w_r, sq_r))
@@ -376,9 +400,10 @@ class Builder:
     def build(self, tree, weights, value_of):
         splitter = self.splitter
         splitter.weights = weights
+        splitter.unit_weights = bool(np.all(weights == 1.0))
         splitter.weighted_n_samples = float(np.cumsum(weights)[-1])  # in row order, as the Cython adds
-        splitter._goes_left = np.zeros(len(weights), dtype=bool)
-        samples = splitter.sort_rows(np.flatnonzero(weights != 0.0))  # rows of zero weight never enter the tree
+        splitter._position = np.zeros(splitter.X_T.shape[0], dtype=np.intp)
+        samples = splitter.root(np.flatnonzero(weights != 0.0))  # rows of zero weight never enter the tree
         if self.max_leaf_nodes is None:
             return self._depth_first(tree, samples, value_of)
         return self._best_first(tree, samples, value_of)
@@ -389,12 +414,12 @@ class Builder:
 
     def _split(self, samples, depth, impurity, n_constant, stats):
         """(is_leaf, split, constants for the children, sums, weight, impurity) of one node."""
-        stats = stats or self.splitter.node_stats(samples[0])  # the root's; a child's come from its parent's split
+        stats = stats or self.splitter.node_stats(samples.samples)  # the root's; a child's come from its parent's split
         sums, weight, sq_sum = stats
         if impurity is None:  # the root's own impurity; every other node's comes from its parent's split
             impurity = float(self.splitter.criterion.impurity(sums, weight, sq_sum))
         split, n_constant_out = None, n_constant
-        if self._may_split(samples.shape[1], weight, depth, impurity):
+        if self._may_split(samples.n, weight, depth, impurity):
             split, n_constant_out = self.splitter.node_split(samples, impurity, n_constant, stats)
         is_leaf = split is None or split["improvement"] + EPSILON < self.min_impurity_decrease
         return is_leaf, split, n_constant_out, sums, weight, impurity
@@ -407,7 +432,7 @@ class Builder:
             is_leaf, split, n_constant, sums, weight, impurity = self._split(samples, depth, impurity, n_constant,
                                                                              stats)
             node_id = tree.add_node(parent, is_left, is_leaf, split and split["feature"], split and split["threshold"],
-                                    impurity, samples.shape[1], float(weight), value_of(sums, weight))
+                                    impurity, samples.n, float(weight), value_of(sums, weight))
             if not is_leaf:  # right pushed first, so the left child is grown (and numbered) first
                 stack.append((split["right"], depth + 1, node_id, False, split["impurity_right"], n_constant,
                               split["right_stats"]))
@@ -420,7 +445,7 @@ class Builder:
         def add(samples, depth, parent, is_left, impurity, stats=None):
             is_leaf, split, _, sums, weight, impurity = self._split(samples, depth, impurity, 0, stats)  # constants reset
             node_id = tree.add_node(parent, is_left, is_leaf, split and split["feature"], split and split["threshold"],
-                                    impurity, samples.shape[1], float(weight), value_of(sums, weight))
+                                    impurity, samples.n, float(weight), value_of(sums, weight))
             return {"node_id": node_id, "depth": depth, "is_leaf": is_leaf, "split": split,
                     "improvement": 0.0 if is_leaf else split["improvement"]}
 

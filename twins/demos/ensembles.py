@@ -5,8 +5,8 @@ For each data set (a 70/30 split, seed 0): every model fitted by both twins with
 seed; a table of accuracy, log loss and ROC-AUC (R^2 and RMSE for regression), fit and predict
 time, and whether the twins' trees are identical node for node. Then the lesson of ensembles:
 the bias-variance decomposition of one deep tree, bagging and a forest over repeated bootstrap
-fits (variance falls, bias stays); the out-of-bag error against the number of trees; one shallow
-tree drawn. Writes PNGs and metrics.json into the output folder.
+fits (variance falls, bias stays); the out-of-bag error against the number of trees; MDI
+against permutation importance; one shallow tree drawn. Writes PNGs and metrics.json into the output folder.
 """
 import time
 import warnings
@@ -16,8 +16,10 @@ from sklearn import datasets, metrics
 from tqdm import tqdm
 
 from reference.projects.ensembles import forest as ref_forest
+from reference.projects.ensembles import inspection as ref_inspection
 from reference.projects.ensembles import tree as ref_tree
 from scratch.projects.ensembles import forest as scr_forest
+from scratch.projects.ensembles import inspection as scr_inspection
 from scratch.projects.ensembles import tree as scr_tree
 from twins import plots
 from twins.demos.common import run_datasets, save_report
@@ -165,6 +167,37 @@ def oob_curve(name, splits, regression, settings, out_dir, progress):
     return {side: dict(zip(map(str, x), e)) for side, (x, e) in curves.items()}
 
 
+def importances(name, splits, regression, settings, feature_names, out_dir):
+    """MDI (from the training tree) against permutation importance (on the test rows) of a random forest,
+    both twins; the ten features of largest permutation importance are drawn."""
+    import matplotlib.pyplot as plt
+
+    X, y, X_test, y_test = splits
+    kind, params = models(regression, settings["n_estimators"])["random forest"]
+    result = {}
+    for side, inspection in (("scratch", scr_inspection), ("sklearn", ref_inspection)):
+        model = make(side, kind, params).fit(X, y)
+        permuted = inspection.permutation_importance(model, X_test, y_test, n_repeats=settings["repeats"],
+                                                     random_state=0)
+        result[side] = {"mdi": model.feature_importances_.tolist(), "permutation": permuted.importances_mean.tolist(),
+                        "permutation_std": permuted.importances_std.tolist()}
+    result["identical"] = result["scratch"] == result["sklearn"]
+    top = np.argsort(result["scratch"]["permutation"])[::-1][:10]
+    fig, ax = plt.subplots(figsize=(7, 0.4 * len(top) + 1.5))
+    ypos = np.arange(len(top))
+    mdi, perm = np.array(result["scratch"]["mdi"]), np.array(result["scratch"]["permutation"])
+    ax.barh(ypos - 0.2, mdi[top], height=0.4, label="MDI (training trees)")
+    ax.barh(ypos + 0.2, perm[top], height=0.4, xerr=np.array(result["scratch"]["permutation_std"])[top],
+            label="permutation (test rows)")
+    ax.set_yticks(ypos, [feature_names[i] for i in top])
+    ax.invert_yaxis()
+    ax.set(xlabel="importance", title=f"{name}: scratch random forest, MDI against permutation importance")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, axis="x")
+    plots._save(fig, out_dir / f"{name}_importances.png")
+    return result
+
+
 def draw_tree(model, feature_names, class_names, path, title):
     """A fitted scratch tree as boxes and edges: leaves spread left to right, parents above their children."""
     import matplotlib.pyplot as plt
@@ -214,9 +247,10 @@ def run_dataset(name, out_dir, quick, progress):
     report["models"] = compare_models(name, splits, regression, settings, progress)
     report["bias_variance"] = bias_variance(name, splits, regression, settings, out_dir, progress)
     report["oob_error"] = oob_curve(name, splits, regression, settings, out_dir, progress)
+    names = [str(n) for n in getattr(bunch, "feature_names", range(X.shape[1]))]
+    report["importances"] = importances(name, splits, regression, settings, names, out_dir)
     kind = "DecisionTreeRegressor" if regression else "DecisionTreeClassifier"
     shallow = make("scratch", kind, {"max_depth": 3}).fit(splits[0], splits[1])
-    names = [str(n) for n in getattr(bunch, "feature_names", range(X.shape[1]))]
     classes = None if regression else [str(c) for c in getattr(bunch, "target_names", np.unique(y))]
     draw_tree(shallow, names, classes, out_dir / f"{name}_tree.png", f"{name}: a scratch CART of depth 3")
     return report
@@ -252,5 +286,6 @@ def summary(report):
         lines.append("  bias^2 / variance: " + ", ".join(f"{k} {v['bias2']:.4g} / {v['variance']:.4g}"
                                                          for k, v in bv.items()))
         oob = result["oob_error"]["scratch random forest"]
+        lines.append(f"  importances (MDI, permutation) identical to scikit-learn's: {result['importances']['identical']}")
         lines.append("  OOB error by n_estimators (scratch): " + ", ".join(f"{k}: {v:.4f}" for k, v in oob.items()))
     return "\n".join(lines)

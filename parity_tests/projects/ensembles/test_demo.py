@@ -9,7 +9,7 @@ def test_quick_demo_writes_every_deliverable(tmp_path, capsys):
     out = tmp_path / "ensembles"
     assert main(["run", "ensembles", "--quick", "--no-progress", "--out", str(out)]) == 0
     name = "breast-cancer"
-    expected = {"metrics.json"} | {f"{name}_{plot}.png" for plot in ("bias_variance", "oob_error", "tree")}
+    expected = {"metrics.json"} | {f"{name}_{plot}.png" for plot in ("bias_variance", "oob_error", "tree", "importances")}
     assert expected <= {p.name for p in out.iterdir()}
     report = json.loads((out / "metrics.json").read_text())[name]
     for label, row in report["models"].items():
@@ -22,4 +22,5 @@ def test_quick_demo_writes_every_deliverable(tmp_path, capsys):
     variance = {label: cells["variance"] for label, cells in report["bias_variance"].items()}
     assert variance["bagging"] < variance["decision tree"] and variance["random forest"] < variance["decision tree"]
     assert report["oob_error"]["scratch random forest"] == report["oob_error"]["sklearn random forest"]
+    assert report["importances"]["identical"]
     assert "identical trees" in capsys.readouterr().out

@@ -25,6 +25,7 @@ from scratch.projects.ensembles.checks import (
     check_y,
     validate_params,
 )
+from scratch.projects.ensembles.inspection import r2_score
 from scratch.projects.ensembles.tree import _TREE_PARAMS, DecisionTreeClassifier, DecisionTreeRegressor, Estimator
 
 MAX_INT = np.iinfo(np.int32).max
@@ -35,14 +36,6 @@ _ENSEMBLE_PARAMS = {
     "random_state": _TREE_PARAMS["random_state"],
     "max_samples": [Options(None), Interval(int, 1, None), Interval(float, 0.0, 1.0, closed="right")],
 }
-
-
-def r2_score(y, y_hat):
-    """1 - SS_res / SS_tot, computed as scikit-learn computes it (on columns)."""
-    y, y_hat = y.reshape(-1, 1), y_hat.reshape(-1, 1)
-    numerator = np.sum(1.0 * (y - y_hat) ** 2, axis=0)
-    denominator = np.sum(1.0 * (y - np.mean(y, axis=0)) ** 2, axis=0)
-    return float(1.0 - numerator[0] / denominator[0]) if denominator[0] != 0 else float(numerator[0] == 0)
 
 
 def n_bootstrap(n_samples, max_samples, sample_weight):

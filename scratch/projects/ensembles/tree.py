@@ -27,6 +27,7 @@ from scratch.projects.ensembles.checks import (
     resolve_max_features,
     validate_params,
 )
+from scratch.projects.ensembles.inspection import r2_score
 
 _TREE_PARAMS = {
     "splitter": [Options("best", "random")],
@@ -162,10 +163,9 @@ class DecisionTreeClassifier(BaseDecisionTree):
         proba = self.predict_proba(X)  # checks the fit first
         return self.classes_[np.argmax(proba, axis=1)]
 
-    def score(self, X, y, sample_weight=None):
-        """Mean accuracy (weighted by ``sample_weight``)."""
-        correct = self.predict(X) == np.asarray(y)
-        return float(np.average(correct, weights=sample_weight))
+    def score(self, X, y):
+        """Mean accuracy on (X, y)."""
+        return float(np.mean(self.predict(X) == np.asarray(y)))
 
 
 class DecisionTreeRegressor(BaseDecisionTree):
@@ -189,9 +189,6 @@ class DecisionTreeRegressor(BaseDecisionTree):
     def predict(self, X):
         return self._leaf_values(X)[:, 0]
 
-    def score(self, X, y, sample_weight=None):
-        """R^2 (weighted by ``sample_weight``)."""
-        y = np.asarray(y, dtype=np.float64)
-        residual = np.average((y - self.predict(X)) ** 2, weights=sample_weight)
-        return float(1.0 - residual / np.average((y - np.average(y, weights=sample_weight)) ** 2,
-                                                 weights=sample_weight))
+    def score(self, X, y):
+        """R^2 on (X, y)."""
+        return r2_score(np.asarray(y, dtype=np.float64), self.predict(X))

@@ -191,7 +191,7 @@ def importances(name, splits, regression, settings, feature_names, out_dir):
             label="permutation (test rows)")
     ax.set_yticks(ypos, [feature_names[i] for i in top])
     ax.invert_yaxis()
-    ax.set(xlabel="importance", title=f"{name}: scratch random forest, MDI against permutation importance")
+    ax.set(xlabel="importance", title=f"{name}: scratch random forest, MDI vs permutation")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, axis="x")
     plots._save(fig, out_dir / f"{name}_importances.png")

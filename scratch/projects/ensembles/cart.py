@@ -190,6 +190,9 @@ class Node:
     def partition(self, goes_left, keep):
         """(left, right) children by ``goes_left`` (a mask over all rows of X), keeping the features ``keep``
         (A,); boolean selection keeps each sorted column's order, so both children stay sorted."""
+        if self.rows is None:  # not presorted: the rows alone
+            return (Node(self.samples[goes_left[self.samples]], None, None),
+                    Node(self.samples[~goes_left[self.samples]], None, None))
         rows = self.rows[keep]
         to_left = goes_left[rows]  # (A', n)
         left = self.samples[goes_left[self.samples]]
@@ -197,6 +200,19 @@ class Node:
         alive = self.alive[keep]
         return (Node(left, alive, rows[to_left].reshape(-1, n_left)),
                 Node(self.samples[~goes_left[self.samples]], alive, rows[~to_left].reshape(-1, n_right)))
+
+
+class LazyBounds:
+    """Whether a feature is constant in a node, from its min and max over the node's rows, computed when the
+    feature is first drawn (a forest draws a few of many features; the rest are never read)."""
+
+    def __init__(self, X_T, samples):
+        self.X_T, self.samples, self.low, self.high = X_T, samples, {}, {}
+
+    def __getitem__(self, feature):
+        column = self.X_T[feature, self.samples]
+        self.low[feature], self.high[feature] = low, high = column.min(), column.max()
+        return high <= low + FEATURE_THRESHOLD
 
 
 class Splitter:
@@ -220,7 +236,7 @@ class Splitter:
     def draw_features(self, constant, n_known_constants):
         """Visit features in scikit-learn's Fisher-Yates order; the non-constant ones visited, and the
         node's constant count. ``constant[f]`` says whether feature f is constant in this node."""
-        features, max_features, constant = self.features, self.max_features, constant.tolist()
+        features, max_features = self.features, self.max_features
         f_i, n_visited, n_found, n_drawn = len(features), 0, 0, 0
         n_known = n_total = n_known_constants
         state = self.rand.state
@@ -252,8 +268,16 @@ class Splitter:
         self.constant_features[n_known:n_total] = features[n_known:n_total]
         return visited, n_total
 
+    @property
+    def presorted(self):
+        """Hold every node's rows sorted by each feature (worth it when most features are visited), or sort
+        the visited features' columns at each node (forests: a few of many features; extra trees: none)."""
+        return self.kind == "best" and 2 * self.max_features >= self.X_T.shape[0]
+
     def root(self, samples):
-        """The root Node: every feature's rows sorted once; no node below the root sorts again."""
+        """The root Node: presorted, every feature's rows sorted once, and no node below the root sorts again."""
+        if not self.presorted:
+            return Node(samples, None, None)
         alive = np.arange(self.X_T.shape[0])
         return Node(samples, alive, samples[np.argsort(self.X_T[:, samples], axis=1)])
 
@@ -261,19 +285,28 @@ class Splitter:
         """The best split of ``node`` (a Node) whose ``stats`` are (class sums, weight, square sum): a dict
         (feature, threshold, left, right, their stats and impurities, improvement) or None, and the
         constant count handed to the children."""
-        n_features, alive = self.X_T.shape[0], node.alive
-        low, high = np.zeros(n_features, np.float32), np.zeros(n_features, np.float32)
-        low[alive], high[alive] = self.X_T[alive, node.rows[:, 0]], self.X_T[alive, node.rows[:, -1]]
-        constant = high <= low + FEATURE_THRESHOLD  # features constant in an ancestor read as 0 <= 0 + 1e-7
-        if self.kind == "random":
-            return self._split_random(node, low, high, constant, impurity, n_known_constants, stats)
-        visited, n_total = self.draw_features(constant, n_known_constants)
-        if not visited:
-            return None, n_total
         n, n_all = node.n, self.X_T.shape[1]
-        self._position[alive] = np.arange(len(alive))
-        rows = node.rows[self._position[visited]]  # (m, n) the rows in each visited feature's sorted order
-        values = self.X_T.ravel()[np.array(visited)[:, None] * n_all + rows]  # (m, n) sorted values
+        if node.rows is None:  # sort the visited features' columns here
+            bounds = LazyBounds(self.X_T, node.samples)
+            if self.kind == "random":
+                return self._split_random(node, bounds, impurity, n_known_constants, stats)
+            visited, n_total = self.draw_features(bounds, n_known_constants)
+            if not visited:
+                return None, n_total
+            block = self.X_T[np.ix_(visited, node.samples)]  # (m, n)
+            order = np.argsort(block, axis=1)
+            rows, values, constant = node.samples[order], np.take_along_axis(block, order, axis=1), None
+        else:
+            n_features, alive = self.X_T.shape[0], node.alive
+            low, high = np.zeros(n_features, np.float32), np.zeros(n_features, np.float32)
+            low[alive], high[alive] = self.X_T[alive, node.rows[:, 0]], self.X_T[alive, node.rows[:, -1]]
+            constant = high <= low + FEATURE_THRESHOLD  # features constant in an ancestor read as 0 <= 0 + 1e-7
+            visited, n_total = self.draw_features(constant.tolist(), n_known_constants)
+            if not visited:
+                return None, n_total
+            self._position[alive] = np.arange(len(alive))
+            rows = node.rows[self._position[visited]]  # (m, n) the rows in each visited feature's sorted order
+            values = self.X_T.ravel()[np.array(visited)[:, None] * n_all + rows]  # (m, n) sorted values
         # A candidate cuts between sorted rows g and g + 1 (p = g + 1 rows go left).
         gap = values[:, 1:] > values[:, :-1] + FEATURE_THRESHOLD  # (m, n-1)
         if self.min_samples_leaf > 1:
@@ -323,7 +356,7 @@ class Splitter:
         cut = run[feature, g] - feature * n_runs  # the run that ends at each cut
         return np.cumsum(runs, axis=2)[:, feature, cut], np.cumsum(w_runs, axis=1)[feature, cut]
 
-    def _split_random(self, node, low, high, constant, impurity, n_known_constants, stats):
+    def _split_random(self, node, bounds, impurity, n_known_constants, stats):
         """ExtraTrees: one uniform threshold per visited feature, drawn as scikit-learn draws it."""
         features, rand = self.features, self.rand
         f_i, n_visited, n_found, n_drawn = len(features), 0, 0, 0
@@ -342,16 +375,17 @@ class Splitter:
                 continue
             f_j += n_found
             feature = features[f_j]
-            if constant[feature]:
+            if bounds[feature]:
                 features[f_j], features[n_total] = features[n_total], features[f_j]
                 n_found += 1
                 n_total += 1
                 continue
             f_i -= 1
             features[f_i], features[f_j] = features[f_j], features[f_i]
-            threshold = rand.uniform(float(low[feature]), float(high[feature]))
-            if threshold == float(high[feature]):
-                threshold = float(low[feature])
+            low, high = float(bounds.low[feature]), float(bounds.high[feature])
+            threshold = rand.uniform(low, high)
+            if threshold == high:
+                threshold = low
             goes_left = self.X_T[feature, samples].astype(np.float64) <= threshold
             n_left = int(goes_left.sum())
             if n_left < self.min_samples_leaf or n - n_left < self.min_samples_leaf:
@@ -367,14 +401,14 @@ class Splitter:
         self.constant_features[n_known:n_total] = features[n_known:n_total]
         if best is None:
             return None, n_total
-        return self._finish(node, constant, *best[:2], impurity, stats, *best[2:]), n_total
+        return self._finish(node, None, *best[:2], impurity, stats, *best[2:]), n_total
 
     def _finish(self, node, constant, feature, threshold, impurity, stats, sums_l, w_l):
         """The chosen split's children (their rows still sorted by each feature), their stats and
         impurities, and the weighted impurity decrease. The left sums come from the search; the
         right's are the node's minus the left's, as scikit-learn's criterion keeps them."""
         left, right = node.partition(self.X_T[feature].astype(np.float64) <= threshold,  # float32 read in float64
-                                     ~constant[node.alive])
+                                     None if constant is None else ~constant[node.alive])
         total, weight, sq_sum = stats
         sums_r, w_r, sq_l, sq_r = total - sums_l, weight - w_l, None, None
         if sq_sum is not None:

@@ -62,7 +62,8 @@ PROJECTS = {project.name: project for project in (
     Project("forecasting", 5, "Recurrent networks and time-series forecasting", ("co2", "sunspots"),
             ("model.py", "baselines.py")),
     Project("ensembles", 14, "Ensembles: trees, bagging and forests, bit-exact against scikit-learn",
-            ("breast-cancer", "diabetes", "wine", "digits"), ("tree.py", "forest.py", "inspection.py"), library_twins=()),
+            ("breast-cancer", "diabetes", "wine", "digits"), ("tree.py", "forest.py", "inspection.py", "voting.py"),
+            library_twins=()),
 )}
 
 

@@ -16,6 +16,7 @@ import scipy.sparse
 from scratch.projects.ensembles.checks import NotFittedError
 from scratch.projects.ensembles.forest import BaggingClassifier, BaggingRegressor, ExtraTreesClassifier, RandomForestClassifier, RandomForestRegressor
 from scratch.projects.ensembles.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from scratch.projects.ensembles.voting import VotingClassifier
 from twins.parity import BadInput, assert_bad_input
 
 X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0], [4.0, 1.0], [5.0, 0.0]])
@@ -133,6 +134,17 @@ CASES = [
              ValueError, "max_samples", r"expected at most n_samples = 6 without bootstrap, got 10"),
     BadInput("bagging estimator not a tree", fit(BaggingClassifier(estimator="tree")), ValueError, "estimator",
              r"Got 'tree' instead"),
+    BadInput("voting unknown", fit(VotingClassifier([("t", DecisionTreeClassifier())], voting="average")), ValueError,
+             "voting", r"a str among \{'hard', 'soft'\}. Got 'average'"),
+    BadInput("voting no estimators", fit(VotingClassifier([])), ValueError, "estimators",
+             r"expected a non-empty list of \(name, estimator\) pairs, got \[\]"),
+    BadInput("voting weights length", fit(VotingClassifier([("t", DecisionTreeClassifier())], weights=[1, 2])),
+             ValueError, "weights", r"expected 1 weights, one per estimator, got 2"),
+    BadInput("hard voting has no probabilities",
+             predict(VotingClassifier([("t", DecisionTreeClassifier())]), X, "predict_proba"), AttributeError,
+             "voting", r"predict_proba is not available when voting='hard'"),
+    BadInput("voting predict before fit", lambda: VotingClassifier([("t", DecisionTreeClassifier())]).predict(X),
+             NotFittedError, "fit", r"This VotingClassifier instance is not fitted yet"),
     BadInput("set_params unknown", lambda: DecisionTreeClassifier().set_params(depth=3), ValueError, "depth",
              r"Invalid parameter 'depth' for estimator DecisionTreeClassifier"),
 ]

@@ -69,6 +69,9 @@ PROJECTS = {project.name: project for project in (
             ("model.py",), library_twins=()),
     Project("gan", 12, "Generative adversarial networks: DCGAN and an MLP GAN", ("digits", "fashion-mnist"),
             ("model.py", "train.py"), library_twins=()),
+    Project("ensembles", 14, "Ensembles: trees, bagging and forests, bit-exact against scikit-learn",
+            ("breast-cancer", "diabetes", "wine", "digits"), ("tree.py", "forest.py", "inspection.py", "voting.py"),
+            library_twins=()),
 )}
 
 

@@ -1,0 +1,60 @@
+"""Benchmark cases for the ensembles project (Project 14): scratch trees against scikit-learn's.
+
+The "torch" column is the reference twin, scikit-learn's Cython CART (one thread, as it runs
+without n_jobs). Cases: a full-depth CART fit on breast_cancer and on digits (the issue's goal:
+scratch within 3x of scikit-learn), CART fit and predict against n_samples on digits tiled with
+jitter (so the cost's growth shows), and a 20-tree random forest. Both sides fit the same data
+with the same seed and grow the same trees (the parity suite proves it), so the times compare
+like with like. ``dtype`` is ignored: trees read X as float32 on both sides.
+"""
+import numpy as np
+from sklearn import datasets
+
+from reference.projects.ensembles import forest as ref_forest
+from reference.projects.ensembles import tree as ref_tree
+from scratch.projects.ensembles import forest as scr_forest
+from scratch.projects.ensembles import tree as scr_tree
+
+from .core import Case
+
+SIZES = (500, 1000, 2000, 4000, 8000)
+
+
+def fit_case(name, X, y, size, note="", **params):
+    def fit(module):
+        return lambda: module.DecisionTreeClassifier(random_state=0, **params).fit(X, y)
+    return Case(f"CART fit {name}", size, fit(scr_tree), fit(ref_tree), note=note)
+
+
+def predict_case(X, y, size):
+    scratch = scr_tree.DecisionTreeClassifier(random_state=0).fit(X, y)
+    reference = ref_tree.DecisionTreeClassifier(random_state=0).fit(X, y)
+    return Case("CART predict digits", size, lambda: scratch.predict(X), lambda: reference.predict(X))
+
+
+def tiled_digits(n_samples, rng):
+    """digits repeated to ``n_samples`` rows, with a little noise so no two rows tie exactly."""
+    X, y = datasets.load_digits(return_X_y=True)
+    rows = rng.integers(0, len(y), n_samples)
+    return X[rows] + rng.uniform(0, 0.5, (n_samples, X.shape[1])), y[rows]
+
+
+def forest_case(X, y, size, n_estimators=20):
+    def fit(module):
+        return lambda: module.RandomForestClassifier(n_estimators=n_estimators, random_state=0).fit(X, y)
+    return Case(f"random forest fit ({n_estimators} trees)", size, fit(scr_forest), fit(ref_forest))
+
+
+def cases(dtype=np.float32, quick=False, seed=0):
+    rng = np.random.default_rng(seed)
+    found = []
+    for name in ("breast_cancer", "digits"):
+        X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
+        found.append(fit_case(name, X, y, f"{X.shape[0]} x {X.shape[1]}", note="full depth; goal <= 3x"))
+    X, y = datasets.load_digits(return_X_y=True)
+    found.append(predict_case(X, y, f"{X.shape[0]} x {X.shape[1]}"))
+    found.append(forest_case(X, y, f"{X.shape[0]} x {X.shape[1]}"))
+    for n_samples in SIZES[:2] if quick else SIZES:
+        X, y = tiled_digits(n_samples, rng)
+        found.append(fit_case("tiled digits", X, y, f"{n_samples} x 64", note="noisy copies; growth with n"))
+    return found

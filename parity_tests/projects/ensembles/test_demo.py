@@ -1,0 +1,26 @@
+"""The quick demo end to end through the command line: every deliverable written, the twins'
+tables equal, and the lesson visible in the numbers (bagging and forests cut the variance)."""
+import json
+
+from twins.cli import main
+
+
+def test_quick_demo_writes_every_deliverable(tmp_path, capsys):
+    out = tmp_path / "ensembles"
+    assert main(["run", "ensembles", "--quick", "--no-progress", "--out", str(out)]) == 0
+    name = "breast-cancer"
+    expected = {"metrics.json"} | {f"{name}_{plot}.png" for plot in ("bias_variance", "oob_error", "tree", "importances")}
+    assert expected <= {p.name for p in out.iterdir()}
+    report = json.loads((out / "metrics.json").read_text())[name]
+    for label, row in report["models"].items():
+        assert row["identical_outputs"], label
+        count, total = map(int, row["identical_trees"].split("/"))
+        assert count == total, f"{label}: {row['identical_trees']} trees identical"
+        for metric in ("accuracy", "log_loss", "roc_auc"):
+            assert row["scratch"][metric] == row["sklearn"][metric], (label, metric)
+    assert report["models"]["random forest"]["scratch"]["accuracy"] > 0.9
+    variance = {label: cells["variance"] for label, cells in report["bias_variance"].items()}
+    assert variance["bagging"] < variance["decision tree"] and variance["random forest"] < variance["decision tree"]
+    assert report["oob_error"]["scratch random forest"] == report["oob_error"]["sklearn random forest"]
+    assert report["importances"]["identical"]
+    assert "identical trees" in capsys.readouterr().out

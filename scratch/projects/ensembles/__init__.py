@@ -1,0 +1,1 @@
+"""Project 14: ensembles and stacking (trees, forests and boosting)."""

@@ -1,0 +1,189 @@
+"""Project 14's input checks, shared by every estimator (never twinned): hyperparameters, X, y,
+sample weights and the fitted state, refused in scikit-learn's wording where it has one.
+
+Each message reads ``"<argument>: expected <what>, got <what came>"`` and then carries
+scikit-learn's sentence in brackets, so its estimator checks (which match on its words) and a
+reader both recognise it. X and y are converted as ``check_array`` converts them by project 3's
+``check_features`` / ``check_target`` (one implementation of those conventions in the repo).
+"""
+import numbers
+import warnings
+
+import numpy as np
+import scipy.sparse
+
+from scratch.projects.nlp.linear_models import DataConversionWarning, check_features, check_target
+from scratch.text import NotFittedError
+
+__all__ = [
+    "Interval",
+    "InvalidParameterError",
+    "NotFittedError",
+    "Options",
+    "check_X",
+    "check_classes",
+    "check_fitted",
+    "check_random_state",
+    "check_sample_weight",
+    "check_y",
+    "resolve_max_features",
+    "validate_params",
+]
+
+
+class InvalidParameterError(ValueError, TypeError):
+    """A hyperparameter outside its allowed values (scikit-learn's class of the same name)."""
+
+
+class Interval:
+    """Numbers of ``kind`` (int or float) in [low, high], open at an end where ``closed`` says."""
+
+    def __init__(self, kind, low, high, closed="both"):
+        self.kind, self.low, self.high, self.closed = kind, low, high, closed
+
+    def __contains__(self, value):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral if self.kind is int else numbers.Real):
+            return False
+        if self.kind is float and isinstance(value, numbers.Integral):
+            return False  # scikit-learn reads an int as a count, never as a fraction
+        low_ok = self.low is None or (value >= self.low if self.closed in ("both", "left") else value > self.low)
+        high_ok = self.high is None or (value <= self.high if self.closed in ("both", "right") else value < self.high)
+        return low_ok and high_ok
+
+    def __str__(self):
+        left = "[" if self.closed in ("both", "left") and self.low is not None else "("
+        right = "]" if self.closed in ("both", "right") and self.high is not None else ")"
+        low = "-inf" if self.low is None else self.low
+        high = "inf" if self.high is None else self.high
+        return f"{'an int' if self.kind is int else 'a float'} in the range {left}{low}, {high}{right}"
+
+
+class Options:
+    """One of a fixed set of values (strings, or None)."""
+
+    def __init__(self, *values):
+        self.values = values
+
+    def __contains__(self, value):
+        return any(value is option or (isinstance(value, str) and value == option) for option in self.values)
+
+    def __str__(self):
+        return f"a str among {{{', '.join(repr(v) for v in self.values if v is not None)}}}"
+
+
+def validate_params(estimator, constraints):
+    """Every ``constraints[name]`` (a list of Interval/Options/type) checked on ``estimator.name``."""
+    for name, allowed in constraints.items():
+        value = getattr(estimator, name)
+        if any(value in rule if not isinstance(rule, type) else isinstance(value, rule) for rule in allowed):
+            continue
+        words = [f"an instance of '{rule.__name__}'" if isinstance(rule, type) else str(rule) for rule in allowed
+                 if not isinstance(rule, Options) or any(v is not None for v in rule.values)]
+        if any(isinstance(rule, Options) and None in rule.values for rule in allowed):
+            words.append("None")  # scikit-learn names None last
+        expected = ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]
+        raise InvalidParameterError(f"{name}: expected {expected}, got {value!r} (The '{name}' parameter of "
+                                    f"{type(estimator).__name__} must be {expected}. Got {value!r} instead.)")
+
+
+def check_X(X, estimator, n_features=None):
+    """X as a C-contiguous float32 array (n_samples, n_features), as the trees read it."""
+    if scipy.sparse.issparse(X):
+        raise TypeError(f"X: expected a dense array, got a scipy.sparse {type(X).__name__} (Sparse data was passed "
+                        f"for X, but dense data is required. Use '.toarray()' to convert to a dense numpy array.)")
+    X = check_features(X, "X", n_features=n_features, estimator=type(estimator).__name__)
+    X32 = np.ascontiguousarray(X, dtype=np.float32)
+    if not np.isfinite(X32).all():  # finite float64 beyond float32's range
+        raise ValueError(f"X: expected values within float32's range, got {np.max(np.abs(X))} (Input X contains "
+                         f"infinity or a value too large for dtype('float32').)")
+    return X32
+
+
+def check_y(y, n_samples):
+    """A regression target: (n_samples,) finite float64."""
+    if y is None:
+        raise ValueError("y: expected a target, got None (requires y to be passed, but the target y is None)")
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn("A column-vector y was passed when a 1d array was expected. Please change the shape of y "
+                      "to (n_samples, ), for example using ravel().", DataConversionWarning, stacklevel=3)
+        y = y[:, 0]
+    if y.shape != (n_samples,):
+        raise ValueError(f"y: expected {n_samples} targets (one per row of X), got shape {y.shape}")
+    if y.dtype.kind not in "biufO":
+        raise ValueError(f"y: expected numbers, got dtype {y.dtype} (Unknown label type: not numbers)")
+    try:
+        y = y.astype(np.float64)
+    except (TypeError, ValueError) as error:  # an object array holding something that is not a number
+        raise ValueError(f"y: expected numbers, got an object array that does not convert: {error} (Unknown label "
+                         f"type)") from None
+    if not np.isfinite(y).all():
+        raise ValueError("y: expected finite targets, got NaN or inf (Input y contains NaN or infinity.)")
+    return y
+
+
+def check_classes(y, n_samples):
+    """(classes_, encoded y) of class labels; at least two classes."""
+    classes, encoded = np.unique(check_target(y, n_samples), return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError(f"y: expected at least 2 classes, got 1 class only ({classes[0]!r}): Classifier can't train "
+                         f"when only one class is present.")
+    return classes, encoded
+
+
+def check_sample_weight(sample_weight, n_samples):
+    """(n_samples,) float64 weights: ones when None; finite and non-negative, not all zero."""
+    if sample_weight is None:
+        return np.ones(n_samples)
+    if isinstance(sample_weight, numbers.Real) and not isinstance(sample_weight, bool):
+        return np.full(n_samples, float(sample_weight))
+    weights = np.asarray(sample_weight)
+    if weights.shape != (n_samples,):
+        raise ValueError(f"sample_weight: expected shape ({n_samples},), got {weights.shape} "
+                         f"(sample_weight.shape == {weights.shape}, expected ({n_samples},)!)")
+    if weights.dtype.kind not in "biuf":
+        raise TypeError(f"sample_weight: expected numbers, got dtype {weights.dtype}")
+    weights = weights.astype(np.float64)
+    if not np.isfinite(weights).all():
+        raise ValueError("sample_weight: expected finite weights, got NaN or inf (Input sample_weight contains NaN "
+                         "or infinity.)")
+    if (weights < 0).any():
+        raise ValueError(f"sample_weight: expected non-negative weights, got {weights.min()} (Negative values in data "
+                         f"passed to `sample_weight`)")
+    if not (weights > 0).any():
+        raise ValueError("sample_weight: expected a positive total weight, got all zeros (Sample weights must "
+                         "contain at least one non-zero number.)")
+    return weights
+
+
+def check_fitted(estimator, attribute):
+    if not hasattr(estimator, attribute):
+        raise NotFittedError(f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' with "
+                             f"appropriate arguments before using this estimator.")
+
+
+def check_random_state(random_state):
+    """A numpy RandomState from None, an int or a RandomState (scikit-learn's seeding, which the trees follow)."""
+    if random_state is None:
+        return np.random.mtrand._rand
+    if isinstance(random_state, np.random.RandomState):
+        return random_state
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        return np.random.RandomState(int(random_state))
+    raise ValueError(f"random_state: expected None, an int or a numpy RandomState, got {random_state!r}")
+
+
+def resolve_max_features(max_features, n_features):
+    """The number of features drawn at each split, as scikit-learn resolves ``max_features``."""
+    if max_features is None:
+        return n_features
+    if max_features == "sqrt":
+        return max(1, int(np.sqrt(n_features)))
+    if max_features == "log2":
+        return max(1, int(np.log2(n_features)))
+    if isinstance(max_features, numbers.Integral):
+        if max_features > n_features:
+            raise ValueError(f"max_features: expected at most n_features = {n_features}, got {max_features} "
+                             f"(max_features must be in (0, n_features])")
+        return int(max_features)
+    return max(1, int(max_features * n_features))

@@ -85,17 +85,15 @@ def test_a_linear_autoencoder_learns_the_principal_subspace(digits):
     """Baldi & Hornik (1989): trained to convergence with MSE, a linear autoencoder's decoder spans the
     top-k principal subspace (principal angles to PCA(k).components_ below 1 degree), and it
     reconstructs exactly as well as PCA. k = 4 sits at a wide eigen-gap of the digits' covariance."""
-    X, X_test = digits
-    mean = X.mean(axis=0)  # PCA centres; so does the data here, leaving the biases nothing to learn
-    X, X_test = X - mean, X_test - mean
+    X = digits[0] - digits[0].mean(axis=0)  # PCA centres; so does the data here, leaving the biases nothing to learn
     k = 4
     pca = PCA(k).fit(X)
     config = AutoencoderConfig(code_size=k, hidden=(), lr=0.02, batch_size=len(X), num_epochs=400, patience=400)
     model, _ = twins_for(config, np.float64)
-    scratch_train.fit(model, X, X_test, config)
-    scratch_train.fit(model, X, X_test, dataclasses.replace(config, lr=0.002, num_epochs=200))
+    scratch_train.fit(model, X, X, config)  # converged on the training data, so no early stop on another set
+    scratch_train.fit(model, X, X, dataclasses.replace(config, lr=0.002, num_epochs=200))
     angles = np.degrees(subspace_angles(model.decoder[0].weight.data, pca.components_.T))
     assert angles.max() < 1.0, f"principal angles {angles} degrees"
     pca_mse = np.mean((pca.inverse_transform(pca.transform(X)) - X) ** 2)
     ae_mse = np.mean((scratch_train.reconstruct(model, X) - X) ** 2)
-    assert abs(ae_mse - pca_mse) <= 1e-3 * pca_mse, (ae_mse, pca_mse)
+    assert abs(ae_mse - pca_mse) <= 1e-4 * pca_mse, (ae_mse, pca_mse)

@@ -6,7 +6,9 @@ main chart). The VAE is also trained as its torch twin from the same weights wit
 and eps: their test ELBOs and importance-weighted log-likelihoods are compared. Beside them: the
 theory check (a linear autoencoder trained to convergence spans PCA's subspace), reconstruction
 grids, 2-D codes of the AE, VAE, PCA and t-SNE coloured by class, VAE samples and a latent
-traversal, denoising against noise level, and a float64 lockstep gap of the twins.
+traversal, denoising against noise level, anomaly detection (AUROC of a held-out class against PCA
+and an IsolationForest), logistic regression on the codes against PCA features, and a float64
+lockstep gap of the twins.
 
 Writes into the output folder: ``<data>_mse_vs_code.png``, ``<data>_reconstructions.png``,
 ``<data>_codes_2d.png``, ``<data>_vae_samples.png``, ``<data>_vae_traversal.png``,
@@ -19,7 +21,10 @@ import matplotlib
 import numpy as np
 from scipy.linalg import subspace_angles
 from sklearn.decomposition import PCA
+from sklearn.ensemble import IsolationForest
+from sklearn.linear_model import LogisticRegression
 from sklearn.manifold import TSNE
+from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from reference.bridge import twin_pair
@@ -41,6 +46,7 @@ NOISE_LEVELS = (0.1, 0.3, 0.5)
 IW_SAMPLES = 100  # importance samples per test image for log p(x)
 TSNE_POINTS = {False: 2000, True: 300}
 THEORY_CODE = {"digits": 4, "fashion-mnist": 8}
+ANOMALY = {"digits": (0, 8), "fashion-mnist": (1, 32)}  # (held-out class, code size): digit 0, Trouser
 MODELS = {"linear AE": (scratch_ae.Autoencoder, "dense"), "dense AE": (scratch_ae.Autoencoder, "dense"),
           "conv AE": (scratch_ae.ConvAutoencoder, "conv"), "VAE": (scratch_ae.VAE, "vae")}
 
@@ -166,8 +172,37 @@ def denoising_study(name, splits, num_epochs, progress, quick, out_dir):
     return {str(level): row for level, row in rows.items()}
 
 
+def anomaly_detection(name, X, y, X_val, y_val, X_test, y_test, num_epochs, progress, quick):
+    """Train without one class, score the test set by reconstruction error: the AUROC of finding that
+    class for the dense AE, PCA of the same code size, and an IsolationForest on the raw pixels."""
+    held_out, code_size = ANOMALY[name]
+    normal, normal_val, is_anomaly = X[y != held_out], X_val[y_val != held_out], y_test == held_out
+    config = config_for(name, "dense", code_size, num_epochs, quick)
+    model = build("dense AE", config, IMAGE_SIZE[name])
+    scratch_train.fit(model, normal, normal_val, config, progress=progress)
+    pca = PCA(code_size, random_state=0).fit(normal)
+    scores = {"dense AE": np.mean((scratch_train.reconstruct(model, X_test) - X_test) ** 2, axis=1),
+              "PCA": np.mean((pca.inverse_transform(pca.transform(X_test)) - X_test) ** 2, axis=1),
+              "IsolationForest": -IsolationForest(random_state=0).fit(normal).score_samples(X_test)}
+    return {"held_out_class": CLASS_NAMES[name][held_out], "code_size": code_size,
+            "auroc": {method: float(roc_auc_score(is_anomaly, score)) for method, score in scores.items()}}
+
+
+def downstream(trained, X, y, X_test, y_test, codes):
+    """Logistic regression on the dense AE's codes against on PCA features of the same size: test accuracy."""
+    rows = {}
+    for code_size in codes:
+        pca = PCA(code_size, random_state=0).fit(X)
+        features = {"dense AE codes": (scratch_train.encode(trained["dense AE", code_size], X),
+                                       scratch_train.encode(trained["dense AE", code_size], X_test)),
+                    "PCA features": (pca.transform(X), pca.transform(X_test))}
+        rows[str(code_size)] = {kind: float(LogisticRegression(max_iter=2000).fit(train, y).score(test, y_test))
+                                for kind, (train, test) in features.items()}
+    return rows
+
+
 def run_dataset(name, out_dir, num_epochs=None, progress=True, quick=False):
-    X, _, X_val, _, X_test, y_test = load_splits(name, quick=quick)
+    X, y, X_val, y_val, X_test, y_test = load_splits(name, quick=quick)
     splits, size, codes = (X, X_val, X_test), IMAGE_SIZE[name], CODE_SIZES[quick]
     report = {"dataset": name, "samples": {"train": len(X), "val": len(X_val), "test": len(X_test)}, "code_sizes": list(codes)}
     mse = {model_name: {} for model_name in ("PCA", *MODELS)}
@@ -214,6 +249,8 @@ def run_dataset(name, out_dir, num_epochs=None, progress=True, quick=False):
 
     report["theory"] = theory_check(X, THEORY_CODE[name], 400 if name == "digits" else 300)
     report["denoising"] = denoising_study(name, splits, num_epochs, progress, quick, out_dir)
+    report["anomaly_detection"] = anomaly_detection(name, X, y, X_val, y_val, X_test, y_test, num_epochs, progress, quick)
+    report["downstream_logistic_regression"] = downstream(trained, X, y, X_test, y_test, codes)
     report["lockstep_float64"] = lockstep_gap(X, X_val, size)
     return report
 
@@ -236,6 +273,11 @@ def summary(report):
                      f"{vae['scratch']['iw_log_likelihood']:.2f}, torch {vae['torch']['iw_log_likelihood']:.2f}")
         lines.append(f"  linear AE vs PCA (k={theory['code_size']}): max principal angle {theory['max_principal_angle_degrees']:.3f} deg, "
                      f"MSE {theory['linear_ae_train_mse']:.5f} vs {theory['pca_train_mse']:.5f}")
+        anomaly = result["anomaly_detection"]
+        lines.append(f"  anomaly AUROC, class {anomaly['held_out_class']!r} held out: "
+                     + ", ".join(f"{method} {auroc:.3f}" for method, auroc in anomaly["auroc"].items()))
+        lines.append("  logistic regression test accuracy, AE codes / PCA features: " + ", ".join(
+            f"k={k} {row['dense AE codes']:.3f} / {row['PCA features']:.3f}" for k, row in result["downstream_logistic_regression"].items()))
         gaps = result["lockstep_float64"]["max_weight_gap"]
         lines.append("  lockstep (float64, 20 steps): max weight gap " + ", ".join(f"{k} {v:.1e}" for k, v in gaps.items()))
     return "\n".join(lines)

@@ -1,5 +1,6 @@
 """`twins run autoencoder --quick` writes every deliverable: the MSE-against-code chart, grids, 2-d codes,
-VAE samples and traversal, denoising, metrics.json with the twins' VAE ELBOs and the theory check."""
+VAE samples and traversal, denoising, anomaly AUROCs,
+logistic regression on the codes, metrics.json with the twins' VAE ELBOs and the theory check."""
 import json
 
 from twins.cli import main
@@ -17,5 +18,8 @@ def test_quick_runs_the_autoencoder_demo(tmp_path, capsys):
     assert vae["elbo_relative_gap"] < 0.01 and vae["scratch"]["epochs"] == 1
     assert vae["scratch"]["iw_log_likelihood"] >= vae["scratch"]["test_elbo"] - 1.0  # the IW bound is the tighter one
     assert report["theory"]["max_principal_angle_degrees"] < 1.0
+    assert set(report["anomaly_detection"]["auroc"]) == {"dense AE", "PCA", "IsolationForest"}
+    assert all(0 <= auroc <= 1 for auroc in report["anomaly_detection"]["auroc"].values())
+    assert set(report["downstream_logistic_regression"]) == {"2", "8", "32"}
     assert max(report["lockstep_float64"]["max_weight_gap"].values()) < 1e-10
     assert "test reconstruction MSE" in capsys.readouterr().out

@@ -1,6 +1,6 @@
 """Project 13 demo: autoencoders against PCA on real images.
 
-For each code size: PCA (scikit-learn), a linear autoencoder, a dense one, a convolutional one
+For each code size: PCA and kernel PCA (RBF, on the first 2,000 training images; scikit-learn), a linear autoencoder, a dense one, a convolutional one
 (Upsample + Conv2d decoder) and a VAE, all scratch, scored by test reconstruction MSE per pixel (the
 main chart). The VAE is also trained as its torch twin from the same weights with the same batches
 and eps: their test ELBOs and importance-weighted log-likelihoods are compared. Beside them: the
@@ -20,7 +20,7 @@ import time
 import matplotlib
 import numpy as np
 from scipy.linalg import subspace_angles
-from sklearn.decomposition import PCA
+from sklearn.decomposition import PCA, KernelPCA
 from sklearn.ensemble import IsolationForest
 from sklearn.linear_model import LogisticRegression
 from sklearn.manifold import TSNE
@@ -45,6 +45,7 @@ GRID_CODE = 32  # the code size of the reconstruction grid, the VAE twins and th
 NOISE_LEVELS = (0.1, 0.3, 0.5)
 IW_SAMPLES = 100  # importance samples per test image for log p(x)
 TSNE_POINTS = {False: 2000, True: 300}
+KERNEL_PCA_POINTS = 2000  # kernel PCA fits on this many training images: its kernel matrix is n x n
 THEORY_CODE = {"digits": 4, "fashion-mnist": 8}
 ANOMALY = {"digits": (0, 8), "fashion-mnist": (1, 32)}  # (held-out class, code size): digit 0, Trouser
 MODELS = {"linear AE": (scratch_ae.Autoencoder, "dense"), "dense AE": (scratch_ae.Autoencoder, "dense"),
@@ -205,7 +206,7 @@ def run_dataset(name, out_dir, num_epochs=None, progress=True, quick=False):
     X, y, X_val, y_val, X_test, y_test = load_splits(name, quick=quick)
     splits, size, codes = (X, X_val, X_test), IMAGE_SIZE[name], CODE_SIZES[quick]
     report = {"dataset": name, "samples": {"train": len(X), "val": len(X_val), "test": len(X_test)}, "code_sizes": list(codes)}
-    mse = {model_name: {} for model_name in ("PCA", *MODELS)}
+    mse = {model_name: {} for model_name in ("PCA", "kernel PCA", *MODELS)}
     grid, codes_2d, trained = [X_test[:8]], {}, {}
     for code_size in codes:
         pca = PCA(code_size, random_state=0).fit(X)
@@ -215,6 +216,8 @@ def run_dataset(name, out_dir, num_epochs=None, progress=True, quick=False):
             grid.append(rebuilt[:8])
         if code_size == 2:
             codes_2d["PCA"] = pca.transform(X_test)
+        kernel_pca = KernelPCA(code_size, kernel="rbf", fit_inverse_transform=True, random_state=0).fit(X[:KERNEL_PCA_POINTS])
+        mse["kernel PCA"][code_size] = float(np.mean((kernel_pca.inverse_transform(kernel_pca.transform(X_test)) - X_test) ** 2))
         for model_name in MODELS:
             model, _, _, mse[model_name][code_size], rebuilt = train_one(model_name, name, code_size, splits, num_epochs, progress, quick)
             trained[model_name, code_size] = model

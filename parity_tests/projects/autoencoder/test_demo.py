@@ -12,7 +12,7 @@ def test_quick_runs_the_autoencoder_demo(tmp_path, capsys):
     stems = ("mse_vs_code", "reconstructions", "codes_2d", "vae_samples", "vae_traversal", "vae_curves", "denoising", "denoising_mse")
     assert {"metrics.json"} | {f"digits_{stem}.png" for stem in stems} <= {p.name for p in out.iterdir()}
     report = json.loads((out / "metrics.json").read_text())["digits"]
-    assert set(report["reconstruction_mse"]) == {"PCA", "linear AE", "dense AE", "conv AE", "VAE"}
+    assert set(report["reconstruction_mse"]) == {"PCA", "kernel PCA", "linear AE", "dense AE", "conv AE", "VAE"}
     assert all(set(row) == {"2", "8", "32"} for row in report["reconstruction_mse"].values())
     vae = report["vae_twins"]
     assert vae["elbo_relative_gap"] < 0.01 and vae["scratch"]["epochs"] == 1

@@ -135,6 +135,24 @@ def lockstep_gap(X, X_val, size, steps=20):
     return {"steps": steps, "max_weight_gap": gaps}
 
 
+def mse_chart(mse, path, title):
+    """Reconstruction MSE (model -> {code size: MSE}) against code size on log axes, a colour per model;
+    the scikit-learn baselines dashed, the scratch autoencoders solid."""
+    fig, ax = plt.subplots(figsize=(7, 4.4))
+    for model_name, row in mse.items():
+        ax.plot(list(row), list(row.values()), "--" if "PCA" in model_name else "-", marker="o", label=model_name)
+    codes = list(next(iter(mse.values())))
+    ax.set_xscale("log"), ax.set_yscale("log")
+    ax.set_xticks(codes, [str(k) for k in codes], minor=False)
+    ax.set_xticks([], minor=True)
+    ax.set(xlabel="code size", ylabel="test MSE per pixel", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
 def scatter_codes(panels, labels, classes, path, title):
     """2-d codes (name -> (N, 2)) side by side, coloured by class."""
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.4), squeeze=False)
@@ -226,9 +244,7 @@ def run_dataset(name, out_dir, num_epochs=None, progress=True, quick=False):
             if code_size == 2 and model_name in ("dense AE", "VAE"):
                 codes_2d[model_name] = scratch_train.encode(model, X_test)
     report["reconstruction_mse"] = {model_name: {str(k): v for k, v in row.items()} for model_name, row in mse.items()}
-    plots.curves({("scratch " if model_name != "PCA" else "") + model_name: (list(row), list(row.values())) for model_name, row in mse.items()},
-                 out_dir / f"{name}_mse_vs_code.png", f"{name}: test reconstruction MSE against code size", "code size",
-                 "MSE per pixel", logx=True)
+    mse_chart(mse, out_dir / f"{name}_mse_vs_code.png", f"{name}: test reconstruction MSE against code size")
     if GRID_CODE in codes:
         plots.image_grid(np.stack(grid).reshape(len(grid), 8, size, size), out_dir / f"{name}_reconstructions.png",
                          f"code {GRID_CODE}, rows: test images, PCA, " + ", ".join(MODELS))

@@ -72,6 +72,8 @@ PROJECTS = {project.name: project for project in (
     Project("ensembles", 14, "Ensembles: trees, bagging and forests, bit-exact against scikit-learn",
             ("breast-cancer", "diabetes", "wine", "digits"), ("tree.py", "forest.py", "inspection.py", "voting.py"),
             library_twins=()),
+    Project("autoencoder", 13, "Autoencoders for dimensionality reduction: dense, convolutional, denoising and variational",
+            ("digits", "fashion-mnist"), ("model.py", "train.py"), library_twins=()),
 )}
 
 

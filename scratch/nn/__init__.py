@@ -12,6 +12,8 @@ from .module import Module, Parameter
 from .normalization import LayerNorm
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .sparse import Embedding
+from .unflatten import Unflatten
+from .upsampling import Upsample
 from .transformer import PositionalEncoding, TransformerEncoder, TransformerEncoderLayer
 from .transformer_decoder import Transformer, TransformerDecoder, TransformerDecoderLayer
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell

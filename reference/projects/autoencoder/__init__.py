@@ -1,0 +1,1 @@
+"""Project 13: autoencoders for dimensionality reduction: dense, convolutional, denoising and variational."""

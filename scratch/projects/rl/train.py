@@ -37,13 +37,14 @@ def evaluate(agent, env, num_episodes=10, seed=0):
     return returns
 
 
-def fit(agent, env, config, eval_env=None, eval_every=None, eval_episodes=5, progress=False):
-    """Train ``agent`` on ``env`` for ``config.total_timesteps`` steps; returns its history: each
-    episode's return and the step it ended at, each update's loss, and, with ``eval_env``, the mean
-    greedy return every ``eval_every`` steps."""
+def fit(agent, env, config, eval_env=None, eval_every=None, eval_episodes=5, buffer=None, progress=False):
+    """Train ``agent`` on ``env`` for ``config.total_timesteps`` steps, storing transitions in ``buffer``
+    (default: a new ReplayBuffer of ``config.buffer_size``). Returns the history: each episode's return
+    and the step it ended at, each update's loss, and, with ``eval_env``, the mean greedy return every
+    ``eval_every`` steps."""
     obs_dim, _ = vector_sizes(env)
     rng = np.random.default_rng(config.seed)  # exploration and sampling: the same on both twins
-    buffer = ReplayBuffer(config.buffer_size, obs_dim, dtype=agent.dtype)
+    buffer = ReplayBuffer(config.buffer_size, obs_dim, dtype=agent.dtype) if buffer is None else buffer
     epsilon = config.epsilon()
     learning_starts = max(config.learning_starts, config.batch_size)
     history = {"episode_returns": [], "episode_ends": [], "losses": [], "eval_steps": [], "eval_returns": []}

@@ -29,8 +29,8 @@ SOLVED = {"CartPole-v1": 475.0, "Acrobot-v1": -100.0}
 ARROWS = {"FrozenLake": {0: (-1, 0), 1: (0, 1), 2: (1, 0), 3: (0, -1)}, "CliffWalking": {0: (0, -1), 1: (1, 0), 2: (0, 1), 3: (-1, 0)}}
 # --quick: fewer episodes, seeds and steps; a smoke run of every job
 QUICK = {"tabular_episodes": 1500, "eval_episodes": 100, "cliff_seeds": 3, "cliff_episodes": 150, "dqn_seeds": 1,
-         "dqn_steps": 1500, "dqn_final_episodes": 3}
-FULL = {"eval_episodes": 1000, "cliff_seeds": 10, "cliff_episodes": 500, "dqn_seeds": 5, "dqn_final_episodes": 100}
+         "dqn_steps": 1500, "dqn_final_episodes": 3, "gif_frames": 20}
+FULL = {"eval_episodes": 1000, "cliff_seeds": 10, "cliff_episodes": 500, "dqn_seeds": 5, "dqn_final_episodes": 100, "gif_frames": 250}
 
 
 def grid_plot(name, shape, panels, path, title):
@@ -198,7 +198,7 @@ def dqn_job(env_id, out_dir, sizes, quick, progress):
         base = dataclasses.replace(base, total_timesteps=sizes["dqn_steps"], learning_starts=500, train_freq=64,
                                    gradient_steps=16, buffer_size=sizes["dqn_steps"], hidden=(64, 64))
     eval_every = max(base.total_timesteps // 20, 500)
-    runs = {"scratch": [], "torch": [], "sb3": []}
+    runs, trained = {"scratch": [], "torch": [], "sb3": []}, []
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny matrices: threads only add hand-offs; the same for every agent
     try:
@@ -207,6 +207,7 @@ def dqn_job(env_id, out_dir, sizes, quick, progress):
                 config = dataclasses.replace(base, seed=seed)
                 agent = scratch_train.make_agent(make_env(env_id), config)
                 twin = copy_to_torch(agent, torch_train.make_agent(make_env(env_id), config))
+                trained.append(agent)
                 for side, module, loop in (("scratch", agent, scratch_train), ("torch", twin, torch_train)):
                     start = time.perf_counter()
                     history = loop.fit(module, make_env(env_id), config, eval_env=make_env(env_id), eval_every=eval_every, progress=progress)
@@ -224,10 +225,35 @@ def dqn_job(env_id, out_dir, sizes, quick, progress):
         finals = np.array([r["final_mean_return"] for r in results])
         report[side] = {"final_mean_return": float(finals.mean()), "final_std_over_seeds": float(finals.std()),
                         "seeds_solved": int(sum(r["solved"] for r in results)), "runs": results}
+    report["gif"] = greedy_gif(trained[0], env_id, out_dir / f"{env_id.lower()}_greedy.gif", sizes["gif_frames"])
     band_plot(lines, out_dir / f"{env_id.lower()}_dqn_returns.png",
               f"{env_id}: greedy return (5 episodes), mean +- std over {sizes['dqn_seeds']} seed(s)",
               "environment steps", "greedy return")
     return report
+
+
+def greedy_gif(agent, env_id, path, max_frames, every=2):
+    """An animated GIF of one greedy episode (gymnasium's rgb_array frames, every ``every``-th, half size);
+    None, saying why, when rendering is unavailable (pygame missing)."""
+    try:
+        env = make_env(env_id, render_mode="rgb_array")
+        obs, _ = env.reset(seed=0)
+        frames, total, done = [env.render()], 0.0, False
+    except gym_dependency_errors() as error:
+        return {"path": None, "why": f"no rendering: {error}"}
+    from PIL import Image
+    while not done and len(frames) < max_frames * every:
+        obs, reward, terminated, truncated, _ = env.step(agent.greedy(obs))
+        total, done = total + reward, terminated or truncated
+        frames.append(env.render())
+    images = [Image.fromarray(frame).reduce(2) for frame in frames[::every]]
+    images[0].save(path, save_all=True, append_images=images[1:], duration=40, loop=0)
+    return {"path": path.name, "frames": len(images), "episode_return_shown": total, "episode_finished": bool(done)}
+
+
+def gym_dependency_errors():
+    import gymnasium
+    return (gymnasium.error.DependencyNotInstalled, ImportError)
 
 
 def summarise(history, agent, env_id, config, sizes, seconds):

@@ -153,5 +153,5 @@ TABULAR_CONFIGS = {
     "FrozenLake-v1": TabularConfig(alpha=0.05, gamma=0.99, epsilon=LinearSchedule(1.0, 0.05, 4000), num_episodes=20_000),
     "FrozenLake-8x8": TabularConfig(alpha=0.05, gamma=0.99, epsilon=LinearSchedule(1.0, 0.05, 20_000), num_episodes=50_000),
     "CliffWalking-v1": TabularConfig(alpha=0.5, gamma=1.0, epsilon=0.1, num_episodes=500),
-    "Taxi-v4": TabularConfig(alpha=0.5, gamma=0.99, epsilon=LinearSchedule(1.0, 0.05, 1500), num_episodes=3000),
+    "Taxi-v4": TabularConfig(alpha=0.5, gamma=0.99, epsilon=LinearSchedule(1.0, 0.05, 3000), num_episodes=6000),
 }

@@ -31,9 +31,17 @@ def test_the_model_is_the_transition_table(models, name):
 
 
 @settings(max_examples=6)
-@given(name=st.sampled_from(GRIDS), gamma=st.sampled_from([0.5, 0.9, 0.99]))
+@given(name=st.sampled_from(GRIDS[:3]), gamma=st.sampled_from([0.5, 0.9, 0.99]))
 def test_value_iteration_and_policy_iteration_reach_the_same_fixed_point(models, name, gamma):
-    model = models[name]
+    check_the_oracle(models[name], gamma)
+
+
+def test_the_oracle_on_taxi(models):
+    """Taxi's 500 states once (policy iteration solves a 500 x 500 system per improvement)."""
+    check_the_oracle(models["Taxi-v4"], 0.99)
+
+
+def check_the_oracle(model, gamma):
     Q, _ = tabular.value_iteration(model, gamma)
     assert tabular.bellman_residual(model, Q, gamma) <= 1e-10
     Q_pi, policy, _ = tabular.policy_iteration(model, gamma)

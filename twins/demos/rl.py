@@ -155,7 +155,8 @@ def greedy_return(env, policy, max_steps=200):
 
 
 class SB3Greedy:
-    """Stable-Baselines3's DQN behind the ``greedy(obs)`` the evaluation loop calls."""
+    """Stable-Baselines3's DQN behind the ``greedy(obs)`` the evaluation loop calls (and the
+    ``load_state_dict`` that restores its best evaluation)."""
 
     def __init__(self, model):
         self.model = model
@@ -163,13 +164,16 @@ class SB3Greedy:
     def greedy(self, obs):
         return int(self.model.predict(obs, deterministic=True)[0])
 
+    def load_state_dict(self, state):
+        self.model.policy.load_state_dict(state)
+
 
 def sb3_fit(env_id, config, eval_every, eval_episodes):
     """SB3's DQN with the same settings; its greedy return every ``eval_every`` steps."""
     from stable_baselines3 import DQN
     from stable_baselines3.common.callbacks import BaseCallback
 
-    eval_env, history = make_env(env_id), {"eval_steps": [], "eval_returns": []}
+    eval_env, history = make_env(env_id), {"eval_steps": [], "eval_returns": [], "best_state": None}
 
     class Evaluate(BaseCallback):
         def _on_step(self):
@@ -177,6 +181,8 @@ def sb3_fit(env_id, config, eval_every, eval_episodes):
                 history["eval_steps"].append(self.num_timesteps)
                 returns = scratch_train.evaluate(SB3Greedy(self.model), eval_env, eval_episodes, seed=config.seed + self.num_timesteps)
                 history["eval_returns"].append(float(returns.mean()))
+                if history["eval_returns"][-1] >= max(history["eval_returns"]):
+                    history["best_state"] = {key: value.clone() for key, value in self.model.policy.state_dict().items()}
             return True
 
     model = DQN("MlpPolicy", make_env(env_id), learning_rate=config.lr, buffer_size=config.buffer_size, learning_starts=config.learning_starts,
@@ -223,8 +229,10 @@ def dqn_job(env_id, out_dir, sizes, quick, progress):
         curves = np.array([r["eval_returns"] for r in results])
         lines[f"{side} DQN" if side != "sb3" else "Stable-Baselines3 DQN"] = (results[0]["eval_steps"], curves.mean(axis=0), curves.std(axis=0))
         finals = np.array([r["final_mean_return"] for r in results])
+        best = np.array([r["best_checkpoint_mean_return"] for r in results])
         report[side] = {"final_mean_return": float(finals.mean()), "final_std_over_seeds": float(finals.std()),
-                        "seeds_solved": int(sum(r["solved"] for r in results)), "runs": results}
+                        "seeds_solved": int(sum(r["solved"] for r in results)), "best_checkpoint_mean_return": float(best.mean()),
+                        "seeds_solved_by_best_checkpoint": int(sum(r["solved_by_best_checkpoint"] for r in results)), "runs": results}
     report["gif"] = greedy_gif(trained[0], env_id, out_dir / f"{env_id.lower()}_greedy.gif", sizes["gif_frames"])
     band_plot(lines, out_dir / f"{env_id.lower()}_dqn_returns.png",
               f"{env_id}: greedy return (5 episodes), mean +- std over {sizes['dqn_seeds']} seed(s)",
@@ -259,9 +267,14 @@ def gym_dependency_errors():
 def summarise(history, agent, env_id, config, sizes, seconds):
     """Steps to solve (first evaluation at or above the threshold), and the final greedy return."""
     finals = scratch_train.evaluate(agent, make_env(env_id), sizes["dqn_final_episodes"], seed=10_000 + config.seed)
+    best = finals
+    if history["best_state"] is not None:  # the agent's last use: its best evaluation, as rl-zoo keeps it
+        agent.load_state_dict(history["best_state"])
+        best = scratch_train.evaluate(agent, make_env(env_id), sizes["dqn_final_episodes"], seed=10_000 + config.seed)
     solved_steps = [step for step, value in zip(history["eval_steps"], history["eval_returns"]) if value >= SOLVED[env_id]]
     return {"seed": config.seed, "seconds": seconds, "eval_steps": history["eval_steps"], "eval_returns": history["eval_returns"],
             "steps_to_solve": solved_steps[0] if solved_steps else None, "final_mean_return": float(finals.mean()),
+            "best_checkpoint_mean_return": float(best.mean()), "solved_by_best_checkpoint": bool(best.mean() >= SOLVED[env_id]),
             "final_episodes": len(finals), "solved": bool(finals.mean() >= SOLVED[env_id]),
             "updates": len(history.get("losses", [])), "episodes": len(history.get("episode_returns", []))}
 
@@ -302,6 +315,8 @@ def summary(report):
                          f"SARSA {result['sarsa']['greedy_path_return_seed0']}, Q-learning {result['q_learning']['greedy_path_return_seed0']}")
         elif job in ("cartpole", "acrobot"):
             parts = [f"{side} {result[side]['final_mean_return']:.1f} +- {result[side]['final_std_over_seeds']:.1f} "
-                     f"({result[side]['seeds_solved']}/{result['seeds']} solved)" for side in ("scratch", "torch", "sb3")]
+                     f"({result[side]['seeds_solved']}/{result['seeds']} solved; best checkpoint "
+                     f"{result[side]['best_checkpoint_mean_return']:.1f}, {result[side]['seeds_solved_by_best_checkpoint']} solved)"
+                     for side in ("scratch", "torch", "sb3")]
             lines.append(f"{job} DQN ({result['config']['total_timesteps']} steps): final greedy return " + ", ".join(parts))
     return "\n".join(lines)

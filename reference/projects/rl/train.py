@@ -44,13 +44,14 @@ def fit(agent, env, config, eval_env=None, eval_every=None, eval_episodes=5, buf
     """Train ``agent`` on ``env`` for ``config.total_timesteps`` steps, storing transitions in ``buffer``
     (default: a new ReplayBuffer of ``config.buffer_size``). Returns the history: each episode's return
     and the step it ended at, each update's loss, and, with ``eval_env``, the mean greedy return every
-    ``eval_every`` steps."""
+    ``eval_every`` steps and, as rl-zoo's EvalCallback keeps its best model, the weights of the best
+    evaluation (``best_state``)."""
     obs_dim, _ = vector_sizes(env)
     rng = np.random.default_rng(config.seed)  # exploration and sampling: the same on both twins
     buffer = ReplayBuffer(config.buffer_size, obs_dim, dtype=agent.dtype) if buffer is None else buffer
     epsilon = config.epsilon()
     learning_starts = max(config.learning_starts, config.batch_size)
-    history = {"episode_returns": [], "episode_ends": [], "losses": [], "eval_steps": [], "eval_returns": []}
+    history = {"episode_returns": [], "episode_ends": [], "losses": [], "eval_steps": [], "eval_returns": [], "best_state": None}
     obs, _ = env.reset(seed=config.seed)
     episode_return = 0.0
     steps = range(1, config.total_timesteps + 1)
@@ -79,4 +80,6 @@ def fit(agent, env, config, eval_env=None, eval_every=None, eval_episodes=5, buf
         if eval_env is not None and eval_every and step % eval_every == 0:
             history["eval_steps"].append(step)
             history["eval_returns"].append(float(evaluate(agent, eval_env, eval_episodes, seed=config.seed + step).mean()))
+            if history["eval_returns"][-1] >= max(history["eval_returns"]):
+                history["best_state"] = {key: value.clone() for key, value in agent.state_dict().items()}
     return history

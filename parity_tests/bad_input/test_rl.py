@@ -77,6 +77,7 @@ CASES = [
     BadInput("checkpoint of the wrong architecture (torch twin)",
              load_wrong_architecture(torch_dqn.DQN(4, 2, DQNConfig(hidden=(8,))), torch_dqn.DQN(4, 2, DQNConfig(hidden=(16,)))),
              RuntimeError, "state_dict", r"size mismatch for q_net.net.0.weight"),
+    BadInput("a step size of 0", lambda: tabular.TabularAgent(16, 4, alpha=0.0), ValueError, "alpha", r"expected a step size in \(0, 1\], got 0.0"),
     BadInput("unknown tabular algorithm", lambda: TabularConfig(algorithm="td_lambda"), ValueError, "algorithm", r"got 'td_lambda'"),
     BadInput("unknown TD loss", lambda: DQNConfig(loss="l1"), ValueError, "loss", r"expected one of \['huber', 'mse'\], got 'l1'"),
     BadInput("Polyak tau of 0 (the target never moves)", lambda: DQNConfig(tau=0.0), ValueError, "tau", r"\(0, 1\]"),

@@ -14,7 +14,7 @@ as gymnasium defines it. Tabular methods have no torch twin: the oracle is their
 """
 import numpy as np
 
-from scratch.plumbing import check_rng
+from scratch.plumbing import check_real, check_rng
 from scratch.projects.rl.config import ALGORITHMS, check_gamma
 from scratch.projects.rl.envs import tabular_model, tabular_sizes
 
@@ -88,7 +88,8 @@ class TabularAgent:
     def __init__(self, num_states, num_actions, algorithm="q_learning", alpha=0.1, gamma=0.99, rng=None):
         if algorithm not in ALGORITHMS:
             raise ValueError(f"algorithm: expected one of {list(ALGORITHMS)}, got {algorithm!r}")
-        self.algorithm, self.alpha, self.gamma = algorithm, alpha, check_gamma(gamma)
+        self.algorithm, self.gamma = algorithm, check_gamma(gamma)
+        self.alpha = check_real(alpha, "alpha", 0.0, 1.0, low_open=True, expected="a step size in (0, 1]")
         self.rng = check_rng(rng) or np.random.default_rng()
         self.num_actions = num_actions
         tables = 2 if algorithm == "double_q" else 1

@@ -61,6 +61,8 @@ PROJECTS = {project.name: project for project in (
     Project("cnn", 4, "Convolutional networks from scratch", ("digits", "fashion-mnist"), ("model.py",)),
     Project("forecasting", 5, "Recurrent networks and time-series forecasting", ("co2", "sunspots"),
             ("model.py", "baselines.py")),
+    Project("rl", 11, "Reinforcement learning: tabular control against an exact oracle, and DQN",
+            ("standard", "frozenlake", "taxi", "cliffwalking", "cartpole", "acrobot"), ("dqn.py", "train.py"), library_twins=()),
     Project("gan", 12, "Generative adversarial networks: DCGAN and an MLP GAN", ("digits", "fashion-mnist"),
             ("model.py", "train.py"), library_twins=()),
     Project("autoencoder", 13, "Autoencoders for dimensionality reduction: dense, convolutional, denoising and variational",

@@ -4,8 +4,8 @@ import math
 import numpy as np
 
 from ..plumbing import check_bool
+from . import _threads, init
 from . import functional as F
-from . import init
 from .linear import Linear
 from .module import Module, Parameter, _describe, check_array, check_grad, check_size, factory_dtype, require_forward
 
@@ -278,16 +278,9 @@ class MultiheadAttention(Module):
         K, V = self._appended_keys(K, self.bias_k), self._appended_keys(V, self.bias_v)  # (N, H, S', D)
         scale = q.dtype.type(1 / math.sqrt(head_dim))
         Qs = Q * scale  # scaling Q (N, H, L, D) is cheaper than scaling the scores (N, H, L, S)
-        scores = Qs @ K.swapaxes(-1, -2)  # (N, H, L, S')
-        if mask is not None:
-            scores += mask
-        P = self._softmax_(scores)  # in place: the scores become the weights
-        if not need_weights and mask is not None:
-            np.copyto(P, 0, where=np.all(mask == -np.inf, axis=-1, keepdims=True))  # fully masked rows: 0, not NaN
-        drop = self._attention_dropout_mask(dropout_mask, P.shape, q.dtype)
-        P_dropped = P if drop is None else P * drop
-        A = P_dropped @ V  # (N, H, L, D)
-        out = self.out_proj(A.transpose(0, 2, 1, 3).reshape(n, length, self.embed_dim))  # (N, L, E)
+        drop = self._attention_dropout_mask(dropout_mask, (n, heads, length, K.shape[2]), q.dtype)
+        P, P_dropped, A = self._attend(Qs, K, V, mask, drop, zero_masked_rows=not need_weights)
+        out = self.out_proj(A.transpose(0, 2, 1, 3).reshape(n, length, self.embed_dim))  # (N, L, E), no copy
         weights = None
         if need_weights:
             weights = P_dropped.mean(axis=1) if average_attn_weights else P_dropped  # (N, L, S') or (N, H, L, S')
@@ -295,6 +288,31 @@ class MultiheadAttention(Module):
                        packed)
         self._output = (self._external(out, unbatched), None if weights is None else weights[0] if unbatched else weights)
         return self._output
+
+    @staticmethod
+    def _attend(Qs, K, V, mask, drop, zero_masked_rows):
+        """The attention core, softmax(Qs K^T + mask) V, one chunk of the batch at a time on the kernel
+        threads (its small per-head GEMMs and the softmax gain nothing from BLAS's threads). Returns
+        P, the weights (N, H, L, S'); P_dropped, P after attention dropout (P itself without it); A (N, H, L, D).
+        A fully masked row's weights are NaN, as in torch, or zeros when ``zero_masked_rows``."""
+        (n, heads, length, head_dim), source = Qs.shape, K.shape[2]
+        P = np.empty((n, heads, length, source), Qs.dtype)
+        P_dropped = P if drop is None else np.empty_like(P)
+        A = np.empty((n, length, heads, head_dim), Qs.dtype).transpose(0, 2, 1, 3)  # (N, H, L, D) in out_proj's (N, L, E) order
+
+        def chunk(a, b):
+            scores = np.matmul(Qs[a:b], K[a:b].swapaxes(-1, -2), out=P[a:b])  # (n', H, L, S')
+            if mask is not None:
+                row_mask = mask[a:b] if mask.shape[0] > 1 else mask
+                scores += row_mask
+            MultiheadAttention._softmax_(scores)  # in place: the scores become the weights
+            if zero_masked_rows and mask is not None:
+                np.copyto(scores, 0, where=np.all(row_mask == -np.inf, axis=-1, keepdims=True))
+            dropped = scores if drop is None else np.multiply(scores, drop[a:b], out=P_dropped[a:b])
+            np.matmul(dropped, V[a:b], out=A[a:b])
+
+        _threads.map_chunks(chunk, n, _threads.chunk_size(n, 3 * P[:1].nbytes))
+        return P, P_dropped, A
 
     def _extra_keys(self):
         """How many keys and values forward appends to the source: bias_k/bias_v, then a zero one."""
@@ -330,32 +348,48 @@ class MultiheadAttention(Module):
         n, heads, length, _ = Qs.shape
         dout = self._internal(grad_output, unbatched)  # (N, L, E)
         dA = self.out_proj.backward(dout).reshape(n, length, heads, self.head_dim).transpose(0, 2, 1, 3)  # (N, H, L, D)
-        dP = dA @ V.swapaxes(-1, -2)  # (N, H, L, S), gradient of the dropped-out weights
-        dV = P_dropped.swapaxes(-1, -2) @ dA  # (N, H, S', D)
-        if grad_weights is None:
-            # sum_s dP P over a row equals sum_d dA A, with A = P_dropped V: (N, H, L, D) instead of (N, H, L, S),
-            # cheaper when S > D. Otherwise the direct sum below, which cancels exactly where the softmax is
-            # flat (a single key: P = 1, dscores = 0, as torch gives), where the shortcut leaves rounding noise.
-            row_dot = (dA * A).sum(axis=-1, keepdims=True) if P.shape[-1] > self.head_dim else None
-        else:
+        dweights = None
+        if grad_weights is not None:
             if self._output[1] is None:
                 raise ValueError("grad_weights: forward ran with need_weights=False, so it returned no weights; pass None")
             check_grad(grad_weights, self._output[1], "grad_weights")
             dweights = grad_weights[None] if unbatched else grad_weights
-            dP += dweights[:, None] / heads if averaged else dweights
-            row_dot = None
-        if drop is not None:
-            dP *= drop
-        if row_dot is None:
-            row_dot = (dP * P).sum(axis=-1, keepdims=True)
-        dP -= row_dot  # softmax backward, per row, in place: dscores = P (dP - sum(dP P))
-        dscores = np.multiply(dP, P, out=dP)
-        dQ = dscores @ K  # (N, H, L, D)
-        dQ *= scale
-        dK = dscores.swapaxes(-1, -2) @ Qs  # (N, H, S', D)
+            dweights = dweights[:, None] / heads if averaged else dweights  # (N, 1 or H, L, S')
+        dQ, dK, dV = self._attend_backward(dA, Qs, K, V, P, drop, P_dropped, A, dweights, scale)
         source = k.shape[1]
         dK, dV = self._appended_keys_backward(dK, self.bias_k, source), self._appended_keys_backward(dV, self.bias_v, source)
         return self._projection_backward(q, k, v, dQ, dK, dV, packed, unbatched)
+
+    @staticmethod
+    def _attend_backward(dA, Qs, K, V, P, drop, P_dropped, A, dweights, scale):
+        """Gradients of Q, K, V (N, H, ., D) from dA, the gradient of the attention output, one chunk of
+        the batch at a time on the kernel threads, as forward. ``dweights`` is the gradient of the
+        returned weights, or None."""
+        n, head_dim, source = Qs.shape[0], Qs.shape[3], K.shape[2]
+        dQ, dK, dV = np.empty_like(Qs), np.empty_like(K), np.empty_like(V)
+        # sum_s dP P over a row equals sum_d dA A, with A = P_dropped V: (N, H, L, D) instead of (N, H, L, S),
+        # cheaper when S > D. Otherwise the direct sum, which cancels exactly where the softmax is flat
+        # (a single key: P = 1, dscores = 0, as torch gives), where the shortcut leaves rounding noise.
+        shortcut = dweights is None and source > head_dim
+
+        def chunk(a, b):
+            dP = dA[a:b] @ V[a:b].swapaxes(-1, -2)  # (n', H, L, S'), gradient of the dropped-out weights
+            np.matmul(P_dropped[a:b].swapaxes(-1, -2), dA[a:b], out=dV[a:b])  # (n', H, S', D)
+            if dweights is not None:
+                dP += dweights[a:b]
+            row_dot = (dA[a:b] * A[a:b]).sum(axis=-1, keepdims=True) if shortcut else None
+            if drop is not None:
+                dP *= drop[a:b]
+            if row_dot is None:
+                row_dot = (dP * P[a:b]).sum(axis=-1, keepdims=True)
+            dP -= row_dot  # softmax backward, per row, in place: dscores = P (dP - sum(dP P))
+            dscores = np.multiply(dP, P[a:b], out=dP)
+            np.matmul(dscores, K[a:b], out=dQ[a:b])  # (n', H, L, D)
+            dQ[a:b] *= scale
+            np.matmul(dscores.swapaxes(-1, -2), Qs[a:b], out=dK[a:b])  # (n', H, S', D)
+
+        _threads.map_chunks(chunk, n, _threads.chunk_size(n, 3 * P[:1].nbytes))
+        return dQ, dK, dV
 
     @staticmethod
     def _appended_keys_backward(dK, bias, source):

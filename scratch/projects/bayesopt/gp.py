@@ -25,7 +25,7 @@ import scipy.sparse
 from scipy.linalg import LinAlgError, cho_solve, cholesky, solve_triangular
 
 from scratch.projects.bayesopt.kernels import RBF, ConstantKernel, Kernel
-from scratch.projects.nlp.linear_models import check_features
+from scratch.validation import check_features
 
 
 class NotFittedError(ValueError, AttributeError):

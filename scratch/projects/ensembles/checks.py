@@ -3,8 +3,8 @@ sample weights and the fitted state, refused in scikit-learn's wording where it 
 
 Each message reads ``"<argument>: expected <what>, got <what came>"`` and then carries
 scikit-learn's sentence in brackets, so its estimator checks (which match on its words) and a
-reader both recognise it. X and y are converted as ``check_array`` converts them by project 3's
-``check_features`` / ``check_target`` (one implementation of those conventions in the repo).
+reader both recognise it. X and y are converted as ``check_array`` converts them by
+``scratch.validation``'s ``check_features`` / ``check_target`` (one implementation of those conventions in the repo).
 """
 import numbers
 import warnings
@@ -12,8 +12,8 @@ import warnings
 import numpy as np
 import scipy.sparse
 
-from scratch.projects.nlp.linear_models import DataConversionWarning, check_features, check_target
 from scratch.text import NotFittedError
+from scratch.validation import DataConversionWarning, check_features, check_target
 
 __all__ = [
     "Interval",

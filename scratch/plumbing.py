@@ -122,6 +122,14 @@ class EarlyStopping:
     def should_stop(self):
         return self.bad_epochs >= self.patience
 
+    def require_best(self, last_loss, remedy):
+        """The best epoch, whose weights the loop restores; a FloatingPointError saying ``remedy`` when
+        no validation loss was ever finite (no epoch's weights can be kept)."""
+        if self.best_epoch < 0:
+            raise FloatingPointError(f"validation loss was never finite (last: {last_loss}), so no epoch's weights can be "
+                                     f"kept: {remedy}")
+        return self.best_epoch
+
 
 def validation_split(X, y, fraction, rng):
     """A shuffled (X_train, y_train, X_val, y_val) split; the validation part never trains."""

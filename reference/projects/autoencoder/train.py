@@ -86,11 +86,8 @@ def fit(model, X, X_val, config, progress=False):
             epochs.set_postfix(loss=f"{history['train_loss'][-1]:.4f}", val_loss=f"{history['val_loss'][-1]:.4f}")
         if stopper.should_stop:
             break
-    if stopper.best_epoch < 0:
-        raise FloatingPointError(f"validation loss was never finite (last: {history['val_loss'][-1]}), so no epoch's "
-                                 "weights can be kept: check X_val for NaN/inf, or lower the lr")
+    history["best_epoch"] = stopper.require_best(history["val_loss"][-1], "check X_val for NaN/inf, or lower the lr")
     model.load_state_dict(best_state)
-    history["best_epoch"] = stopper.best_epoch
     return history
 
 

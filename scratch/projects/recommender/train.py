@@ -81,8 +81,7 @@ def fit(model, users, items, ratings, num_users=None, num_items=None, rating_sca
             best_state = model.state_dict()
         if stopper.should_stop:
             break
-    if stopper.best_epoch < 0:
-        raise FloatingPointError(f"validation loss was never finite (last: {history['val_loss'][-1]}): check the ratings")
+    best_epoch = stopper.require_best(history["val_loss"][-1], "check the ratings")
     model.load_state_dict(best_state)
-    model.history_ = dict(history, best_epoch=stopper.best_epoch)
+    model.history_ = dict(history, best_epoch=best_epoch)
     return model

@@ -81,6 +81,19 @@ def _as_float(X, name):
         raise type(error)(f"{name}: expected numbers, got an object array that does not convert: {error}") from None
 
 
+def check_column(y, n_samples, what):
+    """y as a 1-d array of ``n_samples`` ``what`` (labels, targets): a column vector (n_samples, 1) is
+    raveled with a DataConversionWarning, as scikit-learn does; any other shape is refused."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn("A column-vector y was passed when a 1d array was expected. Please change the shape of y "
+                      "to (n_samples, ), for example using ravel().", DataConversionWarning, stacklevel=4)
+        y = y[:, 0]
+    if y.shape != (n_samples,):
+        raise ValueError(f"y: expected {n_samples} {what} (one per row of X), got shape {y.shape}")
+    return y
+
+
 def check_target(y, n_samples):
     """y as a 1-d array of ``n_samples`` class labels, scikit-learn's conventions.
 
@@ -94,13 +107,7 @@ def check_target(y, n_samples):
                          "target y is None)")
     if scipy.sparse.issparse(y):
         raise TypeError("y: expected a 1-d array-like of class labels, got a scipy.sparse matrix")
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        warnings.warn("A column-vector y was passed when a 1d array was expected. Please change the shape of y "
-                      "to (n_samples, ), for example using ravel().", DataConversionWarning, stacklevel=3)
-        y = y[:, 0]
-    if y.shape != (n_samples,):
-        raise ValueError(f"y: expected {n_samples} labels (one per row of X), got shape {y.shape}")
+    y = check_column(y, n_samples, "labels")
     kind = y.dtype.kind
     if kind == "c":
         raise ValueError(f"y: expected class labels, got dtype {y.dtype} (Complex data not supported)")

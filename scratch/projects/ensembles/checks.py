@@ -7,13 +7,12 @@ reader both recognise it. X and y are converted as ``check_array`` converts them
 ``scratch.validation``'s ``check_features`` / ``check_target`` (one implementation of those conventions in the repo).
 """
 import numbers
-import warnings
 
 import numpy as np
 import scipy.sparse
 
 from scratch.text import NotFittedError
-from scratch.validation import DataConversionWarning, check_features, check_target
+from scratch.validation import check_column, check_features, check_target
 
 __all__ = [
     "Interval",
@@ -103,13 +102,7 @@ def check_y(y, n_samples):
     """A regression target: (n_samples,) finite float64."""
     if y is None:
         raise ValueError("y: expected a target, got None (requires y to be passed, but the target y is None)")
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        warnings.warn("A column-vector y was passed when a 1d array was expected. Please change the shape of y "
-                      "to (n_samples, ), for example using ravel().", DataConversionWarning, stacklevel=3)
-        y = y[:, 0]
-    if y.shape != (n_samples,):
-        raise ValueError(f"y: expected {n_samples} targets (one per row of X), got shape {y.shape}")
+    y = check_column(y, n_samples, "targets")
     if y.dtype.kind not in "biufO":
         raise ValueError(f"y: expected numbers, got dtype {y.dtype} (Unknown label type: not numbers)")
     try:

@@ -130,7 +130,7 @@ def cliff_job(out_dir, sizes, quick):
         greedy = paths[0].greedy_policy()
         report[algorithm] = {"mean_reward_per_episode_last_100": float(returns[:, -100:].mean()),
                              "std_over_seeds_last_100": float(returns[:, -100:].mean(axis=1).std()),
-                             "greedy_path_return_seed0": greedy_return(env, greedy)}
+                             "greedy_path_return_seed0": tabular.greedy_return(env, greedy)}
         panels.append((f"{algorithm}: V, greedy path", paths[0].Q.max(axis=1), greedy))
     panels.append(("oracle: V*, pi*", oracle["V"], oracle["policy"]))
     report["seeds"], report["episodes"] = sizes["cliff_seeds"], sizes["cliff_episodes"]
@@ -140,18 +140,6 @@ def cliff_job(out_dir, sizes, quick):
     grid_plot("CliffWalking-v1", (4, 12), panels, out_dir / "cliffwalking_paths.png",
               "Cliff walking: SARSA keeps away from the edge, Q-learning walks along it")
     return report
-
-
-def greedy_return(env, policy, max_steps=200):
-    """The return of one greedy episode on a deterministic grid; None if it never ends."""
-    state, _ = env.reset(seed=0)
-    total = 0.0
-    for _ in range(max_steps):
-        state, reward, terminated, truncated, _ = env.step(int(policy[state]))
-        total += reward
-        if terminated or truncated:
-            return total
-    return None
 
 
 class SB3Greedy:

@@ -139,19 +139,7 @@ def test_cliff_walking_sarsa_learns_the_safe_path_and_q_learning_the_edge():
     for algorithm in ALGORITHMS:
         config = TabularConfig(algorithm=algorithm, alpha=0.5, gamma=1.0, epsilon=0.1, num_episodes=300, seed=0)
         agent, _ = tabular.train(env, config)
-        returns[algorithm] = greedy_return(env, agent.greedy_policy())
+        returns[algorithm] = tabular.greedy_return(env, agent.greedy_policy())
     assert returns["q_learning"] == -13
     assert -25 <= returns["sarsa"] < -13
     assert returns["expected_sarsa"] >= -25 and returns["double_q"] >= -25
-
-
-def greedy_return(env, policy, max_steps=100):
-    """The return of one greedy episode on a deterministic grid (cut after ``max_steps``: -inf)."""
-    state, _ = env.reset(seed=0)
-    total = 0.0
-    for _ in range(max_steps):
-        state, reward, terminated, truncated, _ = env.step(int(policy[state]))
-        total += reward
-        if terminated or truncated:
-            return total
-    return -np.inf

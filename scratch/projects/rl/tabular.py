@@ -189,6 +189,18 @@ def evaluate_policy(env, policy, num_episodes=1000, seed=0):
     return float(returns.mean()), float(successes.mean())
 
 
+def greedy_return(env, policy, max_steps=200):
+    """The return of one greedy episode on a deterministic grid; None if it never ends."""
+    state, _ = env.reset(seed=0)
+    total = 0.0
+    for _ in range(max_steps):
+        state, reward, terminated, truncated, _ = env.step(int(policy[state]))
+        total += reward
+        if terminated or truncated:
+            return total
+    return None
+
+
 def solve(env, gamma):
     """The oracle for a grid world: its model, Q* by value iteration, V* and one optimal policy."""
     model = tabular_model(env)

@@ -171,23 +171,6 @@ def test_checkpoint_loads_into_either_twin(tmp_path):
                                    rtol=1e-5, atol=1e-6)
 
 
-def test_data_split_and_scores():
-    dictionary = {word: [["P"]] for word in (f"w{i}" for i in range(200))}
-    train, val, test = data.split_words(dictionary, seed=0)
-    assert (len(train), len(val), len(test)) == (180, 10, 10)
-    assert not (set(train) & set(val) or set(train) & set(test) or set(val) & set(test))
-    assert set(train) | set(val) | set(test) == set(dictionary) and data.split_words(dictionary, seed=0)[2] == test
-    references = [[["K", "AE1", "T"]], [["T", "AH0", "M", "EY1", "T", "OW2"], ["T", "AH0", "M", "AA1", "T", "OW2"]]]
-    assert data.error_rates([["K", "AE1", "T"], ["T", "AH0", "M", "AA1", "T", "OW2"]], references) == (0.0, 0.0)
-    wer, per = data.error_rates([["K", "AE1"], ["T", "AH0", "M", "AA1", "T", "OW2"]], references)
-    assert wer == 50.0 and per == pytest.approx(100 / 9)  # one deletion over 3 + 6 reference phonemes
-    assert data.edit_distance("kitten", "sitting") == 3
-    sources, targets = data.synthetic_task("sort", 5, np.random.default_rng(0))
-    assert all(sorted(s) == list(t) for s, t in zip(sources, targets))
-    dictionary = {"cat": [["K", "AE1", "T"]], "cats": [["K", "AE1", "T", "S"]], "dog": [["D", "AO1", "G"]]}
-    assert data.nearest_spelling(["cap", "dot"], ["cat", "dog"], dictionary) == [["K", "AE1", "T"], ["D", "AO1", "G"]]
-
-
 def test_teacher_forcing_batch_shifts_the_target():
     src, tgt_in, tgt_out = teacher_forcing_batch(VOCAB, VOCAB, ["12", "3"], ["21", "3"])
     assert src.tolist() == [[4, 5], [6, 0]]

@@ -59,7 +59,8 @@ def synthetic_task(task, num_samples, rng, min_len=1, max_len=8):
 
 
 def edit_distance(a, b):
-    """Levenshtein distance between two token sequences."""
+    """Levenshtein distance between two token sequences: the textbook row-by-row recurrence, kept as the
+    readable reference that ``edit_distances`` is tested against."""
     row = np.arange(len(b) + 1)
     for i, token in enumerate(a, 1):
         previous, row = row, np.empty_like(row)
@@ -70,36 +71,111 @@ def edit_distance(a, b):
     return int(row[-1])
 
 
+def edit_distances(sources, targets):
+    """Levenshtein distances of many pairs at once: (len(sources),) ints, equal to ``edit_distance`` pair by pair."""
+    if len(sources) != len(targets):
+        raise ValueError(f"targets: expected one per source ({len(sources)}), got {len(targets)}")
+    (a, a_len), (b, b_len) = encode_tokens(sources, targets)
+    return levenshtein(a, a_len, b, b_len)
+
+
+def encode_tokens(*groups):
+    """Each group of token sequences as a padded (K, L) int matrix and its (K,) lengths; all groups share one
+    code per distinct token, and group g pads with -1 - g, so padding never matches a token or another pad."""
+    tokens = [token for group in groups for sequence in group for token in sequence]
+    codes = np.unique(np.array(tokens, dtype=str), return_inverse=True)[1] if tokens else np.zeros(0, np.int64)
+    out, used = [], 0
+    for g, group in enumerate(groups):
+        lengths = np.array([len(sequence) for sequence in group], dtype=np.int64)
+        matrix = np.full((len(group), lengths.max(initial=0)), -1 - g, dtype=np.int64)
+        matrix[np.arange(matrix.shape[1]) < lengths[:, None]] = codes[used:used + lengths.sum()]
+        out.append((matrix, lengths))
+        used += lengths.sum()
+    return out
+
+
+def levenshtein(a, a_len, b, b_len):
+    """Edit distances of the pairs (a[k, :a_len[k]], b[k, :b_len[k]]) of padded int matrices.
+
+    All pairs advance together one source position at a time, so the Python loop runs over the longest
+    source's length, never over pairs. Within a row the insertion chain row[j] = min(c[j], row[j-1] + 1)
+    unrolls to row[j] = j + min over j' <= j of (c[j'] - j'): a running minimum, ``np.minimum.accumulate``.
+    Each pair's answer is read at its own (a_len, b_len) cell.
+    """
+    columns = np.arange(b.shape[1] + 1)
+    row = np.tile(columns, (len(a), 1))  # (K, Lb + 1): distances from the empty source prefix
+    out = b_len.copy()  # empty sources: insert every target token
+    for i in range(1, a.shape[1] + 1):
+        best = np.empty_like(row)
+        best[:, 0] = i
+        best[:, 1:] = np.minimum(row[:, 1:] + 1, row[:, :-1] + (b != a[:, i - 1:i]))  # deletion, substitution
+        row = np.minimum.accumulate(best - columns, axis=1) + columns  # then the insertion chain
+        ends = np.flatnonzero(a_len == i)
+        out[ends] = row[ends, b_len[ends]]
+    return out
+
+
+def closest_references(predictions, references):
+    """For each prediction, (distance, length) of its closest reference pronunciation (ties: the shorter)."""
+    counts = np.array([len(prons) for prons in references])
+    flat = [pron for prons in references for pron in prons]
+    distances = edit_distances([p for p, n in zip(predictions, counts) for _ in range(n)], flat)
+    lengths = np.array([len(pron) for pron in flat], dtype=np.int64)
+    key = distances * (lengths.max(initial=0) + 1) + lengths  # lexicographic (distance, length) as one int
+    best = np.minimum.reduceat(key, np.r_[0, np.cumsum(counts)[:-1]])
+    return best // (lengths.max(initial=0) + 1), best % (lengths.max(initial=0) + 1)
+
+
 def error_rates(predictions, references):
     """(WER, PER) in %: a word is right if its prediction equals any reference pronunciation; PER is the
     edit distance to the closest reference over that reference's length, summed over words."""
     if len(predictions) != len(references) or not predictions:
         raise ValueError(f"predictions: expected one per reference word ({len(references)}), got {len(predictions)}")
-    wrong = errors = length = 0
-    for predicted, prons in zip(predictions, references):
-        distance, reference = min((edit_distance(predicted, pron), len(pron)) for pron in prons)
-        wrong += distance > 0
-        errors += distance
-        length += reference
-    return 100.0 * wrong / len(predictions), 100.0 * errors / length
+    if not all(references):
+        raise ValueError("references: expected at least one pronunciation per word, got an empty list")
+    distances, lengths = closest_references(predictions, references)
+    return 100.0 * np.count_nonzero(distances) / len(predictions), float(100.0 * distances.sum() / lengths.sum())
 
 
 def nearest_spelling(words, train_words, dictionary):
     """The baseline: each word gets the first pronunciation of the training word whose spelling is closest
-    by edit distance, among the training words that start with the same letter (all of them if none does)."""
-    by_letter = {}
-    for word in train_words:
-        by_letter.setdefault(word[0], []).append(word)
-    out = []
-    for word in words:
-        candidates = by_letter.get(word[0], train_words)
-        lengths = np.array([abs(len(c) - len(word)) for c in candidates])
-        best, best_distance = None, np.inf
-        for index in np.argsort(lengths, kind="stable"):  # the length gap bounds the distance: stop early
-            if lengths[index] >= best_distance:
-                break
-            distance = edit_distance(word, candidates[index])
-            if distance < best_distance:
-                best, best_distance = candidates[index], distance
-        out.append(dictionary[best][0])
-    return out
+    by edit distance, among the training words that start with the same letter (all of them if none does).
+    Ties go to the smaller length gap, then to the earlier training word.
+
+    The search runs in bands of growing length gap g, batched over all words of a letter: the distance is
+    at least the length gap, so a word whose best distance so far is <= g is settled and leaves the search.
+    """
+    train_words = list(train_words)
+    (queries, query_len), (spellings, spelling_len) = encode_tokens(words, train_words)
+    first_query, first_train = queries[:, 0], spellings[:, 0]
+    best = np.zeros(len(words), dtype=np.int64)
+    for letter in np.unique(first_query):
+        rows = np.flatnonzero(first_query == letter)
+        pool = np.flatnonzero(first_train == letter)
+        pool = pool if len(pool) else np.arange(len(train_words))
+        best[rows] = pool[_closest_in_pool(queries[rows], query_len[rows], spellings[pool], spelling_len[pool])]
+    return [dictionary[train_words[index]][0] for index in best]
+
+
+def _closest_in_pool(queries, query_len, pool, pool_len):
+    """Position in the pool of each query's closest spelling: (distance, length gap, position) smallest."""
+    by_length = np.argsort(pool_len, kind="stable")  # pool positions sorted by length, ties by position
+    sorted_len = pool_len[by_length]
+    big = pool_len.max() + query_len.max() + 1
+    best_key = np.full(len(queries), np.iinfo(np.int64).max)
+    for gap in range(big):
+        distance = best_key // (big * len(pool))
+        open_rows = np.flatnonzero(distance > gap)
+        if not len(open_rows):
+            break
+        for length in {gap, -gap}:  # spellings gap shorter and gap longer
+            target = query_len[open_rows] + length
+            lo, hi = np.searchsorted(sorted_len, target, "left"), np.searchsorted(sorted_len, target, "right")
+            counts = hi - lo
+            row_of_pair = np.repeat(open_rows, counts)
+            position = by_length[np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts - lo, counts)]
+            d = levenshtein(queries[row_of_pair], query_len[row_of_pair], pool[position], pool_len[position])
+            np.minimum.at(best_key, row_of_pair, (d * big + gap) * len(pool) + position)
+    return best_key % len(pool)
+
+

@@ -9,6 +9,7 @@ import torch
 
 from reference.projects.gan import model as torch_gan
 from reference.projects.gan import train as torch_train
+from scratch import nn
 from scratch.projects.gan import model as scratch_gan
 from scratch.projects.gan import train as scratch_train
 from scratch.projects.gan.config import GANConfig
@@ -60,6 +61,23 @@ def fit(side, X, config=CONFIG, poison=False, conditional_labels=False):
     return call
 
 
+def nan_after_d_step(side):
+    """One train_step whose D step leaves a NaN in D's last weight: loss_D, computed before that step, is
+    finite; loss_G, computed through the updated D, is NaN, and the step must stop naming loss_G."""
+    G, D, train = twins()[side]
+    convert = np.asarray if side == "scratch" else torch.from_numpy
+    optimizer_G, optimizer_D = train.make_optimizers(G, D, CONFIG)
+    step_D = optimizer_D.step
+
+    def poisoned_step():
+        step_D()
+        with torch.no_grad():
+            list(D.parameters())[-2].data[..., 0] = float("nan")
+    optimizer_D.step = poisoned_step
+    criterion = (nn if side == "scratch" else torch.nn).BCEWithLogitsLoss()
+    return lambda: train.train_step(G, D, convert(IMAGES[:4]), convert(np.zeros((4, 3))), criterion, optimizer_G, optimizer_D)
+
+
 CASES = [
     *(BadInput(f"{side} {kind} G: latent size", generate(side, kind, np.zeros((4, 5))), ValueError, "z",
                r"expected a latent batch of shape \(N, 3\) \(the generator's latent_dim\), got shape \(4, 5\)")
@@ -82,6 +100,8 @@ CASES = [
                  ValueError, "X", r"expected finite pixels, got NaN or inf in 64 of them"),
         BadInput(f"{side} fit: loss_D goes NaN", fit(side, IMAGES, poison=True), FloatingPointError, "loss_D",
                  r"loss_D became nan at epoch 1, step 0: the adversarial game diverged"),
+        BadInput(f"{side} train_step: loss_G goes NaN after D's step", nan_after_d_step(side), FloatingPointError, "loss_G",
+                 r"loss_G became nan at epoch 0, step 0"),
     )),
     *(row for side, convert in (("scratch", np.asarray), ("torch", torch.from_numpy)) for row in (
         BadInput(f"{side} conditional G: class 10 of 10", conditional(side, 0, convert(np.array([0, 10]))), ValueError, "labels",

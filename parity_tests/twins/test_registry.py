@@ -4,6 +4,9 @@ import importlib
 import inspect
 import pkgutil
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -47,7 +50,7 @@ def test_the_project_folders_and_benchmarks_are_all_registered():
 def imported_packages(folder):
     """(file, top-level package) for every import statement under ``folder``."""
     for path in (ROOT / folder).rglob("*.py"):
-        for match in re.finditer(r"^\s*(?:from|import) (\w+)", path.read_text(), re.M):
+        for match in re.finditer(r"^\s*(?:from|import) (\w+)", path.read_text(), re.MULTILINE):
             yield path.relative_to(ROOT), match.group(1)
 
 
@@ -57,3 +60,14 @@ def test_imports_run_one_way(folder, forbidden):
     """scratch <- reference <- benchmarks <- twins: nothing imports a layer above it."""
     wrong = [(str(path), package) for path, package in imported_packages(folder) if package in forbidden]
     assert not wrong, f"{folder} imports {wrong}"
+
+
+def test_our_packages_import_from_the_repository_anywhere(tmp_path):
+    """Outside the repository root the installed project must still be the one imported: a package another
+    distribution installs under one of our names (opacus ships a top-level ``benchmarks``) shadows ours.
+    ``python3 scripts/drop_shadowing_packages.py`` after ``pip install`` removes such folders."""
+    code = "import benchmarks, reference, scratch, twins; print(*(m.__file__ for m in (benchmarks, reference, scratch, twins)))"
+    result = subprocess.run([sys.executable, "-c", code], check=False, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"importing the project from {tmp_path} failed: {result.stderr[-400:]}"
+    for file in result.stdout.split():
+        assert Path(file).resolve().is_relative_to(ROOT), f"{file}: expected a module under {ROOT}, got one from elsewhere"

@@ -17,6 +17,8 @@ import numbers
 import numpy as np
 from scipy import sparse
 
+from scratch.nn._threads import chunk_size, map_chunks
+
 _MISSING = object()  # to_undirected returns a pair whenever edge_attr is passed, even as None (PyG >= 2.3)
 
 
@@ -125,6 +127,17 @@ def softmax_backward(grad, out, index, segments):
     """d src of softmax given its output: out * (grad - sum over the segment of grad * out).
     The max subtracted in forward is a constant shift and drops out; so does the 1e-16."""
     return out * (grad - segments.reduce(np.add, grad * out)[index])
+
+
+def edge_dots(a, b, target, source):
+    """(E,) the dot products a[target[e]] . b[source[e]] of two (N, F) arrays, a chunk of edges at a time
+    (the (E, F) gathers of a large graph would not fit), the chunks on the kernel threads."""
+    def dots(start, stop):
+        return np.einsum("ef,ef->e", a[target[start:stop]], b[source[start:stop]])
+
+    num_edges = len(target)
+    parts = map_chunks(dots, num_edges, chunk_size(num_edges, 2 * a.itemsize * a.shape[1]))
+    return np.concatenate(parts) if parts else np.zeros(0, a.dtype)
 
 
 def degree(index, num_nodes=None, dtype=None):

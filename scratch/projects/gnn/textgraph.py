@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
+from scratch.plumbing import check_positive_int, check_real
 from scratch.text import TfidfVectorizer, tokenize
 
 from .data import Graph
@@ -35,6 +36,7 @@ class TextGraph(Graph):
 
     def masks(self, rng, val_fraction=0.1):
         """(train, val, test) node masks: ``val_fraction`` of the train documents held out at random."""
+        check_real(val_fraction, "val_fraction", 0, 1, low_open=True, high_open=True, expected="a fraction in (0, 1)")
         train_docs = np.flatnonzero(~self.is_test[:self.num_docs])
         held = rng.permutation(train_docs)[:max(1, round(val_fraction * len(train_docs)))]
         train, val, test = (np.zeros(self.num_nodes, bool) for _ in range(3))
@@ -103,8 +105,15 @@ def build(train_texts, y_train, test_texts, y_test, class_names, name="reuters-r
           stop_words=(), dtype=np.float64):
     """The TextGraph of a corpus: documents tokenised by project 3's ``tokenize`` (train then test),
     the vocabulary over both, TF-IDF document-word and PPMI word-word edges, both directions."""
+    window, min_count = check_positive_int(window, "window"), check_positive_int(min_count, "min_count")
+    for texts, y, split in ((train_texts, y_train, "train"), (test_texts, y_test, "test")):
+        if len(texts) != len(y):
+            raise ValueError(f"y_{split}: expected one label per {split} document ({len(texts)}), got {len(y)}")
     token_lists = [tokenize(text) for text in list(train_texts) + list(test_texts)]
     words = vocabulary(token_lists, min_count, stop_words)
+    if not words:
+        raise ValueError(f"min_count: expected a value that leaves some words (seen at least min_count times, stop words "
+                         f"aside), got {min_count}, which leaves none")
     stoi = {word: i for i, word in enumerate(words)}
     num_docs = len(token_lists)
     ids, lengths = encode(token_lists, stoi)

@@ -32,6 +32,7 @@ from .message_passing import (
     scatter_backward,
     softmax,
     softmax_backward,
+    spmm,
 )
 
 
@@ -129,28 +130,31 @@ class GCNConv(nn.Module):
             norm_index, norm_weight = gcn_norm(edge_index, edge_weight, num_nodes, self.improved, self.add_self_loops,
                                                dtype=dtype)
             adjacency = sparse.csr_matrix((norm_weight, (norm_index[1], norm_index[0])), shape=(num_nodes, num_nodes))
-            if self.cached:  # the normalised graph and its CSR matrix, reused by every later call
-                self._cached_edge_index = (norm_index, adjacency)
+            transpose = adjacency.T
+            if self.cached:  # the normalised graph, its CSR matrix and its transpose's, reused by every later call
+                transpose = transpose.tocsr()
+                self._cached_edge_index = (norm_index, adjacency, transpose)
         elif self.normalize:
-            norm_index, adjacency = self._cached_edge_index
+            norm_index, adjacency, transpose = self._cached_edge_index
         else:
             norm_index = edge_index
             norm_weight = np.ones(edge_index.shape[1], dtype) if edge_weight is None else edge_weight
             adjacency = sparse.csr_matrix((norm_weight, (norm_index[1], norm_index[0])), shape=(num_nodes, num_nodes))
+            transpose = adjacency.T
         # row i of lin(I) is W^T's row i: the lookup replaces the (N, N) identity's product
         h = np.ascontiguousarray(self.lin.weight.data.T) if x is None else self.lin(x)  # (N, out)
-        out = adjacency @ h  # row i sums the weighted messages of the edges j -> i
+        out = spmm(adjacency, h)  # row i sums the weighted messages of the edges j -> i
         if self.bias is not None:
             out = out + self.bias.data
-        self._saved = (x is None, edge_index, edge_weight, norm_index, h, adjacency, normalized_now, out)
+        self._saved = (x is None, edge_index, edge_weight, norm_index, h, transpose, normalized_now, out)
         return out
 
     def backward(self, grad, input_grad=True):
-        featureless, edge_index, edge_weight, norm_index, h, adjacency, normalized_now, out = require_forward(self, self._saved)
+        featureless, edge_index, edge_weight, norm_index, h, transpose, normalized_now, out = require_forward(self, self._saved)
         check_grad(grad, out)
         if self.bias is not None:
             self.bias.accumulate_grad(grad.sum(axis=0), owned=True)
-        dh = adjacency.T @ grad  # (N, out): each source collects what its edges sent
+        dh = spmm(transpose, grad)  # (N, out): each source collects what its edges sent
         if featureless:  # h = W^T, so dW = dh^T; the identity input has no gradient
             self.lin.weight.accumulate_grad(np.ascontiguousarray(dh.T), owned=True)
             dx = None

@@ -5,6 +5,9 @@ GCNConv and GATConv (8 heads of 8) forward+backward on random directed graphs of
 with the graph shows; scratch and PyG hold the same weights and see the same input and upstream
 gradient, and both compute the features' gradient. Then a training epoch (forward, loss on the
 labelled nodes, backward, Adam step) of the two-layer GCN and GAT on the Drosophila connectome.
+Last, TextGCN's first layer on its Reuters R8 graph (15,238 document and word nodes, 3.2 million
+weighted edges; --quick: the first 300 + 150 documents): GCNConv(N, 200) on featureless nodes, scratch
+fed x=None, PyG the sparse identity and the sparse adj_t, both with the normalisation cached.
 """
 import numpy as np
 import torch
@@ -12,8 +15,9 @@ import torch
 from reference.bridge import copy_to_torch, torch_dtype, twin_pair
 from reference.projects.gnn import layers as pyg_layers
 from reference.projects.gnn import model as pyg_model
-from scratch import nn, optim
-from scratch.projects.gnn import data, layers
+from reference.projects.gnn import train as pyg_train
+from scratch import datasets, nn, optim
+from scratch.projects.gnn import data, layers, textgraph
 from scratch.projects.gnn import model as scratch_model
 from scratch.projects.gnn.config import CONFIGS
 
@@ -88,10 +92,49 @@ def epoch_case(name, dtype, graph):
                 scratch_step, torch_step, note="full batch, dropout on; no features' gradient on either side")
 
 
+TEXT_QUICK_DOCS = {"train": 300, "test": 150}
+TEXTGCN_HIDDEN = 200
+
+
+def text_graph(quick):
+    """TextGCN's graph of Reuters R8 (scikit-learn's English stop words), or of its first documents when quick."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    parts = []
+    for split in ("train", "test"):
+        texts, y, class_names = datasets.load_text_corpus("reuters-r8", split)
+        size = TEXT_QUICK_DOCS[split] if quick else len(texts)
+        parts += [texts[:size], y[:size]]
+    return textgraph.build(*parts, class_names, stop_words=ENGLISH_STOP_WORDS, dtype=np.float32)
+
+
+def textgcn_case(dtype, graph, rng):
+    """GCNConv(N, 200) forward+backward on the text graph's featureless nodes, the normalisation cached."""
+    n, weight = graph.num_nodes, graph.edge_weight.astype(dtype)
+    layer = layers.GCNConv(n, TEXTGCN_HIDDEN, cached=True, dtype=dtype, rng=rng)
+    twin = copy_to_torch(layer, pyg_layers.GCNConv(n, TEXTGCN_HIDDEN, cached=True, dtype=torch_dtype(dtype)))
+    grad = rng.standard_normal((n, TEXTGCN_HIDDEN)).astype(dtype)
+
+    def scratch_step():
+        layer.zero_grad()
+        layer(None, graph.edge_index, weight)
+        layer.backward(grad)
+
+    identity, adj_t = pyg_model.identity(n, torch_dtype(dtype)), pyg_train.graph_inputs(None, graph.edge_index, weight)[1]
+    tgrad = torch.from_numpy(grad)
+
+    def torch_step():
+        twin.zero_grad()
+        twin(identity, adj_t).backward(tgrad)
+
+    return Case("GCNConv fwd+bwd, TextGCN R8 graph", f"{n} nodes, {graph.edge_index.shape[1]} edges, x=None, {TEXTGCN_HIDDEN} out",
+                scratch_step, torch_step, note="featureless; PyG on its sparse adj_t; normalisation cached on both")
+
+
 def cases(dtype=np.float32, quick=False, seed=0):
     """The GNN project's benchmark cases, built with fresh weights and graphs from ``seed``."""
     rng = np.random.default_rng(seed)
     dtype = np.dtype(dtype)
     graph = data.drosophila_right()
     return ([layer_case(name, num_edges, dtype, rng) for name in LAYERS for num_edges in EDGES[quick]]
-            + [epoch_case(name, dtype, graph) for name in ("gcn", "gat")])
+            + [epoch_case(name, dtype, graph) for name in ("gcn", "gat")] + [textgcn_case(dtype, text_graph(quick), rng)])

@@ -72,7 +72,7 @@ PROJECTS = {project.name: project for project in (
             library_twins=()),
     Project("bayesopt", 15, "Hyperparameter optimisation with Bayesian optimisation: Gaussian processes",
             ("branin", "hartmann6", "co2", "digits-mlp"), ("kernels.py", "gp.py", "acquisition.py"), library_twins=()),
-    Project("gnn", 16, "Graph neural networks: GCN, GAT and GraphSAGE against PyTorch Geometric", ("drosophila", "karate"),
+    Project("gnn", 16, "Graph neural networks: GCN, GAT and GraphSAGE against PyTorch Geometric", ("drosophila", "karate", "reuters-r8"),
             ("layers.py", "model.py", "train.py"), library_twins=()),
     Project("seq2seq", 17, "Sequence-to-sequence transformer: grapheme-to-phoneme on CMUdict", ("cmudict", "copy", "reverse", "sort"),
             ("model.py",), library_twins=()),

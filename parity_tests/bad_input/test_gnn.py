@@ -3,7 +3,7 @@ what was expected and what came."""
 import numpy as np
 import pytest
 
-from scratch.projects.gnn import data, layers, message_passing, train
+from scratch.projects.gnn import data, layers, message_passing, textgraph, train
 from scratch.projects.gnn import model as gnn_model
 from scratch.projects.gnn.config import GNNConfig
 from twins.parity import BadInput, assert_bad_input
@@ -27,6 +27,20 @@ def fit(train_mask, val_mask):
     return lambda: train.fit(model, X, EDGES, np.array([0, 1, 0, 1]), train_mask, val_mask, GNNConfig(num_epochs=1))
 
 
+TEXTS = ["oil price rises", "wheat harvest falls", "oil wheat trade"]
+
+
+def text_graph(**kwargs):
+    arguments = {"train_texts": TEXTS[:2], "y_train": np.array([0, 1]), "test_texts": TEXTS[2:], "y_test": np.array([0]),
+                 "class_names": ["oil", "grain"], "min_count": 1, **kwargs}
+    return lambda: textgraph.build(**arguments)
+
+
+def featureless_fit(model):
+    return lambda: train.fit(model, None, EDGES, np.array([0, 1, 0, 1]), np.array([True, True, False, False]),
+                             np.array([False, False, True, True]), GNNConfig(num_epochs=1))
+
+
 CASES = [
     BadInput("edge_index of one row", gcn(X, EDGES[:1]), ValueError, "edge_index", r"expected shape \(2, E\), got \(1, 3\)"),
     BadInput("edge_index transposed", gcn(X, EDGES.T.copy()), ValueError, "edge_index", r"expected shape \(2, E\), got \(3, 2\)"),
@@ -45,6 +59,19 @@ CASES = [
     BadInput("features with fewer rows than the graph's nodes", gcn(X[:3], EDGES), ValueError, "edge_index",
              "expected node indices below num_nodes=3, got 3"),
     BadInput("features of one node as a vector", gcn(X[0], EDGES), ValueError, "GCNConv x", "expected an array of rank 2"),
+    BadInput("identity features (x=None) with an edge past in_channels", gcn(None, np.array([[0, 4], [1, 0]])), ValueError,
+             "edge_index (x=None: identity features of in_channels=3 nodes)", "expected node indices below num_nodes=3, got 4"),
+    BadInput("identity features' edge weights of another dtype", gcn(None, EDGES[:, :2] % 3, np.ones(2, np.float32)), TypeError,
+             "edge_weight", "expected dtype float64"),
+    BadInput("x=None to GAT, which needs features", gat(None, EDGES), TypeError, "GATConv x", "expected a numpy ndarray, got None"),
+    BadInput("x=None to SAGE in training", featureless_fit(gnn_model.SAGE(4, 4, 2, dtype=np.float64, rng=np.random.default_rng(0))),
+             TypeError, "SAGEConv x", "expected a numpy ndarray, got None"),
+    BadInput("text graph window of 0", text_graph(window=0), ValueError, "window", "expected a positive int, got 0"),
+    BadInput("text graph min_count leaving no word", text_graph(min_count=5), ValueError, "min_count", "leaves none"),
+    BadInput("text graph labels of another length", text_graph(y_test=np.array([0, 1])), ValueError, "y_test",
+             r"expected one label per test document \(1\), got 2"),
+    BadInput("validation fraction of 1", lambda: text_graph()().masks(np.random.default_rng(0), 1.0), ValueError, "val_fraction",
+             r"expected a fraction in \(0, 1\)"),
     BadInput("self-loops without normalisation", lambda: layers.GCNConv(3, 2, normalize=False, add_self_loops=True), ValueError,
              "add_self_loops", "only with normalize=True"),
     BadInput("GAT heads of zero", lambda: layers.GATConv(3, 2, heads=0), ValueError, "GATConv(heads)", "expected a positive int, got 0"),

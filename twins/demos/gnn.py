@@ -5,6 +5,11 @@
   weights), an MLP on each neuron's own wiring statistics (no graph) and scikit-learn's label
   spreading over the graph (no features), mean +/- std over seeds; t-SNE of the GCN's hidden
   representations; the GAT's attention between cell types.
+- ``reuters-r8``: TextGCN (Yao, Mao & Luo, AAAI 2019): one graph of the R8 corpus's 7,674 documents
+  and their words (TF-IDF document-word, PPMI word-word edges), identity features, a two-layer GCN
+  (200 hidden, dropout 0.5, Adam at 0.02, early stopping) classifying the documents, test documents in
+  the graph unlabelled; scratch and PyG twins from the same weights, TF-IDF + logistic regression
+  (project 3's, scratch) on the same training documents as the baseline, mean +/- std over seeds.
 - ``karate``: Zachary's karate club with one labelled member per community: the GCN's 2-D hidden
   embedding (Kipf & Welling's figure) as it forms over training (a GIF) and at the end, the GAT's
   attention drawn on the graph, and the same results table.
@@ -26,14 +31,18 @@ from matplotlib.animation import FuncAnimation, PillowWriter
 from matplotlib.collections import LineCollection
 from sklearn.manifold import TSNE
 from sklearn.semi_supervised import LabelSpreading
+from threadpoolctl import threadpool_limits
 
 from reference.bridge import twin_pair
 from reference.projects.gnn import model as pyg_model
 from reference.projects.gnn import train as pyg_train
-from scratch.projects.gnn import data
+from scratch import datasets
+from scratch.projects.gnn import data, textgraph
 from scratch.projects.gnn import model as scratch_model
 from scratch.projects.gnn import train as scratch_train
-from scratch.projects.gnn.config import CONFIGS
+from scratch.projects.gnn.config import CONFIGS, TEXTGCN
+from scratch.projects.nlp import linear_models
+from scratch.text import TfidfVectorizer
 from twins import plots
 from twins.demos.common import run_datasets, save_report
 
@@ -44,11 +53,15 @@ QUICK_EPOCHS = 40
 KARATE_EPOCHS = 300  # the 2-D embedding settles slowly: tanh, hidden 2, no dropout
 GIF_FRAMES = 30
 THREADS = 1  # torch on one thread, as NumPy's kernels here: the epoch times on one footing
+TEXT_QUICK_DOCS = {"train": 300, "test": 150}  # --quick: the first documents of each R8 split
+TEXTGCN_PAPER = {"mean": 0.9707, "std": 0.0010}  # Yao et al. 2019, Table 2, R8
+LOGISTIC_C = 10.0  # project 3's TF-IDF + logistic regression (sublinear tf, min_df 2)
 
 
 def make_twins(name, graph, config, dtype=np.float32, **extra):
     """A scratch model and its PyG twin holding the same initial weights."""
-    return twin_pair(scratch_model.MODELS[name], pyg_model.MODELS[name], config.seed, dtype, in_channels=graph.x.shape[1],
+    in_channels = graph.num_nodes if graph.x is None else graph.x.shape[1]  # featureless: the identity's width
+    return twin_pair(scratch_model.MODELS[name], pyg_model.MODELS[name], config.seed, dtype, in_channels=in_channels,
                      out_channels=len(graph.class_names), **config.architecture(), **extra)
 
 
@@ -267,12 +280,91 @@ def run_graph(name, out_dir, num_epochs=None, progress=True, quick=False):
     return report
 
 
+def text_graph(quick):
+    """TextGCN's graph of Reuters R8 (the first TEXT_QUICK_DOCS of each split when quick), with the texts.
+    Stop words: scikit-learn's English list (the paper used NLTK's)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    splits = {}
+    for split in ("train", "test"):
+        texts, y, class_names = datasets.load_text_corpus("reuters-r8", split)
+        size = TEXT_QUICK_DOCS[split] if quick else len(texts)
+        splits[split] = (texts[:size], y[:size])
+    start = time.perf_counter()
+    graph = textgraph.build(*splits["train"], *splits["test"], class_names, stop_words=ENGLISH_STOP_WORDS, dtype=np.float32)
+    return graph, splits["train"][0] + splits["test"][0], time.perf_counter() - start
+
+
+def tfidf_logistic_regression(texts, graph, train_mask, test_mask):
+    """Project 3's baseline on the same training documents: scratch TF-IDF (sublinear tf, min_df 2) and
+    scratch logistic regression (C = 10); its test accuracy."""
+    train_docs, test_docs = np.flatnonzero(train_mask), np.flatnonzero(test_mask)
+    vectorizer = TfidfVectorizer(sublinear_tf=True, min_df=2)
+    X = vectorizer.fit_transform([texts[i] for i in train_docs])
+    classifier = linear_models.LogisticRegression(C=LOGISTIC_C, max_iter=500).fit(X, graph.y[train_docs])
+    predicted = classifier.predict(vectorizer.transform([texts[i] for i in test_docs]))
+    return {"test_accuracy": float((predicted == graph.y[test_docs]).mean())}
+
+
+def textgcn_seed(graph, texts, config, seed, progress=False):
+    """One seed of the R8 table (its validation documents and initial weights): both twins on THREADS thread(s)
+    and the baseline; (results by row, the twins' histories, the twins, the masks)."""
+    masks = graph.masks(np.random.default_rng(seed))
+    with threadpool_limits(THREADS):
+        result, histories, models = train_twins("gcn", graph, masks, dataclasses.replace(config, seed=seed), progress)
+    for side in ("scratch", "torch"):
+        result[side]["epochs"] = len(histories[side]["train_loss"])
+    rows = {"scratch TextGCN": result["scratch"], "torch TextGCN": result["torch"],
+            "TF-IDF + logistic regression": tfidf_logistic_regression(texts, graph, masks[0], masks[2])}
+    return rows, histories, models, masks
+
+
+def run_textgcn(out_dir, num_epochs=None, progress=True, quick=False):
+    """TextGCN on R8 over SEEDS[quick] seeds (seed s: the validation documents and the initial weights), both
+    twins on one thread; the logistic-regression baseline; curves and a t-SNE of the first seed."""
+    graph, texts, build_seconds = text_graph(quick)
+    config = dataclasses.replace(TEXTGCN, num_epochs=num_epochs or (QUICK_EPOCHS if quick else TEXTGCN.num_epochs))
+    runs, first = {}, None
+    seeds = range(SEEDS[quick])
+    if progress:
+        from tqdm.auto import tqdm
+        seeds = tqdm(seeds, desc="reuters-r8: seeds", unit="seed")
+    for seed in seeds:
+        result, histories, models, masks = textgcn_seed(graph, texts, config, seed, progress)
+        for row, value in result.items():
+            runs.setdefault(row, []).append(value)
+        first = first or (histories, models, masks)
+    table = {row: {**summarise(results), **({"epochs": [r["epochs"] for r in results]} if "epochs" in results[0] else {})}
+             for row, results in runs.items()}
+    kinds = graph.edge_index >= graph.num_docs  # (2, E): which ends are words
+    train, val, test = first[2]
+    report = {"graph": {"documents": graph.num_docs, "words": len(graph.vocabulary), "nodes": graph.num_nodes,
+                        "edges": int(graph.edge_index.shape[1]), "document_word_edges": int((kinds[0] != kinds[1]).sum()),
+                        "word_word_edges": int((kinds[0] & kinds[1]).sum()), "window": textgraph.WINDOW,
+                        "min_count": textgraph.MIN_COUNT, "build_seconds": build_seconds,
+                        "documents_train_val_test": [int(train.sum()), int(val.sum()), int(test.sum())],
+                        "classes": graph.class_names},
+              "seeds": SEEDS[quick], "quick": quick, "config": dataclasses.asdict(config), "paper": TEXTGCN_PAPER,
+              "results": table, "gcn_accuracy_gap_points": 100 * abs(table["scratch TextGCN"]["mean"] - table["torch TextGCN"]["mean"])}
+    plot_results(table, out_dir / "reuters-r8_results.png",
+                 f"TextGCN on Reuters R8 (paper {TEXTGCN_PAPER['mean']:.4f}), mean +/- std over {SEEDS[quick]} seeds")
+    histories, (model, _), _ = first
+    plots.training_curves(histories, out_dir / "reuters-r8_curves.png",
+                          "TextGCN on R8 (seed 0): scratch vs PyG from the same initial weights, early stopping")
+    scratch_train.predict(model, None, graph.edge_index, graph.edge_weight)  # leaves the eval-mode embedding
+    documents = dataclasses.replace(graph, y=graph.y[test])
+    plot_tsne(model.embedding[test], documents, out_dir / "reuters-r8_tsne.png",
+              "R8 test documents: t-SNE of the scratch TextGCN's hidden layer")
+    return report
+
+
 def run(out_dir, dataset_names=("drosophila",), num_epochs=None, study=False, compare_sklearn=False, progress=True, quick=False):
     """``quick``: two seeds and QUICK_EPOCHS epochs. torch runs on THREADS thread(s) here."""
     threads = torch.get_num_threads()
     torch.set_num_threads(THREADS)
     try:
-        out_dir, report = run_datasets(out_dir, dataset_names, lambda name, out: run_graph(name, out, num_epochs, progress, quick))
+        out_dir, report = run_datasets(out_dir, dataset_names, lambda name, out: (run_textgcn if name == "reuters-r8" else run_graph)(
+            *((out,) if name == "reuters-r8" else (name, out)), num_epochs, progress, quick))
     finally:
         torch.set_num_threads(threads)
     return save_report(out_dir, report)
@@ -282,6 +374,14 @@ def summary(report):
     lines = []
     for name, result in report.items():
         graph = result["graph"]
+        if name == "reuters-r8":
+            lines.append(f"{name}: {graph['documents']} documents + {graph['words']} words = {graph['nodes']} nodes, {graph['edges']} "
+                         f"directed edges; test accuracy over {result['seeds']} seeds (paper {result['paper']['mean']:.4f} +/- "
+                         f"{result['paper']['std']:.4f}):")
+            lines += [f"  {row:28s} {row_['mean']:.4f} +/- {row_['std']:.4f}" + (
+                f"   ({1000 * row_['median_epoch_seconds']:.0f} ms/epoch)" if "median_epoch_seconds" in row_ else "")
+                for row, row_ in result["results"].items()]
+            continue
         lines.append(f"{name}: {graph['nodes']} nodes, {graph['edges']} directed edges (edge homophily {graph['edge_homophily']:.2f}), "
                      f"{graph['labels_per_class']} label(s) per class; test accuracy, mean +/- std over {result['seeds']} seeds:")
         for row, summary_ in result["results"].items():

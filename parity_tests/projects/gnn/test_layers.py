@@ -11,6 +11,7 @@ from reference.projects.gnn import layers as pyg_layers
 from scratch.projects.gnn import layers
 from twins.parity import assert_close, compare_modules, dtypes, finite_difference_check, randomise, seeds, to_torch, tolerance, torch_dtype
 
+from .featureless import Featureless, TorchFeatureless
 from .graphs import graphs
 
 
@@ -103,3 +104,25 @@ def test_layers_finite_differences(graph, name, seed):
     options = {"GCNConv": {"improved": True}, "GATConv": {"heads": 2}, "SAGEConv": {"normalize": True}}[name]
     layer = randomise(getattr(layers, name)(3, 2, dtype=np.float64, rng=rng, **options), rng, scale=0.7)
     finite_difference_check(layer, inputs(graph, 3, np.float64, rng, name == "GCNConv"), rng, max_entries=24)
+
+
+@settings(max_examples=40)
+@given(graph=graphs(), improved=st.booleans(), bias=st.booleans(), weighted=st.booleans(), dense=st.booleans(),
+       out_channels=st.integers(1, 4), dtype=dtypes, seed=seeds)
+def test_gcn_conv_identity_features_match_pyg(graph, improved, bias, weighted, dense, out_channels, dtype, seed):
+    """x=None (the identity of in_channels = N nodes, never built) against PyG fed the identity, dense or
+    sparse: the output, lin.weight's and bias's gradients and the edge weights' gradient."""
+    num_nodes, edge_index, weight = graph
+    rng = np.random.default_rng(seed)
+    layer, twin = twins("GCNConv", dtype, rng, in_channels=num_nodes, out_channels=out_channels, improved=improved, bias=bias)
+    inputs = (edge_index, weight.astype(dtype)) if weighted else (edge_index,)
+    compare_modules(Featureless(layer), TorchFeatureless(twin, dense), inputs, rng, "GCNConv x=None", reduction=8)
+
+
+@settings(max_examples=8)
+@given(graph=graphs(max_nodes=5, max_edges=8), seed=seeds)
+def test_gcn_conv_identity_features_finite_differences(graph, seed):
+    num_nodes, edge_index, weight = graph
+    rng = np.random.default_rng(seed)
+    layer = randomise(layers.GCNConv(num_nodes, 2, dtype=np.float64, rng=rng), rng, scale=0.7)
+    finite_difference_check(Featureless(layer), (edge_index, weight), rng, max_entries=24)

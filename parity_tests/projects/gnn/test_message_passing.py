@@ -83,3 +83,21 @@ def test_no_python_loop_needed_for_empty_graph():
 def test_scatter_backward_refuses_what_it_does_not_differentiate(reduce):
     with pytest.raises(ValueError, match="reduce: expected"):
         mp.scatter_backward(np.zeros((2, 1)), np.zeros(2, np.int64), reduce)
+
+
+@settings(max_examples=20)
+@given(graph=graphs(max_nodes=12, max_edges=40), block=st.integers(1, 6), threads=st.integers(1, 3), transpose=st.booleans(),
+       seed=seeds)
+def test_spmm_in_row_blocks_equals_one_product(graph, block, threads, transpose, seed):
+    """The threaded product cuts rows into blocks of ~``block`` nonzeros: bit for bit scipy's one product."""
+    from scipy import sparse
+
+    from scratch.nn import _threads
+
+    num_nodes, edge_index, weight = graph
+    matrix = sparse.csr_matrix((weight, (edge_index[1], edge_index[0])), shape=(num_nodes, num_nodes))
+    matrix = matrix.T if transpose else matrix  # CSC: converted first
+    dense = np.random.default_rng(seed).normal(size=(num_nodes, 3))
+    with pytest.MonkeyPatch.context() as patch, _threads.settings(threads=threads):
+        patch.setattr(mp, "SPMM_BLOCK_NONZEROS", block)
+        np.testing.assert_array_equal(mp.spmm(matrix, dense), matrix @ dense)

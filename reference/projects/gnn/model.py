@@ -10,9 +10,17 @@ Every gradient comes from torch's autograd. ``embedding`` keeps the hidden node 
 of the last forward (for the figures). Trained by reference/projects/gnn/train.py.
 Twin of scratch/projects/gnn/model.py: the same names, arguments and state_dict keys.
 """
+import torch
 from torch import nn
 
 from .layers import GATConv, GCNConv, SAGEConv
+
+
+def identity(num_nodes, dtype):
+    """The (N, N) one-hot features of N nodes as a sparse COO tensor (an N x N dense one would not fit TextGCN's graph)."""
+    index = torch.arange(num_nodes).expand(2, num_nodes)
+    return torch.sparse_coo_tensor(index, torch.ones(num_nodes, dtype=dtype), (num_nodes, num_nodes),
+                                   is_coalesced=True, check_invariants=True)
 
 
 class GCN(nn.Module):
@@ -30,7 +38,9 @@ class GCN(nn.Module):
         self.embedding = None
 
     def forward(self, x, edge_index, edge_weight=None):
-        self.embedding = self.act(self.conv1(self.dropout_input(x), edge_index, edge_weight))  # (N, hidden)
+        """``x`` None: featureless nodes, handed to PyG as a sparse identity of in_channels rows; no input dropout then."""
+        x = identity(self.conv1.in_channels, self.conv1.lin.weight.dtype) if x is None else self.dropout_input(x)
+        self.embedding = self.act(self.conv1(x, edge_index, edge_weight))  # (N, hidden)
         return self.conv2(self.dropout(self.embedding), edge_index, edge_weight)  # (N, out)
 
 

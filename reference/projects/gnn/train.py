@@ -7,6 +7,7 @@ Twin of scratch/projects/gnn/train.py: the loops differ only where autograd does
 """
 import time
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -16,7 +17,15 @@ from scratch.projects.gnn.config import check_mask
 
 
 def graph_inputs(X, edge_index, edge_weight=None):
-    """What the model's forward takes, as tensors: the features and the graph (and its weights)."""
+    """What the model's forward takes, as tensors: the features and the graph (and its weights). Featureless
+    nodes (``X`` None, TextGCN's large graph) go as PyG's sparse ``adj_t`` (row = target) holding the weights:
+    PyG then aggregates with one sparse product instead of gathering an (E, F) message per edge."""
+    if X is None:
+        num_nodes = int(edge_index.max()) + 1 if edge_index.size else 0
+        weight = np.ones(edge_index.shape[1]) if edge_weight is None else edge_weight
+        adj_t = torch.sparse_coo_tensor(torch.from_numpy(edge_index[::-1].copy()), torch.from_numpy(weight),
+                                        (num_nodes, num_nodes), check_invariants=True).coalesce().to_sparse_csr()
+        return None, adj_t
     inputs = (torch.from_numpy(X), torch.from_numpy(edge_index))
     return inputs if edge_weight is None else inputs + (torch.from_numpy(edge_weight),)
 
@@ -27,11 +36,12 @@ def accuracy_and_loss(logits, y, mask, criterion):
 
 
 def fit(model, X, edge_index, y, train_mask, val_mask, config, edge_weight=None, on_epoch=None, progress=False):
-    """Train ``model`` for config.num_epochs full-batch steps on the nodes of ``train_mask``; the history
-    holds the loss and accuracy on the train and validation nodes after each step (in eval mode).
+    """Train ``model`` for config.num_epochs full-batch steps on the nodes of ``train_mask`` (fewer if
+    config.early_stopping stops it); the history holds the loss and accuracy on the train and validation
+    nodes after each step (in eval mode). ``X`` None: featureless nodes (the model's identity input).
     ``on_epoch(epoch, model)`` runs after each evaluation (the embedding GIF's snapshots)."""
-    check_mask(train_mask, len(X), "train_mask")
-    check_mask(val_mask, len(X), "val_mask")
+    check_mask(train_mask, len(y), "train_mask")
+    check_mask(val_mask, len(y), "val_mask")
     inputs = graph_inputs(X, edge_index, edge_weight)
     y, train_mask, val_mask = torch.from_numpy(y), torch.from_numpy(train_mask), torch.from_numpy(val_mask)
     criterion = nn.CrossEntropyLoss()
@@ -54,6 +64,8 @@ def fit(model, X, edge_index, y, train_mask, val_mask, config, edge_weight=None,
         record(history, model, inputs, y, train_mask, val_mask, criterion)
         if on_epoch is not None:
             on_epoch(epoch, model)
+        if config.stop_early(history["val_loss"]):
+            break
     return history
 
 

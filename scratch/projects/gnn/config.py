@@ -22,6 +22,8 @@ class GNNConfig:
     weight_decay: float = 5e-4
     num_epochs: int = 200
     seed: int = 0
+    early_stopping: int = 0  # TextGCN's window (0: off): stop once the validation loss exceeds its mean over that many epochs before
+    cached: bool = False  # GCN: normalise the graph once (TextGCN's graph is fixed and large)
 
     def __post_init__(self):
         if self.model not in MODELS:
@@ -35,10 +37,18 @@ class GNNConfig:
         self.weight_decay = check_real(self.weight_decay, "weight_decay", 0, math.inf, high_open=True,
                                        expected="a finite number >= 0")
         self.seed = check_int(self.seed, "seed", 0)
+        self.early_stopping = check_int(self.early_stopping, "early_stopping", 0)
 
     def architecture(self):
         """The model's constructor arguments that the config sets (the data set sets the others)."""
-        return {"hidden_channels": self.hidden, "dropout": self.dropout, **({"heads": self.heads} if self.model == "gat" else {})}
+        extra = {"heads": self.heads} if self.model == "gat" else {"cached": True} if self.cached else {}
+        return {"hidden_channels": self.hidden, "dropout": self.dropout, **extra}
+
+    def stop_early(self, val_losses):
+        """Yao et al.'s rule: past ``early_stopping`` epochs, stop when the last validation loss is above
+        the mean of the ``early_stopping`` before it (never, with 0)."""
+        window = self.early_stopping
+        return 0 < window < len(val_losses) and val_losses[-1] > np.mean(val_losses[-window - 1:-1])
 
 
 # Kipf & Welling's and Velickovic et al.'s settings; the karate club's 2-D embedding uses tanh (Kipf's figure).
@@ -48,6 +58,8 @@ CONFIGS = {
     "sage": GNNConfig("sage", hidden=16, dropout=0.5, lr=0.01, weight_decay=5e-4, num_epochs=200),
     "mlp": GNNConfig("mlp", hidden=16, dropout=0.5, lr=0.01, weight_decay=5e-4, num_epochs=200),
 }
+# TextGCN (Yao et al. 2019): 200 hidden, dropout 0.5, Adam at 0.02, no weight decay, 200 epochs, early stopping over 10.
+TEXTGCN = GNNConfig("gcn", hidden=200, dropout=0.5, lr=0.02, weight_decay=0.0, num_epochs=200, early_stopping=10, cached=True)
 
 
 def check_mask(mask, num_nodes, name):

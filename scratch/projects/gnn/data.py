@@ -1,6 +1,7 @@
 """Project 16's graphs (shared by both twins, never twinned): Zachary's karate club from networkx
 and the right mushroom body of the Drosophila larva from graspologic's data files, with the
 few-labels splits of semi-supervised node classification."""
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +26,9 @@ class Graph:
         return len(self.y)
 
     def astype(self, dtype):
-        weight = None if self.edge_weight is None else self.edge_weight.astype(dtype)
-        return Graph(self.name, self.x.astype(dtype), self.edge_index, weight, self.y, self.class_names)
+        """The graph with its features and weights in ``dtype`` (None stays None: identity features)."""
+        x, weight = (None if a is None else a.astype(dtype) for a in (self.x, self.edge_weight))
+        return dataclasses.replace(self, x=x, edge_weight=weight)
 
 
 def karate_club():

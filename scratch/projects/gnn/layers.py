@@ -25,12 +25,14 @@ from .message_passing import (
     add_self_loops,
     check_edge_index,
     check_edge_weight,
+    edge_dots,
     maybe_num_nodes,
     remove_self_loops,
     scatter,
     scatter_backward,
     softmax,
     softmax_backward,
+    spmm,
 )
 
 
@@ -109,48 +111,63 @@ class GCNConv(nn.Module):
         self._saved = None
 
     def forward(self, x, edge_index, edge_weight=None):
-        check_features(x, "GCNConv", self.in_channels, self.lin.weight.dtype)
-        num_nodes = x.shape[0]
-        check_edge_index(edge_index, num_nodes)
-        check_edge_weight(edge_weight, edge_index.shape[1], x.dtype)
+        """``x`` (N, in_channels), or None for featureless nodes: the identity of N = in_channels nodes,
+        never built (lin of a one-hot row is a column of the weight), as TextGCN's input."""
+        dtype = self.lin.weight.dtype
+        if x is None:
+            num_nodes = self.in_channels
+        else:
+            check_features(x, "GCNConv", self.in_channels, dtype)
+            num_nodes = x.shape[0]
+        check_edge_index(edge_index, num_nodes, "edge_index" if x is not None else
+                         f"edge_index (x=None: identity features of in_channels={num_nodes} nodes)")
+        check_edge_weight(edge_weight, edge_index.shape[1], dtype)
         normalized_now = self.normalize and self._cached_edge_index is None
         if normalized_now:
             if edge_weight is not None and np.any(edge_weight < 0):
                 raise ValueError(f"edge_weight: expected weights >= 0 (gcn_norm takes degree^-1/2), got minimum "
                                  f"{edge_weight.min()}")
             norm_index, norm_weight = gcn_norm(edge_index, edge_weight, num_nodes, self.improved, self.add_self_loops,
-                                               dtype=x.dtype)
-            if self.cached:
-                self._cached_edge_index = (norm_index, norm_weight)
+                                               dtype=dtype)
+            adjacency = sparse.csr_matrix((norm_weight, (norm_index[1], norm_index[0])), shape=(num_nodes, num_nodes))
+            transpose = adjacency.T
+            if self.cached:  # the normalised graph, its CSR matrix and its transpose's, reused by every later call
+                transpose = transpose.tocsr()
+                self._cached_edge_index = (norm_index, adjacency, transpose)
         elif self.normalize:
-            norm_index, norm_weight = self._cached_edge_index
+            norm_index, adjacency, transpose = self._cached_edge_index
         else:
             norm_index = edge_index
-            norm_weight = np.ones(edge_index.shape[1], x.dtype) if edge_weight is None else edge_weight
-        h = self.lin(x)  # (N, out)
-        adjacency = sparse.csr_matrix((norm_weight, (norm_index[1], norm_index[0])), shape=(num_nodes, num_nodes))
-        out = adjacency @ h  # row i sums the weighted messages of the edges j -> i
+            norm_weight = np.ones(edge_index.shape[1], dtype) if edge_weight is None else edge_weight
+            adjacency = sparse.csr_matrix((norm_weight, (norm_index[1], norm_index[0])), shape=(num_nodes, num_nodes))
+            transpose = adjacency.T
+        # row i of lin(I) is W^T's row i: the lookup replaces the (N, N) identity's product
+        h = np.ascontiguousarray(self.lin.weight.data.T) if x is None else self.lin(x)  # (N, out)
+        out = spmm(adjacency, h)  # row i sums the weighted messages of the edges j -> i
         if self.bias is not None:
             out = out + self.bias.data
-        self._saved = (edge_index, edge_weight, norm_index, h, adjacency, normalized_now, out)
+        self._saved = (x is None, edge_index, edge_weight, norm_index, h, transpose, normalized_now, out)
         return out
 
     def backward(self, grad, input_grad=True):
-        edge_index, edge_weight, norm_index, h, adjacency, normalized_now, out = require_forward(self, self._saved)
+        featureless, edge_index, edge_weight, norm_index, h, transpose, normalized_now, out = require_forward(self, self._saved)
         check_grad(grad, out)
         if self.bias is not None:
             self.bias.accumulate_grad(grad.sum(axis=0), owned=True)
-        dh = adjacency.T @ grad  # (N, out): each source collects what its edges sent
-        dx = self.lin.backward(dh, input_grad)
+        dh = spmm(transpose, grad)  # (N, out): each source collects what its edges sent
+        if featureless:  # h = W^T, so dW = dh^T; the identity input has no gradient
+            self.lin.weight.accumulate_grad(np.ascontiguousarray(dh.T), owned=True)
+            dx = None
+        else:
+            dx = self.lin.backward(dh, input_grad)
         if edge_weight is None:
             return dx, None
-        dnorm = np.einsum("ef,ef->e", grad[norm_index[1]], h[norm_index[0]])  # (E_hat,)
-        if normalized_now:
-            dedge_weight = gcn_norm_backward(dnorm, edge_index, edge_weight, h.shape[0], self.improved,
-                                             self.add_self_loops)
-        else:  # unnormalised: the weights are used as they are; cached: they did not come from this edge_weight
-            dedge_weight = dnorm if not self.normalize else np.zeros_like(edge_weight)
-        return dx, None, dedge_weight
+        if self.normalize and not normalized_now:  # cached: the weights used did not come from this edge_weight
+            return dx, None, np.zeros_like(edge_weight)
+        dnorm = edge_dots(grad, h, norm_index[1], norm_index[0])  # (E_hat,)
+        if not normalized_now:  # unnormalised: the weights are used as they are
+            return dx, None, dnorm
+        return dx, None, gcn_norm_backward(dnorm, edge_index, edge_weight, h.shape[0], self.improved, self.add_self_loops)
 
     def extra_repr(self):
         return f"{self.in_channels}, {self.out_channels}"

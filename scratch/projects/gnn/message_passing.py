@@ -17,6 +17,10 @@ import numbers
 import numpy as np
 from scipy import sparse
 
+from scratch.nn._threads import chunk_size, get_num_threads, map_chunks
+
+SPMM_BLOCK_NONZEROS = 1 << 18  # a block of rows per thread task: large enough that slicing it costs little
+
 _MISSING = object()  # to_undirected returns a pair whenever edge_attr is passed, even as None (PyG >= 2.3)
 
 
@@ -125,6 +129,37 @@ def softmax_backward(grad, out, index, segments):
     """d src of softmax given its output: out * (grad - sum over the segment of grad * out).
     The max subtracted in forward is a constant shift and drops out; so does the 1e-16."""
     return out * (grad - segments.reduce(np.add, grad * out)[index])
+
+
+def spmm(matrix, dense):
+    """``matrix @ dense`` for a sparse (N, M) matrix and a dense (M, F) array. scipy's product runs on one
+    core, so with more kernel threads the rows are cut into blocks of about SPMM_BLOCK_NONZEROS nonzeros
+    (a CSC matrix is turned into CSR first), one product per block, side by side (scipy releases the GIL).
+    Each row is the same sum in the same order whatever the blocks, so the result never depends on them."""
+    if get_num_threads() <= 1 or matrix.nnz <= SPMM_BLOCK_NONZEROS:
+        return matrix @ dense
+    matrix = matrix.tocsr()
+    bounds = np.unique(np.searchsorted(matrix.indptr, np.arange(0, matrix.nnz, SPMM_BLOCK_NONZEROS), side="right") - 1)
+    bounds = np.append(bounds, matrix.shape[0])  # (blocks + 1,) row bounds, the first 0
+    out = np.empty((matrix.shape[0], dense.shape[1]), dtype=np.result_type(matrix.dtype, dense.dtype))
+
+    def product(first, last):
+        for start, stop in zip(bounds[first:last], bounds[first + 1:last + 1]):
+            out[start:stop] = matrix[start:stop] @ dense
+
+    map_chunks(product, len(bounds) - 1, 1)
+    return out
+
+
+def edge_dots(a, b, target, source):
+    """(E,) the dot products a[target[e]] . b[source[e]] of two (N, F) arrays, a chunk of edges at a time
+    (the (E, F) gathers of a large graph would not fit), the chunks on the kernel threads."""
+    def dots(start, stop):
+        return np.einsum("ef,ef->e", a[target[start:stop]], b[source[start:stop]])
+
+    num_edges = len(target)
+    parts = map_chunks(dots, num_edges, chunk_size(num_edges, 2 * a.itemsize * a.shape[1]))
+    return np.concatenate(parts) if parts else np.zeros(0, a.dtype)
 
 
 def degree(index, num_nodes=None, dtype=None):

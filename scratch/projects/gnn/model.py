@@ -30,16 +30,19 @@ class GCN(nn.Module):
         self.conv1 = GCNConv(in_channels, hidden_channels, improved=improved, cached=cached, dtype=dtype, rng=rng)
         self.act = nn.ReLU() if activation == "relu" else nn.Tanh()
         self.conv2 = GCNConv(hidden_channels, out_channels, improved=improved, cached=cached, dtype=dtype, rng=rng)
-        self.embedding = None
+        self.embedding, self._featureless = None, False
 
     def forward(self, x, edge_index, edge_weight=None):
-        self.embedding = self.act(self.conv1(self.dropout_input(x), edge_index, edge_weight))  # (N, hidden)
+        """``x`` None: featureless nodes (identity features, in_channels of them), as TextGCN; no input dropout then."""
+        self._featureless = x is None
+        x = x if self._featureless else self.dropout_input(x)
+        self.embedding = self.act(self.conv1(x, edge_index, edge_weight))  # (N, hidden)
         return self.conv2(self.dropout(self.embedding), edge_index, edge_weight)  # (N, out)
 
     def backward(self, grad, input_grad=True):
         dembedding = self.dropout.backward(self.conv2.backward(grad)[0])  # the edge weights are data here
         dx = self.conv1.backward(self.act.backward(dembedding), input_grad)[0]
-        return None if dx is None else self.dropout_input.backward(dx)
+        return None if dx is None or self._featureless else self.dropout_input.backward(dx)
 
 
 class GAT(nn.Module):

@@ -27,11 +27,12 @@ def accuracy_and_loss(logits, y, mask, criterion):
 
 
 def fit(model, X, edge_index, y, train_mask, val_mask, config, edge_weight=None, on_epoch=None, progress=False):
-    """Train ``model`` for config.num_epochs full-batch steps on the nodes of ``train_mask``; the history
-    holds the loss and accuracy on the train and validation nodes after each step (in eval mode).
+    """Train ``model`` for config.num_epochs full-batch steps on the nodes of ``train_mask`` (fewer if
+    config.early_stopping stops it); the history holds the loss and accuracy on the train and validation
+    nodes after each step (in eval mode). ``X`` None: featureless nodes (the model's identity input).
     ``on_epoch(epoch, model)`` runs after each evaluation (the embedding GIF's snapshots)."""
-    check_mask(train_mask, len(X), "train_mask")
-    check_mask(val_mask, len(X), "val_mask")
+    check_mask(train_mask, len(y), "train_mask")
+    check_mask(val_mask, len(y), "val_mask")
     inputs = graph_inputs(X, edge_index, edge_weight)
     criterion = nn.CrossEntropyLoss()
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.weight_decay)
@@ -55,6 +56,8 @@ def fit(model, X, edge_index, y, train_mask, val_mask, config, edge_weight=None,
         record(history, model, inputs, y, train_mask, val_mask, criterion)
         if on_epoch is not None:
             on_epoch(epoch, model)
+        if config.stop_early(history["val_loss"]):
+            break
     return history
 
 

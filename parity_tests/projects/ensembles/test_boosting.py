@@ -154,3 +154,53 @@ def test_swap_partition_is_scikit_learns_loop(left):
             loop[p], loop[end] = loop[end], loop[p]
             end -= 1
     np.testing.assert_array_equal(swap_partition(np.array(samples), left), loop)
+
+
+def assert_same_adaboost(scratch, reference, X):
+    assert len(scratch.estimators_) == len(reference.estimators_), "number of members kept"
+    for i, (a, b) in enumerate(zip(scratch.estimators_, reference.estimators_)):
+        assert a.random_state == b.random_state, f"member {i}: seed"
+        try:
+            assert_same_tree(a, b)
+        except AssertionError as error:
+            raise AssertionError(f"member {i}: {error}") from None
+    for name in ("estimator_weights_", "estimator_errors_", "feature_importances_"):
+        np.testing.assert_array_equal(getattr(scratch, name), getattr(reference, name), err_msg=name)
+    for method in ("predict", "decision_function", "predict_proba", "staged_predict", "staged_decision_function",
+                   "staged_predict_proba"):
+        a, b = getattr(scratch, method)(X), getattr(reference, method)(X)
+        if method.startswith("staged"):
+            a, b = np.array(list(a)), np.array(list(b))
+        np.testing.assert_array_equal(a, b, err_msg=method)
+
+
+@FEWER
+@given(data=continuous(), n_estimators=st.integers(1, 10), learning_rate=st.sampled_from([0.3, 1.0, 2.0]),
+       max_depth=st.one_of(st.none(), st.integers(1, 3)), max_features=st.sampled_from([None, 1]),
+       random_state=st.integers(0, 2**31 - 1))
+def test_adaboost_samme_is_bit_exact(data, n_estimators, learning_rate, max_depth, max_features, random_state):
+    """SAMME's fractional weights make the members' sums order-dependent: exact on distinct feature values."""
+    from reference.projects.ensembles import tree as ref_tree
+    from scratch.projects.ensembles import tree as scr_tree
+
+    X, y, weights = data
+    labels = np.array(["a", "b", "c", "d"])[y]
+    params = {"n_estimators": n_estimators, "learning_rate": learning_rate, "random_state": random_state}
+    member = {"max_depth": max_depth, "max_features": max_features}
+    scratch = scr.AdaBoostClassifier(scr_tree.DecisionTreeClassifier(**member), **params).fit(X, labels, weights)
+    reference = ref.AdaBoostClassifier(ref_tree.DecisionTreeClassifier(**member), **params).fit(X, labels, weights)
+    assert_same_adaboost(scratch, reference, X)
+    assert_same_adaboost(scratch, reference, X[::-1] * 0.9 + 0.05)
+
+
+def test_adaboost_stumps_on_breast_cancer():
+    """Tied values (see the module's docstring) leave a few stumps' leaf fractions a bit apart; the votes, their
+    weights and errors, and the probabilities stay equal to the bit."""
+    X, y = datasets.load_breast_cancer(return_X_y=True)
+    scratch = scr.AdaBoostClassifier(n_estimators=20, random_state=0).fit(X[::2], y[::2])
+    reference = ref.AdaBoostClassifier(n_estimators=20, random_state=0).fit(X[::2], y[::2])
+    for name in ("estimator_weights_", "estimator_errors_", "feature_importances_"):
+        np.testing.assert_array_equal(getattr(scratch, name), getattr(reference, name), err_msg=name)
+    np.testing.assert_array_equal(scratch.predict_proba(X[1::2]), reference.predict_proba(X[1::2]))
+    np.testing.assert_array_equal(np.array(list(scratch.staged_predict(X[1::2]))),
+                                  np.array(list(reference.staged_predict(X[1::2]))))

@@ -23,14 +23,14 @@ every feature is scored in one array expression. Python loops run over features 
 visiting order), nodes and classes, never over samples or thresholds.
 
 Sums equal scikit-learn's to the bit when they are exact: integer sample weights (bootstrap
-counts included) and, for regression, integer-valued targets. Fractional targets (gradient
-boosting fits its trees to gradients) make every sum depend on its order, so the
-(``best``) regression splitter also keeps scikit-learn's in-place sample order (``Splitter.in_place``): a
-node's rows in the order scikit-learn's array holds them, its totals summed row after row in that
-order, the left sums of each candidate as a running sum along the sorted column, and the
-children's order as scikit-learn's swap partition leaves it (``swap_partition``). That order is
-fixed when feature values are distinct; among tied values it is whatever scikit-learn's introsort
-left, which is not emulated, so with ties the last bits may still differ.
+counts included) and, for regression, integer-valued targets. Fractional sums (gradient boosting
+fits trees to gradients, AdaBoost to fractional weights) depend on their order, so then the
+``best`` splitter keeps scikit-learn's in-place sample order (``Splitter.in_place``): a node's
+rows in the order scikit-learn's array holds them, its totals summed row after row in that order,
+the left sums of each candidate as a running sum along the sorted column, and the children's
+order as scikit-learn's swap partition leaves it (``swap_partition``). That order is fixed when
+feature values are distinct; among tied values it is whatever scikit-learn's introsort left,
+which is not emulated, so with ties the last bits may still differ.
 """
 import numpy as np
 
@@ -249,15 +249,14 @@ class Splitter:
         self.X_T = np.ascontiguousarray(X.T)  # (F, N): one feature's values side by side
         self.min_samples_leaf, self.min_weight_leaf, self.kind = min_samples_leaf, min_weight_leaf, splitter
         self.rand = RandR(seed)
-        # fractional regression targets: keep scikit-learn's in-place sample order (see the module's docstring)
-        self.in_place = splitter == "best" and criterion.sq is not None
+        self.in_place = False  # set by the Builder once the weights are known
         self.features = list(range(X.shape[1]))
         self.constant_features = [0] * X.shape[1]
 
     def node_stats(self, samples):
         """(sums (K,), weight, impurity) of the node holding ``samples``."""
         if self.in_place:  # row after row, in scikit-learn's order
-            sq_sum = np.cumsum(self.criterion.sq[samples])[-1]
+            sq_sum = None if self.criterion.sq is None else np.cumsum(self.criterion.sq[samples])[-1]
             return np.cumsum(self.criterion.stats[:, samples], axis=1)[:, -1], np.cumsum(self.weights[samples])[-1], sq_sum
         sums = self.criterion.stats[:, samples].sum(axis=1)
         weight = self.weights[samples].sum()
@@ -347,7 +346,7 @@ class Splitter:
         if not len(g):
             return None, n_total
         if self.in_place:  # scikit-learn's running sums along each sorted column
-            left = np.cumsum(self.criterion.stats[0, rows], axis=1)[None, feature, g]
+            left = np.cumsum(self.criterion.stats[:, rows], axis=2)[:, feature, g]
             w_left = np.cumsum(self.weights[rows], axis=1)[feature, g]
         else:
             left, w_left = self._left_sums(rows, gap, feature, g)  # (K, C), (C,)
@@ -471,16 +470,18 @@ class Splitter:
         n_left = left.n
         left.samples, right.samples = order[:n_left], order[n_left:]
         total, weight, sq_sum = stats
-        y_w, w = self.criterion.stats[0], self.weights
+        stats_rows, w = self.criterion.stats, self.weights  # (K, N), (N,)
         if n_left <= node.n - n_left:
-            sums_l, w_l = np.cumsum(y_w[left.samples])[-1:], np.cumsum(w[left.samples])[-1]
+            sums_l, w_l = np.cumsum(stats_rows[:, left.samples], axis=1)[:, -1], np.cumsum(w[left.samples])[-1]
         else:  # reverse_reset, then subtract from the back
             back = right.samples[::-1]
-            sums_l = np.cumsum(np.concatenate([total, -y_w[back]]))[-1:]
+            sums_l = np.cumsum(np.concatenate([total[:, None], -stats_rows[:, back]], axis=1), axis=1)[:, -1]
             w_l = np.cumsum(np.concatenate([[weight], -w[back]]))[-1]
         sums_r, w_r = total - sums_l, weight - w_l
-        sq_l = np.cumsum(self.criterion.sq[left.samples])[-1]
-        sq_r = sq_sum - sq_l
+        sq_l = sq_r = None
+        if sq_sum is not None:
+            sq_l = np.cumsum(self.criterion.sq[left.samples])[-1]
+            sq_r = sq_sum - sq_l
         impurity_left = float(self.criterion.impurity(sums_l, w_l, sq_l))
         impurity_right = float(self.criterion.impurity(sums_r, w_r, sq_r))
         improvement = (weight / self.weighted_n_samples) * (
@@ -504,6 +505,9 @@ class Builder:
         splitter = self.splitter
         splitter.weights = weights
         splitter.unit_weights = bool(np.all(weights == 1.0))
+        criterion = splitter.criterion
+        exact = [weights, criterion.stats] + ([] if criterion.sq is None else [criterion.sq])
+        splitter.in_place = splitter.kind == "best" and not all(np.array_equal(a, np.round(a)) for a in exact)
         splitter.weighted_n_samples = float(np.cumsum(weights)[-1])  # in row order, as the Cython adds
         splitter._position = np.zeros(splitter.X_T.shape[0], dtype=np.intp)
         samples = splitter.root(np.flatnonzero(weights != 0.0))  # rows of zero weight never enter the tree

@@ -288,7 +288,8 @@ class GradientBoostingClassifier(BaseGradientBoosting):
             yield self._labels(raw)
 
     def predict_proba(self, X):
-        return self._loss.proba(self._raw_predict(X))
+        raw = self._raw_predict(X)  # checks the fit first
+        return self._loss.proba(raw)
 
     def staged_predict_proba(self, X):
         for raw in self._staged_raw_predict(X):
@@ -353,8 +354,10 @@ class AdaBoostClassifier(Estimator):
                                "random_state": _TREE_PARAMS["random_state"]})
         X = check_X(X, self)
         self.n_features_in_ = X.shape[1]
-        y = np.asarray(y)
-        self.classes_, _ = check_classes(y, X.shape[0])
+        if y is None:
+            raise ValueError("y: expected class labels, got None (requires y to be passed, but the target y is None)")
+        self.classes_, labels = check_classes(y, X.shape[0])
+        y = self.classes_[labels]  # 1-d, as the members return their predictions
         self.n_classes_ = n_classes = len(self.classes_)
         weights = check_sample_weight(sample_weight, X.shape[0]).copy()
         weights /= weights.sum()

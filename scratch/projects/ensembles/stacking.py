@@ -142,7 +142,8 @@ class StackingClassifier(BaseStacking):
         return self._fit(X, encoded, encoded)
 
     def predict(self, X):
-        return self.classes_[np.asarray(self.final_estimator_.predict(self.transform(X))).astype(np.intp)]
+        meta = self.transform(X)  # checks the fit first
+        return self.classes_[np.asarray(self.final_estimator_.predict(meta)).astype(np.intp)]
 
     def predict_proba(self, X):
         return self.final_estimator_.predict_proba(self.transform(X))

@@ -26,6 +26,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from scratch.projects.bayesopt import gp as bayesopt_gp
+from scratch.projects.ensembles import boosting as ensembles_boosting
 from scratch.projects.ensembles import forest as ensembles_forest
 from scratch.projects.ensembles import tree as ensembles_tree
 from scratch.projects.nlp import linear_models
@@ -160,7 +161,13 @@ class _EnsembleAdapter(BaseEstimator):
     scratch_class = None
 
     def fit(self, X, y=None, sample_weight=None):
-        estimator = self.scratch_class(**self.get_params()).fit(X, y, sample_weight=sample_weight)
+        estimator = self.scratch_class(**self.get_params())
+        if "sample_weight" in inspect.signature(estimator.fit).parameters:
+            estimator.fit(X, y, sample_weight=sample_weight)
+        elif sample_weight is not None:  # stacking takes none (scikit-learn's routes it to the members)
+            raise TypeError("sample_weight: expected None, stacking takes no sample weights")
+        else:
+            estimator.fit(X, y)
         for name in dir(estimator):
             if name.endswith("_") and not name.startswith("_") and name != "feature_importances_":
                 setattr(self, name, getattr(estimator, name))
@@ -205,9 +212,17 @@ RandomForestRegressor = _ensemble_adapter(ensembles_forest.RandomForestRegressor
 ExtraTreesClassifier = _ensemble_adapter(ensembles_forest.ExtraTreesClassifier)
 BaggingClassifier = _ensemble_adapter(ensembles_forest.BaggingClassifier)
 BaggingRegressor = _ensemble_adapter(ensembles_forest.BaggingRegressor)
+GradientBoostingClassifier = _ensemble_adapter(ensembles_boosting.GradientBoostingClassifier)
+GradientBoostingRegressor = _ensemble_adapter(ensembles_boosting.GradientBoostingRegressor)
+AdaBoostClassifier = _ensemble_adapter(ensembles_boosting.AdaBoostClassifier)
 ENSEMBLE_ESTIMATORS = [DecisionTreeClassifier(), DecisionTreeRegressor(), RandomForestClassifier(n_estimators=5),
                        RandomForestRegressor(n_estimators=5), ExtraTreesClassifier(n_estimators=5),
-                       BaggingClassifier(n_estimators=5), BaggingRegressor(n_estimators=5)]
+                       BaggingClassifier(n_estimators=5), BaggingRegressor(n_estimators=5),
+                       GradientBoostingClassifier(n_estimators=5), GradientBoostingRegressor(n_estimators=5),
+                       AdaBoostClassifier(n_estimators=5)]
+# Not yet run: VotingClassifier, StackingClassifier and StackingRegressor. Through this adapter (members given as
+# scratch trees) about 50 checks fail for them, mostly input validation that the meta-estimators leave to their
+# members (empty data, NaN, 1-d X, complex data, sparse input, y None or 2-d, n_features_in_, pickling).
 # The one check scikit-learn's own forests and bagging are listed as failing (sklearn/utils/_test_common/
 # instance_generator.py, PER_ESTIMATOR_XFAIL_CHECKS), failing here for the same reason: a bootstrap draws rows, so a
 # weight of 2 is not the same as a repeated row (the draws differ), nor a weight of 0 as a removed row.
@@ -216,6 +231,11 @@ _BOOTSTRAP_WEIGHTS = {"check_sample_weight_equivalence_on_dense_data":
 ENSEMBLE_EXPECTED_FAILED_CHECKS = {name: _BOOTSTRAP_WEIGHTS for name in
                                    ("RandomForestClassifier", "RandomForestRegressor", "BaggingClassifier",
                                     "BaggingRegressor")}
+# scikit-learn's own GradientBoostingRegressor(n_estimators=5) fails this check too when it is run the same way
+# (check_sample_weight_equivalence_on_dense_data("G", GradientBoostingRegressor(n_estimators=5))): repeated rows
+# tie, and a tie between two features broken by the last bit differs between the weighted and the repeated fit.
+ENSEMBLE_EXPECTED_FAILED_CHECKS["GradientBoostingRegressor"] = {
+    "check_sample_weight_equivalence_on_dense_data": "fails for scikit-learn's own GradientBoostingRegressor too"}
 
 
 @parametrize_with_checks(ENSEMBLE_ESTIMATORS,

@@ -13,8 +13,10 @@ import numpy as np
 import pytest
 import scipy.sparse
 
+from scratch.projects.ensembles.boosting import AdaBoostClassifier, GradientBoostingClassifier, GradientBoostingRegressor
 from scratch.projects.ensembles.checks import NotFittedError
 from scratch.projects.ensembles.forest import BaggingClassifier, BaggingRegressor, ExtraTreesClassifier, RandomForestClassifier, RandomForestRegressor
+from scratch.projects.ensembles.stacking import StackingClassifier, StackingRegressor
 from scratch.projects.ensembles.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from scratch.projects.ensembles.voting import VotingClassifier
 from twins.parity import BadInput, assert_bad_input
@@ -145,6 +147,50 @@ CASES = [
              "voting", r"predict_proba is not available when voting='hard'"),
     BadInput("voting predict before fit", lambda: VotingClassifier([("t", DecisionTreeClassifier())]).predict(X),
              NotFittedError, "fit", r"This VotingClassifier instance is not fitted yet"),
+    # boosting
+    BadInput("GB unknown loss", fit(GradientBoostingClassifier(loss="exponential")), ValueError, "loss",
+             r"must be a str among \{'log_loss'\}. Got 'exponential'"),
+    BadInput("GB regressor unknown loss", fit(GradientBoostingRegressor(loss="huber"), X, y * 1.0), ValueError, "loss",
+             r"Got 'huber' instead"),
+    BadInput("GB negative learning rate", fit(GradientBoostingClassifier(learning_rate=-0.1)), ValueError,
+             "learning_rate", r"Got -0.1 instead"),
+    BadInput("GB subsample 0", fit(GradientBoostingRegressor(subsample=0.0), X, y * 1.0), ValueError, "subsample",
+             r"a float in the range \(0.0, 1.0\]"),
+    BadInput("GB n_iter_no_change 0", fit(GradientBoostingClassifier(n_iter_no_change=0)), ValueError,
+             "n_iter_no_change", r"Got 0 instead"),
+    BadInput("GB init estimator", fit(GradientBoostingClassifier(init="prior")), ValueError, "init",
+             r"Got 'prior' instead"),
+    BadInput("GB NaN in X", fit(GradientBoostingClassifier(), with_nan), ValueError, "X", r"expected finite values"),
+    BadInput("GB one class", fit(GradientBoostingClassifier(), X, np.zeros(6)), ValueError, "y", r"1 class only"),
+    BadInput("GB weights leave one class", fit(GradientBoostingClassifier(), sample_weight=(y == 1) * 1.0), ValueError,
+             "sample_weight", r"y contains 1 class after sample_weight trimmed classes with zero weights"),
+    BadInput("GB negative weight", fit(GradientBoostingRegressor(), X, y * 1.0, sample_weight=-np.ones(6)), ValueError,
+             "sample_weight", r"non-negative"),
+    BadInput("GB early stopping, a class of one row", fit(GradientBoostingClassifier(n_iter_no_change=2), X,
+                                                          np.r_[np.zeros(5), 1]), ValueError, "y",
+             r"The least populated classes in y have only 1 member"),
+    BadInput("GB predict before fit", lambda: GradientBoostingClassifier().predict_proba(X), NotFittedError, "fit",
+             r"This GradientBoostingClassifier instance is not fitted yet"),
+    BadInput("GB wrong n_features", predict(GradientBoostingRegressor(n_estimators=2), np.ones((2, 3))), ValueError,
+             "X", r"but GradientBoostingRegressor is expecting 2 features"),
+    BadInput("AdaBoost learning rate 0", fit(AdaBoostClassifier(learning_rate=0.0)), ValueError, "learning_rate",
+             r"a float in the range \(0.0, inf\). Got 0.0"),
+    BadInput("AdaBoost y None", fit(AdaBoostClassifier(), X, None), ValueError, "y",
+             r"requires y to be passed, but the target y is None"),
+    BadInput("AdaBoost predict before fit", lambda: AdaBoostClassifier().predict(X), NotFittedError, "fit",
+             r"This AdaBoostClassifier instance is not fitted yet"),
+    # stacking
+    BadInput("stacking cv 1", fit(StackingClassifier([("t", DecisionTreeClassifier())], cv=1)), ValueError, "cv",
+             r"an int in the range \[2, inf\). Got 1"),
+    BadInput("stacking no estimators", fit(StackingRegressor([]), X, y * 1.0), ValueError, "estimators",
+             r"expected a non-empty list"),
+    BadInput("stacking more folds than rows per class", fit(StackingClassifier([("t", DecisionTreeClassifier())],
+                                                                              cv=4)), ValueError, "cv",
+             r"n_splits=4 cannot be greater than the number of members in each class"),
+    BadInput("stacking predict before fit", lambda: StackingClassifier([("t", DecisionTreeClassifier())]).predict(X),
+             NotFittedError, "fit", r"This StackingClassifier instance is not fitted yet"),
+    BadInput("stacking wrong n_features", predict(StackingRegressor([("t", DecisionTreeRegressor())], cv=2),
+                                                  np.ones((2, 3))), ValueError, "X", r"expected 2 features"),
     BadInput("set_params unknown", lambda: DecisionTreeClassifier().set_params(depth=3), ValueError, "depth",
              r"Invalid parameter 'depth' for estimator DecisionTreeClassifier"),
 ]

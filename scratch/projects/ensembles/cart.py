@@ -23,8 +23,14 @@ every feature is scored in one array expression. Python loops run over features 
 visiting order), nodes and classes, never over samples or thresholds.
 
 Sums equal scikit-learn's to the bit when they are exact: integer sample weights (bootstrap
-counts included) and, for regression, integer-valued targets. Otherwise scikit-learn's sums
-follow its in-place sample order and may differ in the last bits.
+counts included) and, for regression, integer-valued targets. Fractional sums (gradient boosting
+fits trees to gradients, AdaBoost to fractional weights) depend on their order, so then the
+``best`` splitter keeps scikit-learn's in-place sample order (``Splitter.in_place``): a node's
+rows in the order scikit-learn's array holds them, its totals summed row after row in that order,
+the left sums of each candidate as a running sum along the sorted column, and the children's
+order as scikit-learn's swap partition leaves it (``swap_partition``). That order is fixed when
+feature values are distinct; among tied values it is whatever scikit-learn's introsort left,
+which is not emulated, so with ties the last bits may still differ.
 """
 import numpy as np
 
@@ -138,6 +144,26 @@ class Tree:
         return importances
 
 
+def swap_partition(order, left):
+    """The rows ``order`` (n,) after scikit-learn's ``partition_samples_final``, the in-place two-pointer partition
+    whose result becomes the children's sample order; ``left`` (n,) says which go left.
+
+    The pointer p reads the rows from the front; a row going left stays (p advances), a row going right is swapped
+    with the row at the back pointer e (e retreats) and the row swapped in is read next. So the rows are read as
+    alternating runs: from the front up to and including the next right-goer, then from the back up to and including
+    the next left-goer, and so on, n - 1 reads in all. The left-goers end in the order read, the right-goers at the
+    back in the reverse order read, the unread row between them. Computed as one sort of the two streams by run.
+    """
+    n = len(order)
+    back = left[::-1]
+    run = np.concatenate([np.cumsum(~left) - ~left, np.cumsum(back) - back])  # runs ended before each row
+    stream, index = np.repeat([0, 1], n), np.tile(np.arange(n), 2)
+    read = np.lexsort((index, stream, run))[:n]  # F-run 0, B-run 0, F-run 1, ...: n - 1 read and the one left
+    rows, goes_left = np.concatenate([order, order[::-1]])[read], np.concatenate([left, back])[read]
+    examined, examined_left = rows[:-1], goes_left[:-1]
+    return np.concatenate([examined[examined_left], rows[-1:], examined[~examined_left][::-1]])
+
+
 class Criterion:
     """Impurities and proxies of a node and of all its candidate splits at once.
 
@@ -223,11 +249,15 @@ class Splitter:
         self.X_T = np.ascontiguousarray(X.T)  # (F, N): one feature's values side by side
         self.min_samples_leaf, self.min_weight_leaf, self.kind = min_samples_leaf, min_weight_leaf, splitter
         self.rand = RandR(seed)
+        self.in_place = False  # set by the Builder once the weights are known
         self.features = list(range(X.shape[1]))
         self.constant_features = [0] * X.shape[1]
 
     def node_stats(self, samples):
         """(sums (K,), weight, impurity) of the node holding ``samples``."""
+        if self.in_place:  # row after row, in scikit-learn's order
+            sq_sum = None if self.criterion.sq is None else np.cumsum(self.criterion.sq[samples])[-1]
+            return np.cumsum(self.criterion.stats[:, samples], axis=1)[:, -1], np.cumsum(self.weights[samples])[-1], sq_sum
         sums = self.criterion.stats[:, samples].sum(axis=1)
         weight = self.weights[samples].sum()
         sq_sum = None if self.criterion.sq is None else self.criterion.sq[samples].sum()
@@ -315,7 +345,11 @@ class Splitter:
         feature, g = np.nonzero(gap)  # candidates in (visiting order, position) order
         if not len(g):
             return None, n_total
-        left, w_left = self._left_sums(rows, gap, feature, g)  # (K, C), (C,)
+        if self.in_place:  # scikit-learn's running sums along each sorted column
+            left = np.cumsum(self.criterion.stats[:, rows], axis=2)[:, feature, g]
+            w_left = np.cumsum(self.weights[rows], axis=1)[feature, g]
+        else:
+            left, w_left = self._left_sums(rows, gap, feature, g)  # (K, C), (C,)
         total, weight, _ = stats
         right, w_right = total[:, None] - left, weight - w_left
         keep = (w_left >= self.min_weight_leaf) & (w_right >= self.min_weight_leaf)
@@ -327,7 +361,8 @@ class Splitter:
         c = int(np.argmax(proxy))
         j, p = feature[c], g[c]
         threshold = float(values[j, p]) / 2.0 + float(values[j, p + 1]) / 2.0
-        return self._finish(node, constant, visited[j], threshold, impurity, stats, left[:, c], w_left[c]), n_total
+        return self._finish(node, constant, visited[j], threshold, impurity, stats, left[:, c], w_left[c],
+                            rows[-1]), n_total
 
     def _left_sums(self, rows, gap, feature, g):
         """Class sums (K, C) and weights (C,) left of each candidate cut.
@@ -403,13 +438,18 @@ class Splitter:
             return None, n_total
         return self._finish(node, None, *best[:2], impurity, stats, *best[2:]), n_total
 
-    def _finish(self, node, constant, feature, threshold, impurity, stats, sums_l, w_l):
+    def _finish(self, node, constant, feature, threshold, impurity, stats, sums_l, w_l, last_sorted=None):
         """The chosen split's children (their rows still sorted by each feature), their stats and
         impurities, and the weighted impurity decrease. The left sums come from the search; the
-        right's are the node's minus the left's, as scikit-learn's criterion keeps them."""
-        left, right = node.partition(self.X_T[feature].astype(np.float64) <= threshold,  # float32 read in float64
-                                     None if constant is None else ~constant[node.alive])
+        right's are the node's minus the left's, as scikit-learn's criterion keeps them.
+        ``last_sorted``: the node's rows sorted by the last feature visited, scikit-learn's order
+        before the final partition (in-place mode)."""
+        goes_left = self.X_T[feature].astype(np.float64) <= threshold  # float32 read in float64
+        left, right = node.partition(goes_left, None if constant is None else ~constant[node.alive])
         total, weight, sq_sum = stats
+        if self.in_place:
+            return self._finish_in_place(node, left, right, feature, threshold, impurity, stats, goes_left,
+                                         last_sorted)
         sums_r, w_r, sq_l, sq_r = total - sums_l, weight - w_l, None, None
         if sq_sum is not None:
             sq_l = self.criterion.sq[left.samples].sum()
@@ -420,6 +460,36 @@ class Splitter:
             impurity - (w_r / weight * impurity_right) - (w_l / weight * impurity_left))
         return {"feature": int(feature), "threshold": threshold, "left": left, "right": right,
                 "left_stats": (sums_l, w_l, sq_l), "right_stats": (sums_r, w_r, sq_r), "impurity_left": impurity_left, "impurity_right": impurity_right, "improvement": float(improvement)}
+
+
+    def _finish_in_place(self, node, left, right, feature, threshold, impurity, stats, goes_left, last_sorted):
+        """``_finish`` in scikit-learn's order: the children's rows as its swap partition leaves them, then its
+        ``reset``/``update(pos)``: the left sums row by row from the front when the left child is the smaller,
+        else the node's total minus the right rows from the back; ``children_impurity`` from the left rows."""
+        order = swap_partition(last_sorted, goes_left[last_sorted])
+        n_left = left.n
+        left.samples, right.samples = order[:n_left], order[n_left:]
+        total, weight, sq_sum = stats
+        stats_rows, w = self.criterion.stats, self.weights  # (K, N), (N,)
+        if n_left <= node.n - n_left:
+            sums_l, w_l = np.cumsum(stats_rows[:, left.samples], axis=1)[:, -1], np.cumsum(w[left.samples])[-1]
+        else:  # reverse_reset, then subtract from the back
+            back = right.samples[::-1]
+            sums_l = np.cumsum(np.concatenate([total[:, None], -stats_rows[:, back]], axis=1), axis=1)[:, -1]
+            w_l = np.cumsum(np.concatenate([[weight], -w[back]]))[-1]
+        sums_r, w_r = total - sums_l, weight - w_l
+        sq_l = sq_r = None
+        if sq_sum is not None:
+            sq_l = np.cumsum(self.criterion.sq[left.samples])[-1]
+            sq_r = sq_sum - sq_l
+        impurity_left = float(self.criterion.impurity(sums_l, w_l, sq_l))
+        impurity_right = float(self.criterion.impurity(sums_r, w_r, sq_r))
+        improvement = (weight / self.weighted_n_samples) * (
+            impurity - (w_r / weight * impurity_right) - (w_l / weight * impurity_left))
+        # the children's own totals are summed again in their order when they are grown (stats None)
+        return {"feature": int(feature), "threshold": threshold, "left": left, "right": right, "left_stats": None,
+                "right_stats": None, "impurity_left": impurity_left, "impurity_right": impurity_right,
+                "improvement": float(improvement)}
 
 
 class Builder:
@@ -435,6 +505,9 @@ class Builder:
         splitter = self.splitter
         splitter.weights = weights
         splitter.unit_weights = bool(np.all(weights == 1.0))
+        criterion = splitter.criterion
+        exact = [weights, criterion.stats] + ([] if criterion.sq is None else [criterion.sq])
+        splitter.in_place = splitter.kind == "best" and not all(np.array_equal(a, np.round(a)) for a in exact)
         splitter.weighted_n_samples = float(np.cumsum(weights)[-1])  # in row order, as the Cython adds
         splitter._position = np.zeros(splitter.X_T.shape[0], dtype=np.intp)
         samples = splitter.root(np.flatnonzero(weights != 0.0))  # rows of zero weight never enter the tree

@@ -1,0 +1,84 @@
+"""Stacking parity: the out-of-fold meta-features (k-fold, stratified for classifiers, no
+shuffling), the refitted members' outputs on new rows, and the meta-learner's predictions equal
+scikit-learn's StackingClassifier/Regressor. Members are scratch trees, forests and gradient
+boosting (bit-exact twins), so the meta-features are compared to the bit; a tree meta-learner
+then predicts the same labels and probabilities to the bit, and the Ridge meta-learner (closed
+form here, scikit-learn's Cholesky there) to rounding. Features are continuous (see
+test_boosting's docstring on ties).
+"""
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reference.projects.ensembles import boosting as ref_boosting
+from reference.projects.ensembles import forest as ref_forest
+from reference.projects.ensembles import stacking as ref
+from reference.projects.ensembles import tree as ref_tree
+from scratch.projects.ensembles import boosting as scr_boosting
+from scratch.projects.ensembles import forest as scr_forest
+from scratch.projects.ensembles import stacking as scr
+from scratch.projects.ensembles import tree as scr_tree
+from twins.parity import assert_close
+
+SCRATCH, REFERENCE = (scr_tree, scr_forest, scr_boosting, scr), (ref_tree, ref_forest, ref_boosting, ref)
+
+
+def members(modules, regression, seed):
+    tree, forest, boosting, _ = modules
+    kind = "Regressor" if regression else "Classifier"
+    return [("tree", getattr(tree, f"DecisionTree{kind}")(max_depth=2, random_state=seed)),
+            ("forest", getattr(forest, f"RandomForest{kind}")(n_estimators=3, max_depth=3, random_state=seed + 1)),
+            ("boosting", getattr(boosting, f"GradientBoosting{kind}")(n_estimators=3, random_state=seed + 2))]
+
+
+@st.composite
+def stacking_data(draw):
+    n_classes, cv = draw(st.integers(2, 3)), draw(st.integers(2, 4))
+    n = draw(st.integers(n_classes * cv * 2, 50))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    X = rng.normal(size=(n, draw(st.integers(1, 4))))
+    y = rng.permutation(np.arange(n) % n_classes)  # every class in every training fold
+    return X, y, cv
+
+
+@settings(max_examples=max(10, settings().max_examples // 4))
+@given(data=stacking_data(), regression=st.booleans(), passthrough=st.booleans(), seed=st.integers(0, 2**20))
+def test_stacking_is_exact(data, regression, passthrough, seed):
+    X, y, cv = data
+    X_new = X[::-1] * 0.9 + 0.05
+    if regression:
+        y = X[:, 0] * 2.0 + np.cos(X[:, -1])
+        scratch = scr.StackingRegressor(members(SCRATCH, True, seed), cv=cv, passthrough=passthrough).fit(X, y)
+        reference = ref.StackingRegressor(members(REFERENCE, True, seed), cv=cv, passthrough=passthrough).fit(X, y)
+    else:
+        labels = np.array(["x", "y", "z"])[y]
+        final = {"max_depth": 3, "random_state": seed}
+        scratch = scr.StackingClassifier(members(SCRATCH, False, seed), scr_tree.DecisionTreeClassifier(**final),
+                                         cv=cv, passthrough=passthrough).fit(X, labels)
+        reference = ref.StackingClassifier(members(REFERENCE, False, seed), ref_tree.DecisionTreeClassifier(**final),
+                                           cv=cv, passthrough=passthrough).fit(X, labels)
+        assert scratch.stack_method_ == reference.stack_method_
+        # the meta-learner saw the same out-of-fold features: node for node the same tree
+        np.testing.assert_array_equal(scratch.final_estimator_.tree_.threshold, reference.final_estimator_.tree_.threshold)
+    for rows in (X, X_new):
+        np.testing.assert_array_equal(scratch.transform(rows), reference.transform(rows), err_msg="meta-features")
+        if regression:
+            assert_close(scratch.predict(rows), reference.predict(rows), "predict", rtol=1e-9, atol=1e-9)
+        else:
+            np.testing.assert_array_equal(scratch.predict(rows), reference.predict(rows))
+            np.testing.assert_array_equal(scratch.predict_proba(rows), reference.predict_proba(rows))
+
+
+@given(n=st.integers(6, 60), n_splits=st.integers(2, 5), n_classes=st.integers(2, 4), seed=st.integers(0, 2**20))
+def test_folds_are_scikit_learns(n, n_splits, n_classes, seed):
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    y = np.random.default_rng(seed).integers(0, n_classes, n)
+    y[:n_splits] = 0
+    for mine, theirs in zip(scr.kfold_test_rows(n, n_splits), KFold(n_splits).split(np.zeros(n))):
+        np.testing.assert_array_equal(mine, theirs[1])
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # a class with fewer rows than folds: scikit-learn warns
+        for mine, theirs in zip(scr.kfold_test_rows(n, n_splits, y), StratifiedKFold(n_splits).split(np.zeros(n), y)):
+            np.testing.assert_array_equal(mine, theirs[1])

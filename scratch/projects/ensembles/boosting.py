@@ -1,0 +1,464 @@
+"""Gradient boosting (Friedman 2001): GradientBoostingClassifier (binary and multiclass log loss)
+and GradientBoostingRegressor (squared error), with shrinkage, row subsampling (stochastic
+gradient boosting, Friedman 2002), out-of-bag improvements and early stopping on a held-out split.
+
+Stage m fits one regression tree per class (one for regression and binary) to the negative
+gradient of the loss at the current raw predictions F, then replaces each leaf's value by a
+Newton step on that leaf's rows (for squared error the tree's mean already is the step) and
+adds ``learning_rate`` times it: F_m = F_{m-1} + nu * h_m. F_0 is the best constant (the mean,
+or the logit of the class prior). The trees are the scratch ``DecisionTreeRegressor`` (their
+``tree_`` the same ``cart.Tree`` every estimator here uses), held in ``estimators_`` (n_stages,
+n_trees_per_stage) as scikit-learn holds them; the model is ``init_raw_`` plus
+``learning_rate`` times the sum of their leaf values.
+
+Every draw follows scikit-learn's: one RandomState shared by the subsample masks and the trees'
+seeds, in the order they are drawn. Twin of reference/projects/ensembles/boosting.py.
+"""
+import math
+import numbers
+
+import numpy as np
+
+from scratch.projects.ensembles.checks import (
+    Interval,
+    Options,
+    check_classes,
+    check_fitted,
+    check_random_state,
+    check_sample_weight,
+    check_X,
+    check_y,
+    validate_params,
+)
+from scratch.projects.ensembles.inspection import r2_score
+from scratch.projects.ensembles.losses import HalfBinomialLoss, HalfMultinomialLoss, HalfSquaredError
+from scratch.projects.ensembles.tree import _TREE_PARAMS, DecisionTreeClassifier, DecisionTreeRegressor, Estimator
+
+_GB_PARAMS = {
+    "learning_rate": [Interval(float, 0.0, None), Interval(int, 0, None)],
+    "n_estimators": [Interval(int, 1, None)],
+    "subsample": [Interval(float, 0.0, 1.0, closed="right"), Interval(int, 1, 1)],
+    "validation_fraction": [Interval(float, 0.0, 1.0, closed="neither")],
+    "n_iter_no_change": [Interval(int, 1, None), Options(None)],
+    "tol": [Interval(float, 0.0, None), Interval(int, 0, None)],
+    "init": [Options("zero", None)],
+} | {k: v for k, v in _TREE_PARAMS.items() if k != "splitter"}
+
+
+def random_sample_mask(n_samples, n_in_bag, random_state):
+    """scikit-learn's ``_random_sample_mask``: selection sampling (Knuth's algorithm S) of exactly n_in_bag rows.
+    Row i is taken with probability (rows still wanted) / (rows left); each choice depends on the ones before it,
+    so this is a loop over the rows, as the Cython is: it reproduces scikit-learn's draws, not the algorithm's cost."""
+    rand = random_state.uniform(size=n_samples)
+    mask, n_bagged = np.zeros(n_samples, dtype=bool), 0
+    for i in range(n_samples):
+        if rand[i] * (n_samples - i) < (n_in_bag - n_bagged):
+            mask[i] = True
+            n_bagged += 1
+    return mask
+
+
+def train_validation_split(n_samples, fraction, random_state, labels=None):
+    """(train rows, validation rows) as scikit-learn's ``train_test_split(test_size=fraction)`` draws them:
+    a permutation, or, given ``labels``, a stratified draw (``StratifiedShuffleSplit``)."""
+    n_test = math.ceil(fraction * n_samples)
+    n_train = n_samples - n_test
+    rng = check_random_state(random_state)
+    if labels is None:
+        order = rng.permutation(n_samples)
+        return order[n_test:n_test + n_train], order[:n_test]
+    classes, encoded = np.unique(labels, return_inverse=True)
+    counts = np.bincount(encoded)
+    if counts.min() < 2:
+        raise ValueError(f"y: expected at least 2 rows of every class to stratify the early-stopping split, got "
+                         f"{counts.min()} (The least populated classes in y have only 1 member, which is too few.)")
+    for name, size in (("train", n_train), ("validation", n_test)):
+        if size < len(classes):
+            raise ValueError(f"validation_fraction: expected a {name} split of at least {len(classes)} rows (one per "
+                             f"class), got {size}")
+    by_class = np.split(np.argsort(encoded, kind="stable"), np.cumsum(counts)[:-1])
+    n_i = _approximate_mode(counts, n_train, rng)
+    t_i = _approximate_mode(counts - n_i, n_test, rng)
+    train, test = [], []
+    for k in range(len(classes)):
+        rows = by_class[k].take(rng.permutation(counts[k]), mode="clip")
+        train.extend(rows[:n_i[k]])
+        test.extend(rows[n_i[k]:n_i[k] + t_i[k]])
+    return rng.permutation(train), rng.permutation(test)
+
+
+def _approximate_mode(class_counts, n_draws, rng):
+    """How many of ``n_draws`` each class gets in proportion to its count; remainders broken at random."""
+    continuous = class_counts / class_counts.sum() * n_draws
+    floored = np.floor(continuous)
+    need = int(n_draws - floored.sum())
+    if need > 0:
+        remainder = continuous - floored
+        for value in np.sort(np.unique(remainder))[::-1]:
+            (rows,) = np.where(remainder == value)
+            now = min(len(rows), need)
+            floored[rng.choice(rows, size=now, replace=False)] += 1
+            need -= now
+            if need == 0:
+                break
+    return floored.astype(int)
+
+
+class BaseGradientBoosting(Estimator):
+    def _fit(self, X, y, sample_weight, labels_for_split):
+        """Boost on checked float32 X and encoded y (class indices as float, or targets)."""
+        n_samples = X.shape[0]
+        weights_given = sample_weight is not None
+        weights = check_sample_weight(sample_weight, n_samples)
+        self.max_features_ = self._max_features()
+        if self.n_iter_no_change is not None:
+            train, val = train_validation_split(n_samples, self.validation_fraction, self.random_state,
+                                                labels_for_split)
+            if labels_for_split is not None and len(np.unique(y[train])) != self.n_classes_:
+                raise ValueError("y: expected every class in the early-stopping training split, got some missing "
+                                 "(The training data after the early stopping split is missing some classes. Try "
+                                 "using another random seed.)")
+            X, X_val, y, y_val, weights, w_val = X[train], X[val], y[train], y[val], weights[train], weights[val]
+        loss = self._loss
+        n_samples = X.shape[0]
+        if self.init == "zero":
+            self.init_raw_ = np.zeros(loss.n_trees)
+        else:
+            self.init_raw_ = loss.init_raw(y, weights if weights_given else None)
+        raw = np.tile(self.init_raw_, (n_samples, 1))  # (n, K)
+        rng = check_random_state(self.random_state)
+        estimators, train_score, oob_scores = [], [], []
+        n_in_bag, subsample = max(1, int(self.subsample * n_samples)), self.subsample < 1.0
+        mask, history = np.ones(n_samples, dtype=bool), np.full(self.n_iter_no_change or 1, np.inf)
+        val_raw = None if self.n_iter_no_change is None else np.tile(self.init_raw_, (X_val.shape[0], 1))
+        for stage in range(self.n_estimators):
+            if subsample:
+                mask = random_sample_mask(n_samples, n_in_bag, rng)
+                if stage == 0:
+                    initial_oob = loss.mean(y[~mask], raw[~mask], weights[~mask])
+            estimators.append(self._fit_stage(X, y, raw, weights, mask, rng))
+            if subsample:
+                train_score.append(loss.mean(y[mask], raw[mask], weights[mask]))
+                oob_scores.append(loss.mean(y[~mask], raw[~mask], weights[~mask]))
+            else:
+                train_score.append(loss.mean(y, raw, weights))
+            if val_raw is not None:  # stop once the validation loss has not improved by tol for n_iter_no_change stages
+                self._add_stage(estimators[-1], X_val, val_raw)
+                val_loss = loss.mean(y_val, val_raw, w_val)
+                if np.any(val_loss + self.tol < history):
+                    history[stage % len(history)] = val_loss
+                else:
+                    break
+        self.estimators_ = np.empty((len(estimators), loss.n_trees), dtype=object)
+        self.estimators_[:] = estimators
+        self.train_score_ = np.array(train_score)
+        self.n_estimators_ = len(estimators)
+        if subsample:
+            self.oob_scores_ = np.array(oob_scores)
+            self.oob_improvement_ = np.r_[initial_oob, self.oob_scores_[:-1]] - self.oob_scores_
+            self.oob_score_ = self.oob_scores_[-1]
+        return self
+
+    def _fit_stage(self, X, y, raw, weights, mask, rng):
+        """One tree per class on the negative gradient; leaves set to their Newton steps; raw updated in place."""
+        loss = self._loss
+        neg_gradient = -loss.gradient(y, raw)  # (n, K)
+        if self.subsample < 1.0:
+            weights = weights * mask.astype(np.float64)
+        trees = []
+        for k in range(loss.n_trees):
+            tree = DecisionTreeRegressor(max_depth=self.max_depth, min_samples_split=self.min_samples_split,
+                                         min_samples_leaf=self.min_samples_leaf,
+                                         min_weight_fraction_leaf=self.min_weight_fraction_leaf,
+                                         min_impurity_decrease=self.min_impurity_decrease,
+                                         max_features=self.max_features, max_leaf_nodes=self.max_leaf_nodes,
+                                         random_state=rng, ccp_alpha=self.ccp_alpha)
+            tree._fit_encoded(X, neg_gradient[:, k], 1, weights)
+            leaves = tree.tree_.apply(X)
+            if isinstance(loss, (HalfBinomialLoss, HalfMultinomialLoss)):
+                target = (y == k).astype(np.float64) if loss.is_multiclass else y
+                self._newton_leaves(tree.tree_, np.where(mask, leaves, -1), target, neg_gradient[:, k], weights)
+            raw[:, k] += self.learning_rate * tree.tree_.value[:, 0, 0].take(leaves, axis=0)
+            trees.append(tree)
+        return trees
+
+    def _newton_leaves(self, tree, leaves, y, neg_g, weights):
+        """Each leaf's value becomes the loss's Newton step over its in-bag rows (a loop over leaves, not rows)."""
+        order = np.argsort(leaves, kind="stable")  # rows grouped by leaf, ascending row order within a leaf
+        ids, starts = np.unique(leaves[order], return_index=True)
+        for leaf, rows in zip(ids, np.split(order, starts[1:])):
+            if leaf >= 0:
+                tree.value[leaf, 0, 0] = self._loss.newton_step(neg_g[rows], y[rows], weights[rows])
+
+    def _max_features(self):
+        n = self.n_features_in_
+        if self.max_features == "sqrt":
+            return max(1, int(np.sqrt(n)))
+        if self.max_features == "log2":
+            return max(1, int(np.log2(n)))
+        if self.max_features is None:
+            return n
+        if isinstance(self.max_features, numbers.Integral):
+            return int(self.max_features)
+        return max(1, int(self.max_features * n))
+
+    def _add_stage(self, trees, X, raw):
+        for k, tree in enumerate(trees):
+            raw[:, k] += self.learning_rate * tree.tree_.value[:, 0, 0].take(tree.tree_.apply(X), axis=0)
+
+    def _checked(self, X):
+        check_fitted(self, "estimators_")
+        return check_X(X, self, n_features=self.n_features_in_)
+
+    def _raw_predict(self, X):
+        X = self._checked(X)
+        raw = np.tile(self.init_raw_, (X.shape[0], 1))
+        for trees in self.estimators_:
+            self._add_stage(trees, X, raw)
+        return raw
+
+    def _staged_raw_predict(self, X):
+        X = self._checked(X)
+        raw = np.tile(self.init_raw_, (X.shape[0], 1))
+        for trees in self.estimators_:
+            self._add_stage(trees, X, raw)
+            yield raw.copy()
+
+    def apply(self, X):
+        """The leaf of every row in every tree: (n, n_stages, n_trees_per_stage)."""
+        X = self._checked(X)
+        return np.stack([[tree.tree_.apply(X) for tree in trees] for trees in self.estimators_]).transpose(2, 0, 1)
+
+    @property
+    def feature_importances_(self):
+        """Unnormalised MDI averaged over the trees that split, then normalised (as scikit-learn)."""
+        check_fitted(self, "estimators_")
+        trees = [tree for stage in self.estimators_ for tree in stage if tree.tree_.node_count > 1]
+        if not trees:
+            return np.zeros(self.n_features_in_)
+        mean = np.mean([tree.tree_.compute_feature_importances(normalize=False) for tree in trees], axis=0,
+                       dtype=np.float64)
+        return mean / np.sum(mean)
+
+
+class GradientBoostingClassifier(BaseGradientBoosting):
+    def __init__(self, loss="log_loss", learning_rate=0.1, n_estimators=100, subsample=1.0, min_samples_split=2,
+                 min_samples_leaf=1, min_weight_fraction_leaf=0.0, max_depth=3, min_impurity_decrease=0.0, init=None,
+                 random_state=None, max_features=None, max_leaf_nodes=None, validation_fraction=0.1,
+                 n_iter_no_change=None, tol=1e-4, ccp_alpha=0.0):
+        self.loss, self.learning_rate, self.n_estimators, self.subsample = loss, learning_rate, n_estimators, subsample
+        self.min_samples_split, self.min_samples_leaf = min_samples_split, min_samples_leaf
+        self.min_weight_fraction_leaf, self.max_depth = min_weight_fraction_leaf, max_depth
+        self.min_impurity_decrease, self.init, self.random_state = min_impurity_decrease, init, random_state
+        self.max_features, self.max_leaf_nodes = max_features, max_leaf_nodes
+        self.validation_fraction, self.n_iter_no_change, self.tol = validation_fraction, n_iter_no_change, tol
+        self.ccp_alpha = ccp_alpha
+
+    def fit(self, X, y, sample_weight=None):
+        validate_params(self, {"loss": [Options("log_loss")]} | _GB_PARAMS)
+        X = check_X(X, self)
+        self.n_features_in_ = X.shape[1]
+        self.classes_, labels = check_classes(y, X.shape[0])
+        self.n_classes_ = len(self.classes_)
+        if sample_weight is not None:
+            weights = check_sample_weight(sample_weight, X.shape[0])
+            if np.count_nonzero(np.bincount(labels, weights)) < 2:
+                raise ValueError("sample_weight: expected positive weight on at least 2 classes, got 1 (y contains 1 "
+                                 "class after sample_weight trimmed classes with zero weights)")
+        self._loss = HalfBinomialLoss() if self.n_classes_ == 2 else HalfMultinomialLoss(self.n_classes_)
+        self.n_trees_per_iteration_ = self._loss.n_trees
+        return self._fit(X, labels.astype(np.float64), sample_weight, labels)
+
+    def decision_function(self, X):
+        """The raw score F(x): (n,) for two classes, (n, K) otherwise."""
+        raw = self._raw_predict(X)
+        return raw.ravel() if raw.shape[1] == 1 else raw
+
+    def staged_decision_function(self, X):
+        yield from self._staged_raw_predict(X)
+
+    def _labels(self, raw):
+        return self.classes_[(raw[:, 0] >= 0).astype(int) if raw.shape[1] == 1 else np.argmax(raw, axis=1)]
+
+    def predict(self, X):
+        return self._labels(self._raw_predict(X))
+
+    def staged_predict(self, X):
+        for raw in self._staged_raw_predict(X):
+            yield self._labels(raw)
+
+    def predict_proba(self, X):
+        raw = self._raw_predict(X)  # checks the fit first
+        return self._loss.proba(raw)
+
+    def staged_predict_proba(self, X):
+        for raw in self._staged_raw_predict(X):
+            yield self._loss.proba(raw)
+
+    def predict_log_proba(self, X):
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def score(self, X, y):
+        return float(np.mean(self.predict(X) == np.asarray(y)))
+
+
+class GradientBoostingRegressor(BaseGradientBoosting):
+    def __init__(self, loss="squared_error", learning_rate=0.1, n_estimators=100, subsample=1.0, min_samples_split=2,
+                 min_samples_leaf=1, min_weight_fraction_leaf=0.0, max_depth=3, min_impurity_decrease=0.0, init=None,
+                 random_state=None, max_features=None, max_leaf_nodes=None, validation_fraction=0.1,
+                 n_iter_no_change=None, tol=1e-4, ccp_alpha=0.0):
+        self.loss, self.learning_rate, self.n_estimators, self.subsample = loss, learning_rate, n_estimators, subsample
+        self.min_samples_split, self.min_samples_leaf = min_samples_split, min_samples_leaf
+        self.min_weight_fraction_leaf, self.max_depth = min_weight_fraction_leaf, max_depth
+        self.min_impurity_decrease, self.init, self.random_state = min_impurity_decrease, init, random_state
+        self.max_features, self.max_leaf_nodes = max_features, max_leaf_nodes
+        self.validation_fraction, self.n_iter_no_change, self.tol = validation_fraction, n_iter_no_change, tol
+        self.ccp_alpha = ccp_alpha
+
+    def fit(self, X, y, sample_weight=None):
+        validate_params(self, {"loss": [Options("squared_error")]} | _GB_PARAMS)
+        X = check_X(X, self)
+        self.n_features_in_ = X.shape[1]
+        self._loss = HalfSquaredError()
+        self.n_trees_per_iteration_ = 1
+        return self._fit(X, check_y(y, X.shape[0]), sample_weight, None)
+
+    def predict(self, X):
+        return self._raw_predict(X).ravel()
+
+    def staged_predict(self, X):
+        for raw in self._staged_raw_predict(X):
+            yield raw.ravel()
+
+    def score(self, X, y):
+        return r2_score(np.asarray(y, dtype=np.float64), self.predict(X))
+
+
+class AdaBoostClassifier(Estimator):
+    """AdaBoost with SAMME (Zhu, Zou, Rosset and Hastie 2009), the multiclass generalisation of
+    Freund and Schapire's AdaBoost: each estimator (a stump by default) is fitted to the current
+    sample weights; its weighted error e gives it the vote alpha = learning_rate * (log((1 - e) / e)
+    + log(K - 1)), and the rows it got wrong have their weights multiplied by e^alpha. Boosting stops
+    early on a perfect estimator, or drops one no better than chance. Follows scikit-learn's
+    AdaBoostClassifier step for step (weights renormalised each round, clipped at machine epsilon)."""
+
+    def __init__(self, estimator=None, n_estimators=50, learning_rate=1.0, random_state=None):
+        self.estimator, self.n_estimators, self.learning_rate = estimator, n_estimators, learning_rate
+        self.random_state = random_state
+
+    def fit(self, X, y, sample_weight=None):
+        validate_params(self, {"n_estimators": [Interval(int, 1, None)],
+                               "learning_rate": [Interval(float, 0.0, None, closed="neither")],
+                               "estimator": [Options(None), Estimator],
+                               "random_state": _TREE_PARAMS["random_state"]})
+        X = check_X(X, self)
+        self.n_features_in_ = X.shape[1]
+        if y is None:
+            raise ValueError("y: expected class labels, got None (requires y to be passed, but the target y is None)")
+        self.classes_, labels = check_classes(y, X.shape[0])
+        y = self.classes_[labels]  # 1-d, as the members return their predictions
+        self.n_classes_ = n_classes = len(self.classes_)
+        weights = check_sample_weight(sample_weight, X.shape[0]).copy()
+        weights /= weights.sum()
+        base = self.estimator or DecisionTreeClassifier(max_depth=1)
+        rng = check_random_state(self.random_state)
+        eps, zero = np.finfo(np.float64).eps, weights == 0.0
+        self.estimators_ = []
+        self.estimator_weights_ = np.zeros(self.n_estimators)
+        self.estimator_errors_ = np.ones(self.n_estimators)
+        for iboost in range(self.n_estimators):
+            weights = np.clip(weights, a_min=eps, a_max=None)
+            weights[zero] = 0.0
+            member = type(base)(**base.get_params())
+            if "random_state" in member.get_params():
+                member.random_state = rng.randint(np.iinfo(np.int32).max)  # one seed per member, in order
+            member.fit(X, y, sample_weight=weights)
+            self.estimators_.append(member)
+            incorrect = member.predict(X) != y
+            error = np.mean(np.average(incorrect, weights=weights, axis=0))
+            if error <= 0:  # a perfect member: it alone decides
+                self.estimator_weights_[iboost], self.estimator_errors_[iboost] = 1.0, 0.0
+                break
+            if error >= 1.0 - 1.0 / n_classes:  # no better than chance: dropped, and boosting ends
+                self.estimators_.pop()
+                if not self.estimators_:
+                    raise ValueError(f"estimator: expected a first member better than chance, got a weighted error "
+                                     f"of {error:.4g} (BaseClassifier in AdaBoostClassifier ensemble is worse than "
+                                     f"random, ensemble can not be fit.)")
+                break
+            alpha = self.learning_rate * (np.log((1.0 - error) / error) + np.log(n_classes - 1.0))
+            self.estimator_weights_[iboost], self.estimator_errors_[iboost] = alpha, error
+            if iboost == self.n_estimators - 1:
+                break
+            weights = np.exp(np.log(weights) + alpha * incorrect * (weights > 0))  # only positive weights grow
+            total = np.sum(weights)
+            if not np.isfinite(total) or total <= 0:
+                break
+            weights /= total
+        return self
+
+    def _votes(self, member, weight, X):
+        """A member's vote (n, K): +alpha for the class it predicts, -alpha / (K - 1) for the others."""
+        hit = (member.predict(X) == self.classes_[:, None]).T
+        return np.where(hit, weight, -1 / (self.n_classes_ - 1) * weight)
+
+    def _finish(self, votes, norm):
+        if self.n_classes_ == 2:
+            votes = votes / norm
+            votes[:, 0] *= -1
+            return votes.sum(axis=1)
+        return votes / norm
+
+    def decision_function(self, X):
+        check_fitted(self, "estimators_")
+        X = check_X(X, self, n_features=self.n_features_in_)
+        votes = 0
+        for member, weight in zip(self.estimators_, self.estimator_weights_):
+            votes = votes + self._votes(member, weight, X)
+        return self._finish(votes, self.estimator_weights_.sum())
+
+    def staged_decision_function(self, X):
+        check_fitted(self, "estimators_")
+        X = check_X(X, self, n_features=self.n_features_in_)
+        votes, norm = None, 0.0
+        for member, weight in zip(self.estimators_, self.estimator_weights_):
+            norm += weight
+            vote = self._votes(member, weight, X)
+            votes = vote if votes is None else votes + vote
+            yield self._finish(votes, norm)
+
+    def _labels(self, decision):
+        return self.classes_.take(decision > 0 if self.n_classes_ == 2 else np.argmax(decision, axis=1), axis=0)
+
+    def _proba(self, decision):
+        """softmax(f / (K - 1)); for two classes f is the one score, read as (-f, f) / 2."""
+        decision = np.vstack([-decision, decision]).T / 2 if self.n_classes_ == 2 else decision / (self.n_classes_ - 1)
+        exps = np.exp(decision - np.max(decision, axis=1)[:, None])
+        return exps / np.sum(exps, axis=1)[:, None]
+
+    def predict(self, X):
+        return self._labels(self.decision_function(X))
+
+    def staged_predict(self, X):
+        for decision in self.staged_decision_function(X):
+            yield self._labels(decision)
+
+    def predict_proba(self, X):
+        return self._proba(self.decision_function(X))
+
+    def staged_predict_proba(self, X):
+        for decision in self.staged_decision_function(X):
+            yield self._proba(decision)
+
+    def score(self, X, y):
+        return float(np.mean(self.predict(X) == np.asarray(y)))
+
+    @property
+    def feature_importances_(self):
+        """The members' MDI weighted by their votes."""
+        check_fitted(self, "estimators_")
+        total = 0
+        for weight, member in zip(self.estimator_weights_, self.estimators_):
+            total = total + weight * member.feature_importances_
+        return total / self.estimator_weights_.sum()

@@ -21,13 +21,13 @@ def latency_percentiles(metrics):
     return {q: next(1000 * edge for edge, count in buckets if count >= share * total) for q, share in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))}
 
 
-def render(model_name, state, metrics):
-    """The page for the server's state (its model, drift rows and gate results) and its metrics."""
+def render(model_name, state, metrics, drift_rows):
+    """The page for the server's state (its model and the gate results of its run), its metrics and the drift rows."""
     loaded = state.model
     rows = int(metrics.rows._value.get())
     rate = rows / max(time.time() - state.started, 1e-9)
     lat = latency_percentiles(metrics)
-    drift_rows, gates = state.drift, state.gates
+    gates = loaded.gates if loaded else []
     drift_html = "".join(f"<tr class='{'drifted' if row['drifted'] else 'ok'}'><td>{_e(name)}</td><td>{row['psi']:.3f}</td>"
                          f"<td>{_e(row['drifted'])}</td></tr>" for name, row in drift_rows.items())
     gate_html = "".join(f"<tr class='{'ok' if g['passed'] else 'drifted'}'><td>{_e(g.get('version', ''))}</td><td>{_e(g['name'])}</td>"

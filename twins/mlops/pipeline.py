@@ -22,6 +22,7 @@ from twins.registry import ROOT
 
 MODEL_NAMES = {"gapminder": "gapminder-life-expectancy", "digits": "digits-classifier", "fashion-mnist": "fashion-mnist-classifier"}
 HOLDOUT_FRACTION = 0.2
+REFERENCE_ROWS = 2000  # training rows logged with a model: the monitor's reference
 
 
 @dataclasses.dataclass
@@ -148,7 +149,7 @@ def run_gate(tracking_uri, model_name, candidate_path, splits, run_suite=False, 
     candidate_metrics = holdout_metrics(candidate, splits.X_holdout, splits.y_holdout, splits.slices)
     champion_metrics = None
     if tracking.champion_version(tracking_uri, model_name) is not None:
-        champion = Scorer.load(tracking.download_checkpoint(tracking_uri, model_name)[1])[0]
+        champion = Scorer.load(tracking.download_checkpoint(tracking_uri, model_name, dst=str(Path(candidate_path).parent / "champion"))[1])[0]
         champion_metrics = holdout_metrics(champion, splits.X_holdout, splits.y_holdout, splits.slices)
     results = gate.evaluate_gate(candidate_metrics, champion_metrics, candidate.task, parity_ok, config)
     results[0] = gate.GateResult("parity", results[0].passed, detail)
@@ -164,12 +165,17 @@ def train_and_register(tracking_uri, name, splits, out_dir, tag, num_epochs=None
     scorer, history, config = train(name, splits, num_epochs, seed, progress)
     train_seconds = time.perf_counter() - start
     path = save_checkpoint(scorer, splits, config, Path(out_dir) / f"{tag}.npz")
+    reference = Path(out_dir) / f"{tag}_reference" / tracking.REFERENCE_SAMPLE
+    reference.parent.mkdir(exist_ok=True)
+    keep = np.random.default_rng(seed).permutation(len(splits.X))[:REFERENCE_ROWS]
+    np.savez(reference, X=splits.X[keep], categorical=np.array([name.startswith("continent_") for name in splits.feature_names]))
     curves = plots.training_curves({"scratch": history}, Path(out_dir) / f"{tag}_curves.png", f"{tag}: scratch scorer on {name}",
                                    loss_name="MSE" if scorer.task == "regression" else "cross-entropy", accuracy=scorer.task != "regression")
     metrics = holdout_metrics(scorer, splits.X_holdout, splits.y_holdout, splits.slices)
     model_name = MODEL_NAMES[name]
     run_id, version = tracking.log_candidate(tracking_uri, model_name, path, dataclasses.asdict(config), config_history(history),
-                                             splits.data_hash, metrics, plots=[curves], input_example=splits.X_holdout[:2])
+                                             splits.data_hash, metrics, plots=[curves], input_example=splits.X_holdout[:2],
+                                             reference_sample=reference)
     results, candidate_metrics, champion_metrics = run_gate(tracking_uri, model_name, path, splits, run_suite, gate_config)
     tracking.log_gate(tracking_uri, run_id, results)
     promoted = gate.passed(results)

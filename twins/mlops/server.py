@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from fastapi import FastAPI, Header, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -63,6 +64,8 @@ class Loaded:
     scorer: Scorer
     meta: dict
     checkpoint: str
+    reference: dict | None = None  # {X, categorical}: training features logged with the model
+    gates: list = field(default_factory=list)  # the gate results of its run
 
 
 @dataclass
@@ -71,8 +74,6 @@ class State:
     failed_version: str | None = None
     failed_error: str | None = None
     registry_error: str | None = None
-    gates: list = field(default_factory=list)  # [{version, name, passed, detail}], newest last
-    drift: dict = field(default_factory=dict)  # {feature: drift row} from the monitor
     started: float = field(default_factory=time.time)
 
 
@@ -210,12 +211,30 @@ class Shadow:
 def load_version(tracking_uri, model_name, cache_dir):
     """The champion's version, downloaded and loaded, then checked on its own input example."""
     from twins.mlops import tracking
-    version, path = tracking.download_checkpoint(tracking_uri, model_name, "champion", dst=os.path.join(cache_dir, "incoming"))
+    version, path, extras = tracking.download_checkpoint(tracking_uri, model_name, "champion", dst=os.path.join(cache_dir, "incoming"))
     scorer, meta = Scorer.load(path)
     scorer.predict(np.zeros((1, meta["in_features"])))  # a model that cannot score is never swapped in
+    reference = None
+    if extras["reference_sample"] is not None:
+        with np.load(extras["reference_sample"], allow_pickle=False) as sample:
+            reference = {"X": sample["X"], "categorical": sample["categorical"]}
     final = os.path.join(cache_dir, f"v{version}.npz")
     os.replace(path, final)
-    return Loaded(version, scorer, meta, final)
+    gates = [dict(row, version=version) for row in tracking.gate_results(tracking_uri, extras["run_id"])]
+    return Loaded(version, scorer, meta, final, reference, gates)
+
+
+def live_drift(loaded, log_path, max_rows=2000, max_features=20):
+    """Drift per feature of the last logged requests against the model's reference sample ({} when either is missing)."""
+    from scratch.projects.mlops.monitor import drift_report
+    if loaded is None or loaded.reference is None or not log_path or not os.path.exists(log_path):
+        return {}
+    X, _, _ = read_log(log_path)
+    names = loaded.meta["feature_names"]
+    if len(X) < 2 or X.shape[1] != len(names) or len(names) > max_features:
+        return {}
+    categorical = [name for name, flag in zip(names, loaded.reference["categorical"]) if flag]
+    return drift_report(loaded.reference["X"], X[-max_rows:], names, categorical)["features"]
 
 
 def create_app(model_name, tracking_uri, cache_dir, poll_seconds=2.0, shadow=False, log_path=None, token=None, max_body=MAX_BODY_BYTES):
@@ -237,7 +256,9 @@ def create_app(model_name, tracking_uri, cache_dir, poll_seconds=2.0, shadow=Fal
                 state.registry_error = f"{type(error).__name__}: {error}"
                 return
             current = state.model.version if state.model else None
-            if wanted is None or wanted == current or wanted == state.failed_version:
+            if wanted is not None and wanted == current:  # e.g. rolled back to the served version: nothing pending
+                state.failed_version = state.failed_error = None
+            if wanted is None or wanted == current or wanted == state.failed_version:  # a failed version is retried when the alias moves
                 metrics.ready.set(int(state.model is not None and state.failed_version is None))
                 return
             try:
@@ -262,6 +283,12 @@ def create_app(model_name, tracking_uri, cache_dir, poll_seconds=2.0, shadow=Fal
     app.add_middleware(BodyLimit, limit=max_body)
     app.state.mlops, app.state.metrics, app.state.shadow = state, metrics, shadow_process
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError):
+        """FastAPI's 422 without echoing the input back: a NaN in it cannot be written as JSON (a 500 otherwise)."""
+        detail = [{"loc": [str(part) for part in e["loc"]], "type": e["type"], "msg": e["msg"]} for e in error.errors()]
+        return JSONResponse(status_code=422, content={"detail": detail})
+
     @app.middleware("http")
     async def count(request: Request, call_next):
         response = await call_next(request)
@@ -273,13 +300,12 @@ def create_app(model_name, tracking_uri, cache_dir, poll_seconds=2.0, shadow=Fal
         loaded = state.model  # read once: the whole request is scored by this one model
         if loaded is None:
             raise HTTPException(503, detail=f"model: no version of {model_name!r} is loaded ({state.failed_error or 'none yet'})")
-        X = np.asarray(request.rows(), dtype=np.float64)
-        width = loaded.meta["in_features"]
-        if X.ndim != 2 or X.shape[1] != width:
-            lengths = sorted({len(row) for row in request.rows()})
+        width, lengths = loaded.meta["in_features"], sorted({len(row) for row in request.rows()})
+        if lengths != [width]:
             return JSONResponse(status_code=422, content={"detail": [{
                 "loc": ["body", "instances"], "type": "signature_mismatch",
                 "msg": f"instances: expected rows of {width} features {loaded.meta['feature_names']}, got rows of length {lengths}"}]})
+        X = np.asarray(request.rows(), dtype=np.float64)
         start = time.perf_counter()
         predictions, scores = loaded.scorer.predict(X)
         elapsed = time.perf_counter() - start
@@ -321,7 +347,7 @@ def create_app(model_name, tracking_uri, cache_dir, poll_seconds=2.0, shadow=Fal
 
     @app.get("/dashboard", response_class=HTMLResponse)
     def dashboard():
-        return render(model_name, state, metrics)
+        return render(model_name, state, metrics, live_drift(state.model, log_path))
 
     KNOWN_PATHS = {"/predict", "/health", "/ready", "/version", "/metrics", "/admin/reload", "/dashboard"}
     app.router.on_shutdown.append(lambda: shadow_process.close() if shadow_process else None)

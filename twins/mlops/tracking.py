@@ -4,9 +4,11 @@ environment, plots, the gate's results) with the model as a NumPy-only pyfunc, a
 aliases: ``champion`` (served), ``challenger`` (the latest candidate), ``previous`` (for rollback)."""
 import os
 import platform
+import shutil
 import subprocess
 import urllib.error
 import urllib.request
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +16,10 @@ import numpy as np
 from twins.registry import ROOT
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 EXPERIMENT = "mlops"
 PYFUNC_CODE = Path(__file__).with_name("pyfunc_model.py")
+REFERENCE_SAMPLE = "reference_sample.npz"
 
 
 def sqlite_uri(folder):
@@ -40,11 +44,29 @@ def check_reachable(tracking_uri, timeout=3.0):
     return tracking_uri
 
 
+def empty_store(path):
+    """A new SQLite store at ``path``, copied from an empty one migrated once per MLflow version (in the
+    temporary folder): MLflow's schema migrations take about 10 s, a copy milliseconds."""
+    import tempfile
+
+    import mlflow
+
+    template = Path(tempfile.gettempdir()) / f"twins-mlops-empty-mlflow-{mlflow.__version__}.db"
+    if not template.exists():
+        building = template.with_suffix(f".{os.getpid()}.db")
+        mlflow.MlflowClient(f"sqlite:///{building}").search_experiments()  # creates and migrates the schema
+        os.replace(building, template)
+    shutil.copyfile(template, path)
+
+
 def client(tracking_uri):
     """An MlflowClient on a reachable store, with the experiment made (artifacts beside a SQLite store)."""
     import mlflow
 
-    mlflow.set_tracking_uri(check_reachable(tracking_uri))
+    check_reachable(tracking_uri)
+    if tracking_uri.startswith("sqlite:///") and not Path(tracking_uri.removeprefix("sqlite:///")).exists():
+        empty_store(tracking_uri.removeprefix("sqlite:///"))
+    mlflow.set_tracking_uri(tracking_uri)
     if mlflow.get_experiment_by_name(EXPERIMENT) is None:
         location = None
         if tracking_uri.startswith("sqlite:///"):
@@ -65,9 +87,11 @@ def environment():
     return {"python": platform.python_version(), "numpy": np.__version__, "mlflow": mlflow.__version__, "platform": platform.platform()}
 
 
-def log_candidate(tracking_uri, model_name, checkpoint_path, config, history, data_hash, holdout, plots=(), input_example=None):
+def log_candidate(tracking_uri, model_name, checkpoint_path, config, history, data_hash, holdout, plots=(), input_example=None,
+                  reference_sample=None):
     """One MLflow run for a trained candidate, its model logged as a pyfunc and registered as a new
-    version of ``model_name`` with the ``challenger`` alias. Returns (run_id, version)."""
+    version of ``model_name`` with the ``challenger`` alias. ``reference_sample``: an .npz of training
+    features (X, categorical) that travels with the model, the monitor's reference. Returns (run_id, version)."""
     import mlflow
     from mlflow.models import infer_signature
 
@@ -91,7 +115,9 @@ def log_candidate(tracking_uri, model_name, checkpoint_path, config, history, da
             mlflow.log_artifact(str(plot), "plots")
         example = np.asarray(input_example, dtype=np.float32)
         output = scorer.predict(example)[0]
-        info = mlflow.pyfunc.log_model(name="model", python_model=str(PYFUNC_CODE), artifacts={"checkpoint": str(checkpoint_path)},
+        artifacts = {"checkpoint": str(checkpoint_path)} | ({"reference_sample": str(reference_sample)} if reference_sample else {})
+        warnings.filterwarnings("ignore", message=".*type hints to the `predict` method.*")  # inputs are checked by the scorer
+        info = mlflow.pyfunc.log_model(name="model", python_model=str(PYFUNC_CODE), artifacts=artifacts,
                                        signature=infer_signature(example, output), input_example=example,
                                        code_paths=None, pip_requirements=[f"numpy=={np.__version__}", f"mlflow=={mlflow.__version__}"],
                                        registered_model_name=model_name)
@@ -140,13 +166,26 @@ def rollback(tracking_uri, model_name):
 
 
 def download_checkpoint(tracking_uri, model_name, alias="champion", dst=None):
-    """(version, local path of the .npz) of ``models:/NAME@alias``: the checkpoint the pyfunc loads."""
+    """(version, local path of the checkpoint .npz, extras) of ``models:/NAME@alias``: the checkpoint
+    the pyfunc loads; extras: the run id and the path of the reference sample (None without one)."""
     import mlflow
 
     mlflow.set_tracking_uri(tracking_uri)
     version = client(tracking_uri).get_model_version_by_alias(model_name, alias)
     root = mlflow.artifacts.download_artifacts(f"models:/{model_name}/{version.version}", dst_path=dst)
-    found = sorted(Path(root, "artifacts").glob("*.npz"))
+    found = sorted(p for p in Path(root, "artifacts").glob("*.npz") if p.name != REFERENCE_SAMPLE)
     if not found:
         raise FileNotFoundError(f"models:/{model_name}@{alias}: version {version.version} has no .npz checkpoint")
-    return str(version.version), found[0]
+    reference = Path(root, "artifacts", REFERENCE_SAMPLE)
+    return str(version.version), found[0], {"run_id": version.run_id, "reference_sample": reference if reference.exists() else None}
+
+
+def gate_results(tracking_uri, run_id):
+    """The gate results logged on a run (gate.json), or [] when it has none."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+    try:
+        mlflow.set_tracking_uri(tracking_uri)
+        return mlflow.artifacts.load_dict(f"runs:/{run_id}/gate.json")
+    except (MlflowException, OSError, ValueError):
+        return []

@@ -1,0 +1,157 @@
+"""The model server end to end: a real SQLite MLflow store and a real `twins serve` (uvicorn) in a
+subprocess, both started here and stopped at the end, every wait bounded. Covers the endpoints,
+the 4xx answers to poison requests (the worker survives them), the request-size limit, the admin
+token, no torch in the serving process, the torch shadow's metrics, reloading when the alias moves,
+a corrupt new version (the old one keeps serving, /ready says 503), rollback by alias, and an
+unreachable registry (the cached model keeps serving)."""
+import json
+import time
+
+import httpx
+import numpy as np
+import pytest
+
+from scratch.projects.mlops.scorer import Scorer
+from twins.mlops import pipeline, tracking
+
+TOKEN = "test-token"
+
+
+def wait_for(condition, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    raise AssertionError(f"not within {timeout} s: {condition.__doc__ or condition}")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """A store with one promoted gapminder model, and the server on it: (url, store uri, splits, first report, work dir)."""
+    work = tmp_path_factory.mktemp("mlops")
+    (work / "store").mkdir()
+    uri = tracking.sqlite_uri(work / "store")
+    splits = pipeline.gapminder_splits(1960, 1990)
+    first = pipeline.train_and_register(uri, "gapminder", splits, work, "v1", num_epochs=30)
+    assert first["promoted"] and first["version"] == "1"
+    process, url = pipeline.start_server(uri, pipeline.MODEL_NAMES["gapminder"], work, shadow=True, log_path=work / "log.db",
+                                         token=TOKEN, poll_seconds=0.5, timeout=90)
+    try:
+        yield url, uri, splits, first, work
+    finally:
+        pipeline.stop_server(process)
+    assert process.poll() is not None
+
+
+def post(url, body, **kwargs):
+    return httpx.post(url + "/predict", timeout=30, **({"json": body} if not isinstance(body, (bytes, str)) else {"content": body}), **kwargs)
+
+
+def test_endpoints_answer_and_torch_stays_out_of_the_server(served):
+    url, _, _, _, _ = served
+    health = httpx.get(url + "/health", timeout=10).json()
+    assert health["status"] == "ok" and health["torch_imported"] is False
+    assert httpx.get(url + "/ready", timeout=10).status_code == 200
+    version = httpx.get(url + "/version", timeout=10).json()
+    assert version["version"] == "1" and version["feature_names"][0] == "infant_mortality" and version["task"] == "regression"
+    assert "mlops_requests_total" in httpx.get(url + "/metrics", timeout=10).text
+
+
+def test_predictions_are_the_checkpoints_one_and_many(served):
+    url, _, splits, first, _ = served
+    X = splits.X_holdout[:40].astype(np.float64)
+    expected = Scorer.load(first["checkpoint"])[0].predict(X)[0]
+    batch = post(url, {"instances": X.tolist()}).json()
+    assert batch["model_version"] == "1" and np.allclose(batch["predictions"], expected, rtol=1e-6)
+    one = post(url, {"instance": X[0].tolist()}).json()
+    assert one["predictions"] == pytest.approx([expected[0]], rel=1e-6)
+
+
+@pytest.mark.parametrize("body, status, field", [
+    ({"rows": [[1.0]]}, 422, "rows"),  # an unknown field
+    ({}, 422, "instances"),  # neither one row nor a batch
+    ({"instances": []}, 422, "instances"),  # an empty batch
+    ({"instances": [[1.0] * 8]}, 422, "instances"),  # a schema mismatch with the signature (9 features)
+    ({"instances": [[1.0] * 9, [1.0] * 10]}, 422, "instances"),  # ragged rows
+    ({"instances": [["a"] * 9]}, 422, "instances"),  # not numbers
+    ('{"instances": [[NaN, 1, 1, 1, 1, 1, 1, 1, 1]]}', 422, "instances"),  # NaN (JSON's extension)
+    ({"instances": [[1.0] * 9] * 1025}, 422, "instances"),  # over the batch limit
+    ("{not json", 422, "body"),
+])
+def test_poison_requests_get_a_4xx_that_names_the_field_and_the_worker_survives(served, body, status, field):
+    url = served[0]
+    response = post(url, body, headers={"content-type": "application/json"})
+    assert response.status_code == status, response.text
+    assert field in response.text
+    assert httpx.get(url + "/health", timeout=10).status_code == 200
+
+
+def test_request_size_limit_and_admin_token(served):
+    url = served[0]
+    huge = json.dumps({"instances": [[1.0] * 9] * 60_000})  # about 2.7 MB, over the 2 MB limit
+    response = post(url, huge, headers={"content-type": "application/json"})
+    assert response.status_code == 413 and "body: expected at most 2000000 bytes" in response.text
+    assert httpx.post(url + "/admin/reload", timeout=10).status_code == 401
+    assert httpx.post(url + "/admin/reload", headers={"authorization": "Bearer wrong"}, timeout=10).status_code == 401
+
+
+def test_shadow_scores_the_traffic_off_the_hot_path_and_agrees(served):
+    url, _, splits, _, _ = served
+    post(url, {"instances": splits.X_holdout[:200].astype(np.float64).tolist()})
+
+    def shadow_rows():
+        text = httpx.get(url + "/metrics", timeout=10).text
+        return next((float(line.split()[-1]) for line in text.splitlines() if line.startswith("mlops_shadow_rows_total ")), 0.0)
+    wait_for(lambda: shadow_rows() >= 200, 60)
+    text = httpx.get(url + "/metrics", timeout=10).text
+    assert "mlops_shadow_disagreement_rate 0.0" in text
+    max_diff = next(float(line.split()[-1]) for line in text.splitlines() if line.startswith("mlops_shadow_max_abs_difference "))
+    assert 0 <= max_diff < 1e-3  # float32 scratch vs float32 torch, life expectancy in years
+
+
+def test_reload_corrupt_version_rollback_and_unreachable_registry(served):
+    url, uri, splits, _, work = served
+    name = pipeline.MODEL_NAMES["gapminder"]
+    auth = {"authorization": f"Bearer {TOKEN}"}
+    second = pipeline.train_and_register(uri, "gapminder", splits, work, "v2", num_epochs=30, seed=3)
+    tracking.promote(uri, name, second["version"])  # whatever the gate said: the alias moves, the server follows
+    assert httpx.post(url + "/admin/reload", headers=auth, timeout=60).status_code == 200
+    assert httpx.get(url + "/version", timeout=10).json()["version"] == second["version"]
+
+    third = pipeline.train_and_register(uri, "gapminder", splits, work, "v3", num_epochs=30, seed=4)
+    stored = next((work / "store" / "artifacts").rglob("v3.npz"))
+    stored.write_bytes(b"not a checkpoint")  # the registry now holds a corrupt file for version 3
+    tracking.promote(uri, name, third["version"])
+    ready = httpx.post(url + "/admin/reload", headers=auth, timeout=60)
+    assert ready.status_code == 503 and ready.json()["failed_version"] == third["version"] and "not a readable checkpoint" in ready.json()["error"]
+    answer = post(url, {"instance": splits.X_holdout[0].astype(np.float64).tolist()}).json()
+    assert answer["model_version"] == second["version"]  # the old model keeps serving
+
+    tracking.rollback(uri, name)  # champion back to the previous version (2)
+    assert httpx.post(url + "/admin/reload", headers=auth, timeout=60).status_code == 200
+
+    store = work / "store"
+    store.rename(work / "store-away")  # the registry is gone: the server must keep serving its cached model
+    try:
+        wait_for(lambda: httpx.get(url + "/ready", timeout=10).json()["registry_error"] is not None, 30)
+        assert post(url, {"instance": splits.X_holdout[0].astype(np.float64).tolist()}).json()["model_version"] == second["version"]
+    finally:
+        (work / "store-away").rename(store)
+    wait_for(lambda: httpx.get(url + "/ready", timeout=10).json()["registry_error"] is None, 30)
+
+
+def test_dashboard_shows_the_model_drift_and_gates(served):
+    url = served[0]
+    page = httpx.get(url + "/dashboard", timeout=60).text
+    for marker in ("id='model'", "id='version'", "id='latency'", "id='drift'", "id='gates'", "infant_mortality", "beats champion"):
+        assert marker in page
+
+
+def test_tracking_uri_that_cannot_be_reached_is_named(tmp_path):
+    with pytest.raises(ConnectionError, match=r"tracking_uri: cannot reach sqlite:////nonexistent/folder/mlflow.db"):
+        tracking.check_reachable("sqlite:////nonexistent/folder/mlflow.db")
+    with pytest.raises(ConnectionError, match=r"tracking_uri: cannot reach the MLflow server at http://127.0.0.1:9"):
+        tracking.check_reachable("http://127.0.0.1:9", timeout=2)
+    with pytest.raises(ValueError, match="tracking_uri: expected a URI"):
+        tracking.check_reachable("mlflow.db")

@@ -57,6 +57,11 @@ def test_the_gate_passes_better_models_and_stops_worse_ones():
     slice_drop = {"accuracy": 0.95, "slices": {"a": 1.0, "b": 0.80}}
     results = gate.evaluate_gate(slice_drop, champion, "classification", True, GateConfig(max_slice_regression=0.05))
     assert [r.name for r in results if not r.passed] == ["slices"] and "b" in results[-1].detail
-    worse_mae = {"mae": 4.0, "slices": {"Asia": 4.0}}
-    assert not gate.passed(gate.evaluate_gate(worse_mae, {"mae": 3.0, "slices": {"Asia": 3.0}}, "regression", True))
+    worse_mae, champion_mae = {"mae": 4.0, "slices": {"Asia": 4.0}}, {"mae": 3.0, "slices": {"Asia": 3.0}}
+    lenient = GateConfig(max_slice_regression=1.0)  # the slices let it through: only the holdout score can stop it
+    results = {r.name: r.passed for r in gate.evaluate_gate(worse_mae, champion_mae, "regression", True, lenient)}
+    assert results == {"parity": True, "beats champion": False, "slices": True}
+    better_mae = {"mae": 2.9, "slices": {"Asia": 2.9}}
+    assert not gate.passed(gate.evaluate_gate(better_mae, champion_mae, "regression", True, GateConfig(margin=0.05)))  # 2.9 > 2.85
+    assert gate.passed(gate.evaluate_gate(better_mae, champion_mae, "regression", True, GateConfig(margin=0.02)))
     assert gate.passed(gate.evaluate_gate(worse_mae, None, "regression", True))  # the first model has no champion to beat

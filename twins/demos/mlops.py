@@ -100,13 +100,20 @@ def percentiles(values):
 def run_gapminder(out_dir, store, num_epochs, quick, gate_config, progress):
     uri = store
     epochs = num_epochs or (QUICK_EPOCHS["gapminder"] if quick else None)
-    report = {}
+    report = {"stage_seconds": {}}
+    clock = [time.perf_counter()]
+
+    def stage(name):
+        now = time.perf_counter()
+        report["stage_seconds"][name] = now - clock[0]
+        clock[0] = now
     splits = pipeline.gapminder_splits(1960, 1990)
     report["data"] = {"train_rows": len(splits.X), "validation_rows": len(splits.X_val), "holdout_rows": len(splits.X_holdout),
                       "quarantined_rows": splits.quarantined, "data_hash": splits.data_hash}
     first = pipeline.train_and_register(uri, "gapminder", splits, out_dir, "v1", epochs, gate_config=gate_config, progress=progress)
     worse = pipeline.train_and_register(uri, "gapminder", splits, out_dir, "undertrained", 2, seed=1, gate_config=gate_config)
     report["candidates"] = [first, worse]
+    stage("data, train, track, gate (two candidates)")
     assert first["promoted"] and not worse["promoted"], "the gate must promote the first model and refuse the under-trained one"
 
     name = pipeline.MODEL_NAMES["gapminder"]
@@ -117,6 +124,7 @@ def run_gapminder(out_dir, store, num_epochs, quick, gate_config, progress):
     log_path = Path(out_dir) / "predictions.db"
     log_path.unlink(missing_ok=True)
     process, url = pipeline.start_server(uri, name, out_dir, shadow=True, log_path=log_path, token="demo-token", poll_seconds=0.5)
+    stage("server start")
     try:
         predictions, versions, latency = send_traffic(url, X_now)
         wait_for(lambda: (metric_value(url, "mlops_shadow_rows_total") or 0) >= len(X_now), 60, "the shadow scoring the traffic")
@@ -125,9 +133,11 @@ def run_gapminder(out_dir, store, num_epochs, quick, gate_config, progress):
                              "latency_ms": {kind: percentiles(values) for kind, values in latency.items()},
                              "shadow_disagreement_rate": metric_value(url, "mlops_shadow_disagreement_rate"),
                              "shadow_max_abs_difference": metric_value(url, "mlops_shadow_max_abs_difference")}
+        stage("traffic and shadow")
         time.sleep(0.5)  # the log's writer thread
         monitored = pipeline.monitor_gapminder(log_path, splits, y_now, predictions)
         report["monitor"] = monitored
+        stage("monitor")
         if monitored["retrain"]:
             recent = pipeline.gapminder_splits(1960, MONITOR_YEARS[1], seed=2)
             retrained = pipeline.train_and_register(uri, "gapminder", recent, out_dir, "v3-retrained", epochs, gate_config=gate_config)
@@ -139,10 +149,12 @@ def run_gapminder(out_dir, store, num_epochs, quick, gate_config, progress):
                 report["rollback"] = {"to": back, "served": wait_for(lambda: served_version(url) == back and back, 30, "rollback")}
                 tracking.promote(uri, name, retrained["version"])
                 wait_for(lambda: served_version(url) == retrained["version"], 30, "promotion after rollback")
+        stage("retrain, gate, reload, rollback")
         import httpx
-        (Path(out_dir) / "dashboard.html").write_text(httpx.get(url + "/dashboard", timeout=10).text)
+        (Path(out_dir) / "dashboard.html").write_text(httpx.get(url + "/dashboard", timeout=60).text)
     finally:
         pipeline.stop_server(process)
+    stage("dashboard, stop")
     drift_plot(monitored["report"], Path(out_dir) / "gapminder_drift.png")
     latency_plot(latency, Path(out_dir) / "latency.png")
     return report

@@ -5,6 +5,7 @@ token, no torch in the serving process, the torch shadow's metrics, reloading wh
 a corrupt new version (the old one keeps serving, /ready says 503), rollback by alias, and an
 unreachable registry (the cached model keeps serving)."""
 import json
+import re
 import time
 
 import httpx
@@ -143,6 +144,8 @@ def test_reload_corrupt_version_rollback_and_unreachable_registry(served):
 
 def test_dashboard_shows_the_model_drift_and_gates(served):
     url = served[0]
+    post(url, {"instances": served[2].X_holdout[:100].astype(np.float64).tolist()})  # logged requests for the drift rows
+    time.sleep(0.5)  # the log's writer thread
     page = httpx.get(url + "/dashboard", timeout=60).text
     for marker in ("id='model'", "id='version'", "id='latency'", "id='drift'", "id='gates'", "infant_mortality", "beats champion"):
         assert marker in page
@@ -155,3 +158,46 @@ def test_tracking_uri_that_cannot_be_reached_is_named(tmp_path):
         tracking.check_reachable("http://127.0.0.1:9", timeout=2)
     with pytest.raises(ValueError, match="tracking_uri: expected a URI"):
         tracking.check_reachable("mlflow.db")
+
+
+def colour_share(image, rgb):
+    """The share of pixels within 3/255 of ``rgb`` in an (H, W, 3 or 4) float image."""
+    return float(np.mean(np.all(np.abs(image[..., :3] - np.array(rgb) / 255) < 3 / 255, axis=-1)))
+
+
+def test_dashboard_in_a_real_browser(served, tmp_path):
+    """Headless Chromium loads the served dashboard: the DOM holds every section and the screenshot shows
+    the drift table's red (drifted) and green (stable) rows and the gate table."""
+    import matplotlib.image
+
+    from twins.mlops import browser
+
+    url = served[0]
+    post(url, {"instances": served[2].X_holdout[:100].astype(np.float64).tolist()})  # some traffic for the drift rows
+    time.sleep(0.5)
+    page = browser.dom(url + "/dashboard")
+    for marker in ('id="model"', 'id="version"', 'id="rate"', 'id="latency"', 'id="drift"', 'id="gates"', "beats champion"):
+        assert marker in page, marker
+    image = matplotlib.image.imread(browser.screenshot(url + "/dashboard", tmp_path / "dashboard.png"))
+    assert image.shape[:2] == (800, 1000)
+    assert colour_share(image, (0xcc, 0xff, 0xcc)) > 0.002  # the passed gate checks and stable features
+    assert colour_share(image, (0xff, 0xbb, 0xbb)) > 0.001  # the drifted features (the holdout is 1960-1990 too, but few rows)
+
+
+def test_dashboard_escapes_what_it_shows(tmp_path):
+    """A hostile model name and gate detail are shown as text: the browser runs no script from them."""
+    from twins.mlops import browser
+    from twins.mlops.dashboard import render
+    from twins.mlops.server import Loaded, Metrics, State
+
+    hostile = "<script>document.title='owned'</script><img src=x onerror=\"document.title='owned'\">"
+    scorer = Scorer(2, (3,), 1, "regression")
+    state = State(model=Loaded("7", scorer, {"feature_names": ["a", "b"]}, "x.npz",
+                               gates=[{"version": "7", "name": hostile, "passed": False, "detail": hostile}]))
+    drift_rows = {hostile: {"psi": 0.5, "drifted": True}}
+    path = tmp_path / "page.html"
+    path.write_text(render(hostile, state, Metrics(), drift_rows))
+    page = browser.dom(path.as_uri())
+    title = re.search(r"<title>(.*?)</title>", page, re.DOTALL).group(1)
+    assert "owned" in title and title.startswith("twins mlops: &lt;script&gt;")  # the name, as text; no script renamed the page
+    assert "<script>document" not in page and "<img" not in page and "&lt;script&gt;document.title" in page

@@ -14,7 +14,7 @@ import os
 import tempfile
 from pathlib import Path
 
-STAGES = ("pipeline", "data", "train", "promote", "rollback", "monitor")
+STAGES = ("pipeline", "data", "train", "promote", "rollback", "monitor", "load")
 
 
 def fraction(text):
@@ -37,6 +37,8 @@ def add_commands(sub):
     mlops.add_argument("--log", type=Path, help="monitor: the server's prediction log (SQLite)")
     mlops.add_argument("--out", type=Path, default=Path("runs/mlops"), help="output folder (default: runs/mlops)")
     mlops.add_argument("--quick", action="store_true", help="few epochs and small data: a smoke run")
+    mlops.add_argument("--users", type=int, default=8, help="load: concurrent Locust users")
+    mlops.add_argument("--seconds", type=int, default=10, help="load: seconds per run")
     mlops.set_defaults(func=cmd_mlops)
 
     serve = sub.add_parser("serve", help="serve models:/NAME@champion over HTTP (FastAPI + uvicorn, NumPy-only scoring)")
@@ -99,6 +101,8 @@ def cmd_mlops(args):
         report, rows = pipeline.drift_from_log(args.log, splits.X, GAPMINDER_FEATURES, GAPMINDER_FEATURES[4:])
         print(json.dumps({"rows": rows, **report}, indent=2, default=float))
         return 0
+    if args.stage == "load":
+        return cmd_load(args, pipeline, tracking)
     if not args.tracking_uri:
         raise SystemExit(f"twins mlops {args.stage}: --tracking-uri: expected an MLflow tracking URI, got none")
     if args.stage == "train":
@@ -121,4 +125,25 @@ def cmd_mlops(args):
         except ValueError as error:
             raise SystemExit(f"twins mlops rollback: --{str(error).replace('_', '-', 1)}") from None
         print(f"{args.model}: champion {old} -> {now} (rolled back)")
+    return 0
+
+
+def cmd_load(args, pipeline, tracking):
+    """Train and promote a gapminder scorer in a temporary store (or serve --model from --tracking-uri), then Locust
+    against 1 and 2 workers; writes load.json into --out."""
+    from twins.mlops.loadtest import load_test
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="mlops-load-") as folder:
+        uri, name = args.tracking_uri, args.model
+        splits = pipeline.load_splits("gapminder")
+        if uri is None:
+            uri, name = tracking.sqlite_uri(folder), pipeline.MODEL_NAMES["gapminder"]
+            pipeline.train_and_register(uri, "gapminder", splits, folder, "load", num_epochs=args.epochs or 30)
+        results = load_test(uri, name, splits.X_holdout.astype(float).tolist(), folder, users=args.users, seconds=args.seconds)
+    (args.out / "load.json").write_text(json.dumps(results, indent=2))
+    for workers, rows in results.items():
+        for request, row in rows.items():
+            print(f"{workers:>10} {request:<12} {row['requests']:>6} requests ({row['failures']} failed), {row['rps']:7.1f} req/s, "
+                  f"p50 {row['p50']:.0f} ms, p95 {row['p95']:.0f} ms, p99 {row['p99']:.0f} ms")
     return 0

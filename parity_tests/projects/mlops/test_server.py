@@ -142,6 +142,36 @@ def test_reload_corrupt_version_rollback_and_unreachable_registry(served):
     wait_for(lambda: httpx.get(url + "/ready", timeout=10).json()["registry_error"] is None, 30)
 
 
+def test_concurrent_promotion_never_scores_with_a_half_loaded_model(served):
+    """Requests run while the champion flips between two versions: each answer is exactly the
+    predictions of the one version it names, never a mix."""
+    import threading
+
+    url, uri, splits, first, work = served
+    name = pipeline.MODEL_NAMES["gapminder"]
+    auth = {"authorization": f"Bearer {TOKEN}"}
+    X = splits.X_holdout[:20].astype(np.float64)
+    expected = {"1": Scorer.load(first["checkpoint"])[0].predict(X)[0], "2": Scorer.load(work / "v2.npz")[0].predict(X)[0]}
+    answers, stop = [], threading.Event()
+
+    def traffic():
+        with httpx.Client(base_url=url, timeout=30) as client:
+            while not stop.is_set():
+                answers.append(client.post("/predict", json={"instances": X.tolist()}).json())
+    thread = threading.Thread(target=traffic)
+    thread.start()
+    try:
+        for version in ("1", "2", "1", "2"):
+            tracking.promote(uri, name, version)
+            assert httpx.post(url + "/admin/reload", headers=auth, timeout=60).json()["serving"] == version
+    finally:
+        stop.set()
+        thread.join(30)
+    assert {answer["model_version"] for answer in answers} == {"1", "2"}
+    for answer in answers:
+        np.testing.assert_allclose(answer["predictions"], expected[answer["model_version"]], rtol=1e-6)
+
+
 def test_dashboard_shows_the_model_drift_and_gates(served):
     url = served[0]
     post(url, {"instances": served[2].X_holdout[:100].astype(np.float64).tolist()})  # logged requests for the drift rows

@@ -110,7 +110,8 @@ def run_gapminder(out_dir, store, num_epochs, quick, gate_config, progress):
     splits = pipeline.gapminder_splits(1960, 1990)
     report["data"] = {"train_rows": len(splits.X), "validation_rows": len(splits.X_val), "holdout_rows": len(splits.X_holdout),
                       "quarantined_rows": splits.quarantined, "data_hash": splits.data_hash}
-    first = pipeline.train_and_register(uri, "gapminder", splits, out_dir, "v1", epochs, gate_config=gate_config, progress=progress)
+    first = pipeline.train_and_register(uri, "gapminder", splits, out_dir, "v1", epochs, gate_config=gate_config, progress=progress,
+                                        run_suite=not quick)  # a full run's gate also runs the project's parity suite
     worse = pipeline.train_and_register(uri, "gapminder", splits, out_dir, "undertrained", 2, seed=1, gate_config=gate_config)
     report["candidates"] = [first, worse]
     stage("data, train, track, gate (two candidates)")

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from scipy import spatial, stats
 
-from scratch.projects.mlops.drift import CATEGORY_LIMIT, EMPTY_SHARE, EXACT_KS_LIMIT, check_sample
+from scratch.projects.mlops.drift import CATEGORY_LIMIT, EMPTY_SHARE, check_ks_samples, check_sample
 
 
 def fill_zeros(shares):
@@ -44,10 +44,7 @@ def psi(reference, current, categorical=False):
 
 def ks_2samp(reference, current):
     """scipy.stats.ks_2samp, two-sided, exact: (D, p-value)."""
-    reference, current = check_sample(reference, "reference"), check_sample(current, "current")
-    if max(reference.size, current.size) > EXACT_KS_LIMIT:
-        raise ValueError(f"reference, current: expected at most {EXACT_KS_LIMIT} samples each for the exact p-value, "
-                         f"got {reference.size} and {current.size}")
+    reference, current = check_ks_samples(reference, current)
     result = stats.ks_2samp(reference, current, method="exact")
     return float(result.statistic), float(result.pvalue)
 

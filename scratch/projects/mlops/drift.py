@@ -32,6 +32,15 @@ def check_sample(values, name, numeric=True):
     return values
 
 
+def check_ks_samples(reference, current):
+    """Both samples checked, and small enough for the exact p-value (SciPy's 'auto' limit)."""
+    reference, current = check_sample(reference, "reference"), check_sample(current, "current")
+    if max(reference.size, current.size) > EXACT_KS_LIMIT:
+        raise ValueError(f"reference, current: expected at most {EXACT_KS_LIMIT} samples each for the exact p-value, "
+                         f"got {reference.size} and {current.size}")
+    return reference, current
+
+
 def sturges_edges(values):
     """np.histogram_bin_edges(values, 'sturges'): width ptp / (log2(n) + 1) over [min, max]."""
     first, last = float(values.min()), float(values.max())
@@ -85,11 +94,8 @@ def ks_2samp(reference, current):
     """Two-sample Kolmogorov-Smirnov test, two-sided: (D, p-value) as scipy.stats.ks_2samp's 'exact'
     method (its default up to 10,000 samples). D is the largest gap between the empirical CDFs; the
     p-value is the share of the C(n1+n2, n1) orderings of the pooled sample whose gap reaches D."""
-    reference, current = check_sample(reference, "reference"), check_sample(current, "current")
+    reference, current = check_ks_samples(reference, current)
     n1, n2 = reference.size, current.size
-    if max(n1, n2) > EXACT_KS_LIMIT:
-        raise ValueError(f"reference, current: expected at most {EXACT_KS_LIMIT} samples each for the exact p-value, "
-                         f"got {n1} and {n2}")
     pooled = np.concatenate([reference, current])
     cdf1 = np.searchsorted(np.sort(reference), pooled, side="right") / n1
     cdf2 = np.searchsorted(np.sort(current), pooled, side="right") / n2

@@ -67,3 +67,47 @@ def test_bad_input_is_named(case):
 def test_a_checkpoint_without_its_description_is_refused(tmp_path):
     assert_bad_input(BadInput("no description", lambda: checkpoint.load(checkpoint_without_meta(tmp_path)), ValueError, "f",
                               "has no '__scorer__' entry"))
+
+
+def cli(*argv):
+    from twins.cli import main
+    return lambda: main(list(argv))
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A store with one registered model (version 1, no champion yet) for the command-line rows."""
+    from twins.mlops import tracking
+
+    folder = tmp_path_factory.mktemp("store")
+    uri = tracking.sqlite_uri(folder)
+    tracking.client(uri).create_registered_model("known-model")
+    return uri
+
+
+def test_command_line_names_the_bad_argument(store):
+    unreachable = "sqlite:////nonexistent/folder/mlflow.db"
+    rows = [
+        BadInput("unknown data set", cli("mlops", "data", "--dataset", "nosuch"), SystemExit, "--dataset",
+                 r"expected one of \['digits', 'fashion-mnist', 'gapminder'\], got 'nosuch'"),
+        BadInput("gate margin out of range", cli("mlops", "train", "--margin", "1.5", "--tracking-uri", store), SystemExit, "--margin",
+                 r"expected a number in \[0, 1\), got 1.5"),
+        BadInput("slice threshold out of range", cli("mlops", "train", "--max-slice-regression", "-0.1", "--tracking-uri", store),
+                 SystemExit, "--max-slice-regression", "got -0.1"),
+        BadInput("unreachable SQLite store", cli("mlops", "train", "--tracking-uri", unreachable), SystemExit, "--tracking-uri",
+                 "cannot reach sqlite:////nonexistent/folder/mlflow.db: the folder /nonexistent/folder does not exist"),
+        BadInput("unreachable tracking server", cli("serve", "--model", "m", "--tracking-uri", "http://127.0.0.1:9"), SystemExit,
+                 "--tracking-uri", "cannot reach the MLflow server at http://127.0.0.1:9"),
+        BadInput("unknown model to serve", cli("serve", "--model", "nosuch", "--tracking-uri", store), SystemExit, "--model",
+                 r"unknown registered model 'nosuch'; expected one of \['known-model'\]"),
+        BadInput("unknown model to roll back", cli("mlops", "rollback", "--model", "nosuch", "--tracking-uri", store), SystemExit,
+                 "--model", "unknown registered model 'nosuch'"),
+        BadInput("nothing to roll back to", cli("mlops", "rollback", "--model", "known-model", "--tracking-uri", store), SystemExit,
+                 "--model", "'known-model' has no 'previous' version to roll back to"),
+        BadInput("unknown version to promote", cli("mlops", "promote", "--model", "known-model", "--version", "9", "--tracking-uri", store),
+                 SystemExit, "--version", r"'known-model' has no version '9'; expected one of \[\]"),
+        BadInput("monitor without a log", cli("mlops", "monitor", "--log", "/nonexistent.db"), SystemExit, "--log",
+                 "expected the server's prediction log"),
+    ]
+    for row in rows:
+        assert_bad_input(row)

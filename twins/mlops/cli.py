@@ -24,6 +24,12 @@ def fraction(text):
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
+def as_option(error):
+    """'max_slice_regression: expected ...' as '--max-slice-regression: expected ...': the option the user typed."""
+    name, _, rest = str(error).partition(":")
+    return f"--{name.replace('_', '-')}:{rest}"
+
+
 def add_commands(sub):
     mlops = sub.add_parser("mlops", help="Project 20's pipeline stages: data, train (track, gate, register), promote, rollback, monitor")
     mlops.add_argument("stage", choices=STAGES, help="the stage to run ('pipeline': all of them)")
@@ -61,8 +67,9 @@ def cmd_serve(args):
     from twins.mlops import tracking
     try:
         tracking.check_reachable(args.tracking_uri)
+        tracking.check_model(args.tracking_uri, args.model)
     except (ValueError, ConnectionError) as error:
-        raise SystemExit(f"twins serve: --{error}") from None
+        raise SystemExit(f"twins serve: {as_option(error)}") from None
     cache = args.cache_dir or Path(tempfile.mkdtemp(prefix="mlops-serve-"))
     os.environ.update({"MLOPS_MODEL": args.model, "MLOPS_TRACKING_URI": args.tracking_uri, "MLOPS_CACHE_DIR": str(cache),
                        "MLOPS_POLL_SECONDS": str(args.poll_seconds), "MLOPS_SHADOW": "1" if args.shadow else "0",
@@ -81,7 +88,7 @@ def cmd_mlops(args):
         if args.tracking_uri:
             tracking.check_reachable(args.tracking_uri)
     except (ValueError, TypeError, ConnectionError) as error:
-        raise SystemExit(f"twins mlops {args.stage}: --{str(error).replace('_', '-', 1)}") from None
+        raise SystemExit(f"twins mlops {args.stage}: {as_option(error)}") from None
     if args.stage == "pipeline":
         from twins.demos import mlops as demo
         report = demo.run(args.out, (dataset,), num_epochs=args.epochs, quick=args.quick, tracking_uri=args.tracking_uri,
@@ -114,17 +121,17 @@ def cmd_mlops(args):
         return 0 if report["promoted"] else 1
     if not args.model:
         raise SystemExit(f"twins mlops {args.stage}: --model: expected a registered model name, got none")
-    if args.stage == "promote":
-        if not args.version:
-            raise SystemExit("twins mlops promote: --version: expected a registered model version, got none")
-        old = tracking.promote(args.tracking_uri, args.model, args.version)
-        print(f"{args.model}: champion {old} -> {args.version}")
-    else:
-        try:
+    try:
+        if args.stage == "promote":
+            if not args.version:
+                raise SystemExit("twins mlops promote: --version: expected a registered model version, got none")
+            old = tracking.promote(args.tracking_uri, args.model, args.version)
+            print(f"{args.model}: champion {old} -> {args.version}")
+        else:
             now, old = tracking.rollback(args.tracking_uri, args.model)
-        except ValueError as error:
-            raise SystemExit(f"twins mlops rollback: --{str(error).replace('_', '-', 1)}") from None
-        print(f"{args.model}: champion {old} -> {now} (rolled back)")
+            print(f"{args.model}: champion {old} -> {now} (rolled back)")
+    except ValueError as error:
+        raise SystemExit(f"twins mlops {args.stage}: {as_option(error)}") from None
     return 0
 
 

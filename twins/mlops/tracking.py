@@ -135,6 +135,14 @@ def log_gate(tracking_uri, run_id, results):
     mlflow_client.set_tag(run_id, "gate", "passed" if all(r.passed for r in results) else "failed")
 
 
+def check_model(tracking_uri, model_name):
+    """``model_name`` if the registry holds it; a ValueError naming the registered ones otherwise."""
+    names = sorted(model.name for model in client(tracking_uri).search_registered_models())
+    if model_name not in names:
+        raise ValueError(f"model: unknown registered model {model_name!r}; expected one of {names} in {tracking_uri}")
+    return model_name
+
+
 def champion_version(tracking_uri, model_name):
     """The champion's version, or None before the first promotion."""
     from mlflow.exceptions import MlflowException
@@ -147,6 +155,10 @@ def champion_version(tracking_uri, model_name):
 def promote(tracking_uri, model_name, version):
     """Move ``champion`` to ``version``; the old champion keeps the ``previous`` alias (rollback's target)."""
     mlflow_client = client(tracking_uri)
+    check_model(tracking_uri, model_name)
+    versions = sorted(str(v.version) for v in mlflow_client.search_model_versions(f"name = '{model_name}'"))
+    if str(version) not in versions:
+        raise ValueError(f"version: {model_name!r} has no version {version!r}; expected one of {versions}")
     old = champion_version(tracking_uri, model_name)
     if old is not None and old != str(version):
         mlflow_client.set_registered_model_alias(model_name, "previous", old)
@@ -158,10 +170,11 @@ def rollback(tracking_uri, model_name):
     """Move ``champion`` back to ``previous``; the version rolled back from becomes ``previous``."""
     from mlflow.exceptions import MlflowException
     mlflow_client = client(tracking_uri)
+    check_model(tracking_uri, model_name)
     try:
         previous = str(mlflow_client.get_model_version_by_alias(model_name, "previous").version)
     except MlflowException:
-        raise ValueError(f"model_name: {model_name!r} has no 'previous' version to roll back to") from None
+        raise ValueError(f"model: {model_name!r} has no 'previous' version to roll back to") from None
     return previous, promote(tracking_uri, model_name, previous)
 
 

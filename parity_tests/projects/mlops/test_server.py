@@ -172,6 +172,27 @@ def test_concurrent_promotion_never_scores_with_a_half_loaded_model(served):
         np.testing.assert_allclose(answer["predictions"], expected[answer["model_version"]], rtol=1e-6)
 
 
+def test_the_registered_pyfunc_scores_with_numpy_only(served):
+    """mlflow.pyfunc.load_model in a fresh process: the model logged from code, its .npz read without
+    pickle, the signature and input example stored, predictions equal to the checkpoint's, no torch."""
+    import subprocess
+    import sys
+
+    _, uri, splits, first, _ = served
+    code = (f"import json, sys, numpy as np, mlflow\nmlflow.set_tracking_uri({uri!r})\n"
+            "model = mlflow.pyfunc.load_model('models:/gapminder-life-expectancy/1')\n"
+            "X = np.array(json.loads(sys.stdin.read()), dtype=np.float32)\n"
+            "print(json.dumps({'torch': 'torch' in sys.modules, 'predictions': model.predict(X).tolist(),"
+            " 'inputs': str(model.metadata.signature.inputs), 'example': model.metadata.saved_input_example_info is not None}))")
+    X = splits.X_holdout[:5]
+    done = subprocess.run([sys.executable, "-c", code], input=json.dumps(X.tolist()), capture_output=True, text=True, timeout=120, check=True)
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer["torch"] is False and answer["example"] and "(-1, 9)" in answer["inputs"]
+    np.testing.assert_allclose(answer["predictions"], Scorer.load(first["checkpoint"])[0].predict(X)[0], rtol=1e-6)
+    model_dir = next((served[4] / "store" / "artifacts").rglob("MLmodel")).parent
+    assert (model_dir / "pyfunc_model.py").exists() and not list(model_dir.rglob("*.pkl"))  # models from code: nothing pickled
+
+
 def test_dashboard_shows_the_model_drift_and_gates(served):
     url = served[0]
     post(url, {"instances": served[2].X_holdout[:100].astype(np.float64).tolist()})  # logged requests for the drift rows

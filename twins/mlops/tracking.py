@@ -59,12 +59,16 @@ def empty_store(path):
     shutil.copyfile(template, path)
 
 
-def client(tracking_uri):
-    """An MlflowClient on a reachable store, with the experiment made (artifacts beside a SQLite store)."""
+def client(tracking_uri, create=True):
+    """An MlflowClient on a reachable store, with the experiment made (artifacts beside a SQLite store).
+    A SQLite store that does not exist yet is made, unless ``create`` is False (the server's calls:
+    a vanished store is an unreachable registry, not a new empty one)."""
     import mlflow
 
     check_reachable(tracking_uri)
     if tracking_uri.startswith("sqlite:///") and not Path(tracking_uri.removeprefix("sqlite:///")).exists():
+        if not create:
+            raise ConnectionError(f"tracking_uri: cannot reach {tracking_uri}: no store there")
         empty_store(tracking_uri.removeprefix("sqlite:///"))
     mlflow.set_tracking_uri(tracking_uri)
     if mlflow.get_experiment_by_name(EXPERIMENT) is None:
@@ -137,7 +141,7 @@ def log_gate(tracking_uri, run_id, results):
 
 def check_model(tracking_uri, model_name):
     """``model_name`` if the registry holds it; a ValueError naming the registered ones otherwise."""
-    names = sorted(model.name for model in client(tracking_uri).search_registered_models())
+    names = sorted(model.name for model in client(tracking_uri, create=False).search_registered_models())
     if model_name not in names:
         raise ValueError(f"model: unknown registered model {model_name!r}; expected one of {names} in {tracking_uri}")
     return model_name
@@ -147,7 +151,7 @@ def champion_version(tracking_uri, model_name):
     """The champion's version, or None before the first promotion."""
     from mlflow.exceptions import MlflowException
     try:
-        return str(client(tracking_uri).get_model_version_by_alias(model_name, "champion").version)
+        return str(client(tracking_uri, create=False).get_model_version_by_alias(model_name, "champion").version)
     except MlflowException:
         return None
 
@@ -184,7 +188,7 @@ def download_checkpoint(tracking_uri, model_name, alias="champion", dst=None):
     import mlflow
 
     mlflow.set_tracking_uri(tracking_uri)
-    version = client(tracking_uri).get_model_version_by_alias(model_name, alias)
+    version = client(tracking_uri, create=False).get_model_version_by_alias(model_name, alias)
     root = mlflow.artifacts.download_artifacts(f"models:/{model_name}/{version.version}", dst_path=dst)
     found = sorted(p for p in Path(root, "artifacts").glob("*.npz") if p.name != REFERENCE_SAMPLE)
     if not found:

@@ -112,20 +112,25 @@ def run_gapminder(out_dir, store, num_epochs, quick, gate_config, progress):
                       "quarantined_rows": splits.quarantined, "data_hash": splits.data_hash}
     first = pipeline.train_and_register(uri, "gapminder", splits, out_dir, "v1", epochs, gate_config=gate_config, progress=progress,
                                         run_suite=not quick)  # a full run's gate also runs the project's parity suite
-    worse = pipeline.train_and_register(uri, "gapminder", splits, out_dir, "undertrained", 2, seed=1, gate_config=gate_config)
-    report["candidates"] = [first, worse]
-    stage("data, train, track, gate (two candidates)")
-    assert first["promoted"] and not worse["promoted"], "the gate must promote the first model and refuse the under-trained one"
-
     name = pipeline.MODEL_NAMES["gapminder"]
-    table = pipeline.data.load_gapminder()
-    now = pipeline.data.years(table, *MONITOR_YEARS)
-    now = pipeline.data.select(now, pipeline.data.validate(now)[0])
-    X_now, y_now = pipeline.data.features(now)
     log_path = Path(out_dir) / "predictions.db"
     log_path.unlink(missing_ok=True)
-    process, url = pipeline.start_server(uri, name, out_dir, shadow=True, log_path=log_path, token="demo-token", poll_seconds=0.5)
-    stage("server start")
+    # the server boots (MLflow, the champion, the torch shadow) while the under-trained challenger trains and is gated
+    process, url = pipeline.start_server(uri, name, out_dir, shadow=True, log_path=log_path, token="demo-token", poll_seconds=0.5, wait=False)
+    try:
+        worse = pipeline.train_and_register(uri, "gapminder", splits, out_dir, "undertrained", 2, seed=1, gate_config=gate_config)
+        report["candidates"] = [first, worse]
+        assert first["promoted"] and not worse["promoted"], "the gate must promote the first model and refuse the under-trained one"
+        stage("data, train, track, gate (two candidates)")
+        table = pipeline.data.load_gapminder()
+        now = pipeline.data.years(table, *MONITOR_YEARS)
+        now = pipeline.data.select(now, pipeline.data.validate(now)[0])
+        X_now, y_now = pipeline.data.features(now)
+        pipeline.wait_ready(process, url, out_dir)
+    except BaseException:
+        pipeline.stop_server(process)
+        raise
+    stage("server start (beyond the challenger's training)")
     try:
         predictions, versions, latency = send_traffic(url, X_now)
         wait_for(lambda: (metric_value(url, "mlops_shadow_rows_total") or 0) >= len(X_now), 60, "the shadow scoring the traffic")

@@ -219,10 +219,9 @@ def free_port():
 
 
 def start_server(tracking_uri, model_name, work_dir, port=None, workers=1, shadow=False, log_path=None, token=None, poll_seconds=1.0,
-                 timeout=60.0):
-    """`twins serve` in a subprocess on loopback, waited for until /ready answers 200: (process, base URL)."""
-    import httpx
-
+                 timeout=60.0, wait=True):
+    """`twins serve` in a subprocess on loopback: (process, base URL), once /ready answers 200 (or at
+    once when not ``wait``: then call wait_ready)."""
     port = port or free_port()
     command = [sys.executable, "-m", "twins", "serve", "--model", model_name, "--tracking-uri", tracking_uri, "--port", str(port),
                "--workers", str(workers), "--cache-dir", str(Path(work_dir) / "serve-cache"), "--poll-seconds", str(poll_seconds)]
@@ -230,13 +229,23 @@ def start_server(tracking_uri, model_name, work_dir, port=None, workers=1, shado
     env = dict(os.environ, **({"MLOPS_TOKEN": token} if token else {}))
     with open(Path(work_dir) / "server.log", "ab") as log:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
-    url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + timeout
+    url = f"http://127.0.0.1:{port}"
+    if wait:
+        wait_ready(process, url, work_dir, timeout)
+    return process, url
+
+
+def wait_ready(process, url, work_dir, timeout=60.0):
+    """Poll /ready until it answers 200; stop the server and raise when it exits or the time is up."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"twins serve exited with status {process.returncode}; see {Path(work_dir) / 'server.log'}")
         try:
             if httpx.get(url + "/ready", timeout=1.0).status_code == 200:
-                return process, url
+                return url
         except httpx.HTTPError:
             pass
         time.sleep(0.2)

@@ -105,7 +105,10 @@ def cmd_mlops(args):
             raise SystemExit(f"twins mlops monitor: --log: expected the server's prediction log (a SQLite file), got {args.log}")
         from scratch.projects.mlops.config import GAPMINDER_FEATURES
         splits = pipeline.load_splits("gapminder")
-        report, rows = pipeline.drift_from_log(args.log, splits.X, GAPMINDER_FEATURES, GAPMINDER_FEATURES[4:])
+        try:
+            report, rows = pipeline.drift_from_log(args.log, splits.X, GAPMINDER_FEATURES, GAPMINDER_FEATURES[4:])
+        except ValueError as error:
+            raise SystemExit(f"twins mlops monitor: {as_option(error)}") from None
         print(json.dumps({"rows": rows, **report}, indent=2, default=float))
         return 0
     if args.stage == "load":

@@ -196,7 +196,7 @@ def drift_from_log(log_path, reference_X, names, categorical=(), config=None):
 
     X, _, _ = read_log(log_path)
     if len(X) == 0:
-        raise ValueError(f"log_path: expected logged requests in {log_path}, got none")
+        raise ValueError(f"log: expected logged requests in {log_path}, got none")
     return monitor.drift_report(reference_X, X, names, categorical, config), len(X)
 
 

@@ -252,3 +252,24 @@ def test_dashboard_escapes_what_it_shows(tmp_path):
     title = re.search(r"<title>(.*?)</title>", page, re.DOTALL).group(1)
     assert "owned" in title and title.startswith("twins mlops: &lt;script&gt;")  # the name, as text; no script renamed the page
     assert "<script>document" not in page and "<img" not in page and "&lt;script&gt;document.title" in page
+
+
+def test_promote_rollback_and_monitor_from_the_command_line(served, capsys):
+    """The stages as a user runs them: `twins mlops promote`, `rollback` and `monitor` on the served store and log."""
+    from twins.cli import main
+
+    url, uri, splits, _, work = served
+    name = pipeline.MODEL_NAMES["gapminder"]
+    auth = {"authorization": f"Bearer {TOKEN}"}
+    if len(tracking.client(uri).search_model_versions(f"name = '{name}'")) < 2:  # run alone: register a second version
+        pipeline.train_and_register(uri, "gapminder", splits, work, "v2", num_epochs=30, seed=3)
+    assert main(["mlops", "promote", "--model", name, "--version", "1", "--tracking-uri", uri]) == 0
+    assert main(["mlops", "promote", "--model", name, "--version", "2", "--tracking-uri", uri]) == 0
+    assert main(["mlops", "rollback", "--model", name, "--tracking-uri", uri]) == 0
+    assert "champion 2 -> 1 (rolled back)" in capsys.readouterr().out
+    assert httpx.post(url + "/admin/reload", headers=auth, timeout=60).json()["serving"] == "1"
+    post(url, {"instances": splits.X_holdout[:50].astype(np.float64).tolist()})
+    time.sleep(0.5)  # the log's writer thread
+    assert main(["mlops", "monitor", "--log", str(work / "log.db")]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["rows"] > 0 and set(report["features"]) >= {"infant_mortality", "fertility"} and 0 <= report["drift_share"] <= 1

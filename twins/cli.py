@@ -18,6 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from twins.mlops.cli import add_commands as add_mlops_commands
 from twins.registry import PROJECTS, ROOT, get, markdown_table
 
 
@@ -177,6 +178,7 @@ def build_parser():
     diff.add_argument("--side-by-side", "-y", action="store_true", help="two columns instead of a unified diff")
     diff.add_argument("--html", type=Path, metavar="FILE", help="write one self-contained page, scratch left, torch right")
     diff.set_defaults(func=cmd_diff)
+    add_mlops_commands(sub)  # Project 20: `twins mlops <stage>` and `twins serve` (twins/mlops/cli.py)
     return parser
 
 

@@ -80,6 +80,9 @@ class IntegratedGradients:
 
     def attribute(self, inputs, baselines=None, target=None, n_steps=50, method="gausslegendre",
                   return_convergence_delta=False):
+        if not np.issubdtype(np.asarray(inputs).dtype, np.floating):
+            raise TypeError(f"inputs: expected floating-point inputs to interpolate from the baseline, got "
+                            f"{np.asarray(inputs).dtype} (ids or counts have no path and no input gradient)")
         if not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
             raise ValueError(f"n_steps: expected an int >= 1, got {n_steps!r}")
         baselines = np.zeros_like(inputs) if baselines is None else np.broadcast_to(baselines, inputs.shape)

@@ -245,8 +245,8 @@ def map_grid(images, maps, path, title):
 def explain_images(name, out_dir, settings, progress):
     from twins.demos.cnn import image_splits  # the CNN demo's standardised splits
 
-    config = tuned_config(CNN_CONFIGS, name, settings["cnn_epochs"], quick=settings["cnn_epochs"] is not None)
-    (X, y, X_val, y_val, X_test, y_test), (mean, std) = image_splits(name, config.seed, quick=True)
+    config = tuned_config(CNN_CONFIGS, name, settings["cnn_epochs"], quick=settings["quick"])
+    (X, y, X_val, y_val, X_test, y_test), (mean, std) = image_splits(name, config.seed, quick=settings["quick"])
     model = scratch_cnn.CNN(1, 10, IMAGE_SIZE[name], **{**config.architecture(), "dropout": 0.0},
                             dtype=np.float32, rng=np.random.default_rng(config.seed))
     training.fit(model, X, y, X_val, y_val, config, progress=progress)
@@ -276,7 +276,7 @@ def explain_images(name, out_dir, settings, progress):
 def cascading_randomisation(model, trained, maps, out_dir, name, progress):
     """Adebayo et al. (2018): re-initialise the layers from the output down, one more each step, and
     measure each map's Spearman rank correlation with the trained model's (mean over images)."""
-    layers = [m for m in (list(model.classifier) + list(model.features))[::-1] if hasattr(m, "weight")]
+    layers = [m for m in (list(model.features) + list(model.classifier))[::-1] if hasattr(m, "weight")]  # output first
     rng = np.random.default_rng(1)
     names, curves = ["trained"], {method: [1.0] for method in trained}
     for layer in tqdm(layers, desc=f"{name}: randomising layers", disable=not progress):
@@ -297,7 +297,7 @@ def run(out_dir, dataset_names=("breast-cancer",), num_epochs=None, study=False,
         quick=False):
     """``num_epochs`` sets the CNN's epochs; ``study`` and ``compare_sklearn`` are accepted for the
     command line's sake. ``quick``: fewer rows, trees, coalitions and epochs."""
-    settings = dict(SETTINGS["quick" if quick else "full"])
+    settings = dict(SETTINGS["quick" if quick else "full"], quick=quick)
     if num_epochs is not None:
         settings["cnn_epochs"] = num_epochs
     if quick and "breast-cancer" in dataset_names and "digits" not in dataset_names:

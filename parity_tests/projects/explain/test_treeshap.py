@@ -119,3 +119,25 @@ def test_real_data_against_shap_and_exact_enumeration(loader, kind):
         shap_phi = ref.TreeExplainer(reference, b).shap_values(x)
         shap_right = np.allclose(shap_phi, phi, *SHAP_INTERVENTIONAL)
         assert shap_right != (loader is datasets.load_breast_cancer and i == 1), f"shap on ({i}, {j}): {shap_right}"
+
+
+@given(st.integers(2, 5), st.integers(1, 4), seeds)
+def test_weighted_ensemble_with_offset_as_boosting_hands_it_over(M, n_trees, seed):
+    """A boosted model is trees with weights (the learning rate) and an offset (the initial
+    prediction): TreeSHAP on such an ensemble equals exact enumeration of its own output."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(40, M))
+    trees = [scr_tree.DecisionTreeRegressor(max_depth=3, random_state=k).fit(X, rng.normal(size=40)) for k in range(n_trees)]
+    ensemble = scr.TreeEnsemble([t.tree_ for t in trees], rng.uniform(0.05, 1.0, n_trees), offset=rng.normal())
+    X_explain, data = rng.normal(size=(3, M)), X[:5]
+    predict = lambda Z: ensemble.predict(scr.as_float32(Z))[:, 0]
+    for background in (None, data):
+        explainer = scr.TreeExplainer(ensemble, background)
+        phi = explainer.shap_values(X_explain)
+        if background is not None:
+            exact = ExactExplainer(predict, background).shap_values(X_explain)
+            assert_close(phi, exact, "weighted ensemble phi vs exact", *EXACT)
+        base = predict(background).mean() if background is not None else (
+            ensemble.offset[0] + sum(w * scr.tree_mean(t)[0] for t, w in zip(ensemble.trees, ensemble.weights)))
+        assert_close(np.asarray(explainer.expected_value), np.asarray(base), "expected_value with offset", *EXACT)
+        assert_close(phi.sum(axis=1) + base, predict(X_explain), "additivity with offset", *EXACT)

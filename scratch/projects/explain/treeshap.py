@@ -37,9 +37,15 @@ class TreeEnsemble:
         self.n_outputs = self.trees[0].value.shape[2]
         self.offset = np.broadcast_to(np.asarray(offset, dtype=np.float64), (self.n_outputs,))
 
+    @property
+    def n_features(self):
+        return self.trees[0].n_features
+
     @classmethod
     def of(cls, model):
-        """A scratch (or scikit-learn) tree, forest or extra trees as an ensemble."""
+        """A scratch (or scikit-learn) tree, forest or extra trees as an ensemble; an ensemble as itself."""
+        if isinstance(model, cls):
+            return model
         if hasattr(model, "tree_"):
             return cls([model.tree_], [1.0])
         if hasattr(model, "estimators_") and all(hasattr(tree, "tree_") for tree in model.estimators_):
@@ -75,11 +81,12 @@ class TreeExplainer:
             raise ValueError("data: expected a background to intervene with, got None "
                              "(feature_perturbation='interventional')")
         self.ensemble = TreeEnsemble.of(model)
-        self.n_features = model.n_features_in_
+        self.n_features = self.ensemble.n_features
         self.feature_perturbation = feature_perturbation
         if feature_perturbation == "auto":
             self.feature_perturbation = "tree_path_dependent" if data is None else "interventional"
-        self._single = not hasattr(model, "classes_")  # a regressor's values are (n, M), a classifier's (n, M, K)
+        # a regressor's values are (n, M), a classifier's (n, M, K), as shap gives them
+        self._single = not hasattr(model, "classes_") and self.ensemble.n_outputs == 1
         if self.feature_perturbation == "interventional":
             self.data = as_float32(check_X(check_data(data), self.n_features, "data"))
             base = self.ensemble.predict(self.data).mean(axis=0)

@@ -9,6 +9,7 @@ import pytest
 from scratch.projects.ensembles.tree import DecisionTreeRegressor
 from scratch.projects.explain.attribution import IntegratedGradients, Saliency
 from scratch.projects.explain.lime_tabular import LimeTabularExplainer
+from scratch.projects.explain.lime_text import LimeTextExplainer
 from scratch.projects.explain.shapley import ExactExplainer, KernelExplainer, LinearExplainer, PermutationExplainer
 from scratch.projects.explain.treeshap import TreeExplainer
 from scratch.projects.mlp.model import MLP
@@ -79,6 +80,14 @@ CASES = [
     BadInput("LIME classifier without probabilities",
              lambda: LimeTabularExplainer(data, random_state=0).explain_instance(X[0], total, num_samples=20), ValueError,
              "predict_fn", r"expected class probabilities \(rows, classes\), got shape \(20,\)"),
+    BadInput("LIME text given a list", lambda: LimeTextExplainer().explain_instance(["a", "b"], lambda t: t),
+             TypeError, "text_instance", r"expected a str, got list"),
+    BadInput("LIME text without a word", lambda: LimeTextExplainer().explain_instance(" ;. ", lambda t: t),
+             ValueError, "text_instance", r"expected at least one word, got ' ;. '"),
+    BadInput("LIME text classifier without probabilities",
+             lambda: LimeTextExplainer(random_state=0).explain_instance("oil price", lambda t: np.ones(len(t)),
+                                                                        num_samples=5),
+             ValueError, "classifier_fn", r"expected finite class probabilities of shape \(5, classes\), got shape \(5,\)"),
     BadInput("saliency on a model without an input gradient (a plain function)",
              lambda: Saliency(total).attribute(X, target=0), TypeError, "forward_func",
              r"expected a scratch module whose backward returns the input gradient, got function without a backward"),

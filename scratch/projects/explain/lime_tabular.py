@@ -16,44 +16,13 @@ Draws come from one ``numpy.random.RandomState(random_state)`` in lime's order (
 bins, then each feature's truncated normals), so an explanation equals lime's for the same seed.
 Twin of reference/projects/explain/lime_tabular.py (lime's ``LimeTabularExplainer``).
 """
-from dataclasses import dataclass, field
-
 import numpy as np
 from scipy import stats
 
+from scratch.projects.explain.lime_base import SELECTIONS, Explanation, explain_with_data
 from scratch.validation import check_features
 
 PERCENTILES = {"quartile": [25, 50, 75], "decile": list(range(10, 100, 10))}
-SELECTIONS = ("auto", "forward_selection", "highest_weights", "none")
-
-
-def weighted_ridge(Z, y, weights, alpha):
-    """(coef, intercept, weighted R^2) of a ridge fitted with sample weights, the intercept free."""
-    total = weights.sum()
-    z_mean, y_mean = weights @ Z / total, weights @ y / total
-    root = np.sqrt(weights)[:, None]
-    Zc, yc = (Z - z_mean) * root, (y - y_mean) * root[:, 0]  # centred and weighted
-    gram = Zc.T @ Zc + alpha * np.eye(Z.shape[1])
-    coef = np.linalg.solve(gram, Zc.T @ yc) if alpha > 0 else np.linalg.lstsq(Zc, yc, rcond=None)[0]
-    intercept = y_mean - z_mean @ coef
-    residual = y - (Z @ coef + intercept)
-    score = 1.0 - weights @ residual**2 / (weights @ (y - y_mean) ** 2)
-    return coef, intercept, score
-
-
-@dataclass
-class Explanation:
-    """lime's fields: per label the local model's (feature, weight) pairs by |weight| and its intercept;
-    the weighted R^2 (``score``) and the local model's prediction at the row (``local_pred``)."""
-    mode: str
-    domain_names: list
-    local_exp: dict = field(default_factory=dict)
-    intercept: dict = field(default_factory=dict)
-    score: float = None
-    local_pred: np.ndarray = None
-
-    def as_list(self, label=1):
-        return [(self.domain_names[j], w) for j, w in self.local_exp[label]]
 
 
 class LimeTabularExplainer:
@@ -130,22 +99,6 @@ class LimeTabularExplainer:
         copies[0] = data_row
         return Z, copies
 
-    def select(self, Z, y, weights, num_features):
-        method = self.feature_selection
-        if method == "auto":
-            method = "forward_selection" if num_features <= 6 else "highest_weights"
-        if method == "none":
-            return np.arange(Z.shape[1])
-        if method == "highest_weights":
-            coef = weighted_ridge(Z, y, weights, 0.01)[0] * Z[0]
-            return np.argsort(-np.abs(coef), kind="stable")[:num_features]
-        chosen = []
-        for _ in range(min(num_features, Z.shape[1])):  # greedy: the feature that adds the most weighted R^2
-            candidates = [j for j in range(Z.shape[1]) if j not in chosen]
-            scores = [weighted_ridge(Z[:, chosen + [j]], y, weights, 0.0)[2] for j in candidates]
-            chosen.append(candidates[int(np.argmax(scores))])
-        return np.array(chosen)
-
     def explain_instance(self, data_row, predict_fn, labels=(1,), num_features=10, num_samples=5000):
         data_row = np.asarray(data_row, dtype=np.float64)
         if data_row.shape != (len(self.feature_names),):
@@ -160,14 +113,8 @@ class LimeTabularExplainer:
             raise ValueError(f"predict_fn: expected class probabilities (rows, classes), got shape {y.shape}")
         if self.mode == "regression":
             y, labels = y.reshape(len(copies), -1)[:, :1], [0]
-        explanation = Explanation(self.mode, self.bin_names(self.discretize(data_row)))
-        for label in labels:
-            used = self.select(Z, y[:, label], weights, num_features)
-            coef, intercept, score = weighted_ridge(Z[:, used], y[:, label], weights, 1.0)
-            order = np.argsort(-np.abs(coef), kind="stable")
-            explanation.local_exp[label] = [(int(used[k]), float(coef[k])) for k in order]
-            explanation.intercept[label] = float(intercept)
-            explanation.score, explanation.local_pred = float(score), np.array([Z[0, used] @ coef + intercept])
+        explanation = explain_with_data(Explanation(self.mode, self.bin_names(self.discretize(data_row))), Z, y,
+                                        weights, labels, num_features, self.feature_selection)
         if self.mode == "regression":  # lime's convention: label 1 is the output, label 0 its negation
             explanation.intercept[1] = explanation.intercept[0]
             explanation.local_exp[1] = explanation.local_exp[0]

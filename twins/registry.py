@@ -77,7 +77,7 @@ PROJECTS = {project.name: project for project in (
     Project("seq2seq", 17, "Sequence-to-sequence transformer: grapheme-to-phoneme on CMUdict", ("cmudict", "copy", "reverse", "sort"),
             ("model.py",), library_twins=()),
     Project("explain", 19, "Model interpretability: Shapley values, TreeSHAP, LIME and gradient attributions against shap, lime and Captum",
-            ("breast-cancer", "diabetes", "digits", "fashion-mnist"),
+            ("breast-cancer", "diabetes", "reuters-r8", "digits", "fashion-mnist"),
             ("shapley.py", "treeshap.py", "lime_tabular.py", "lime_text.py", "attribution.py"), library_twins=()),
 )}
 

@@ -9,6 +9,9 @@ dependence plot of the top feature, for each model; LIME's weights for one row; 
 rank agreement (Spearman's rho of the mean |attribution| per feature) between every two methods.
 shap's TreeExplainer runs on the bit-exact scikit-learn forest: largest difference and time.
 
+Text (``--dataset reuters-r8``): Project 3's TF-IDF + logistic regression, and LIME's word
+weights (words removed from the document) for a few test documents.
+
 Images (digits with --quick, Fashion-MNIST otherwise): Project 4's CNN trained briefly, then
 saliency, SmoothGrad and integrated-gradients maps of test images, and the sanity check of
 Adebayo et al. (2018): the layers re-initialised one by one from the top, and how much each map
@@ -29,18 +32,19 @@ from scratch.plumbing import TrainingConfig
 from scratch.projects.cnn import model as scratch_cnn
 from scratch.projects.cnn.config import CONFIGS as CNN_CONFIGS
 from scratch.projects.ensembles import forest as scr_forest
-from scratch.projects.explain import attribution, lime_tabular, shapley, treeshap
+from scratch.projects.explain import attribution, lime_tabular, lime_text, shapley, treeshap
 from scratch.projects.mlp.model import MLP
 from twins import plots
 from twins.demos.common import run_datasets, save_report, tuned_config
 
 TABLES = {"breast-cancer": sk_datasets.load_breast_cancer, "diabetes": sk_datasets.load_diabetes}
 IMAGE_SIZE = {"digits": 8, "fashion-mnist": 28}
+TEXTS = {"reuters-r8"}
 SETTINGS = {"quick": {"n_estimators": 10, "n_explain": 20, "n_background": 15, "mlp_epochs": 40, "kernel_nsamples": 200,
-                      "permutations": 5, "ig_steps": 20, "lime_rows": 5, "lime_samples": 500, "n_images": 4,
+                      "permutations": 5, "ig_steps": 20, "lime_rows": 5, "lime_samples": 500, "n_images": 4, "text_documents": 2,
                       "cnn_epochs": 2, "smoothgrad_samples": 10},
             "full": {"n_estimators": 100, "n_explain": 150, "n_background": 50, "mlp_epochs": 300, "kernel_nsamples": 2048,
-                     "permutations": 50, "ig_steps": 50, "lime_rows": 30, "lime_samples": 5000, "n_images": 8,
+                     "permutations": 50, "ig_steps": 50, "lime_rows": 30, "lime_samples": 5000, "n_images": 8, "text_documents": 4,
                      "cnn_epochs": None, "smoothgrad_samples": 30}}
 
 
@@ -240,6 +244,45 @@ def map_grid(images, maps, path, title):
     return plots._save(fig, path)
 
 
+# --- text --------------------------------------------------------------------------------------
+
+def explain_text(name, out_dir, settings, progress):
+    """Project 3's TF-IDF + logistic regression on Reuters R8, and LIME's word weights for test documents."""
+    from scratch.datasets.text import load_text_corpus
+    from scratch.projects.nlp.linear_models import LogisticRegression
+    from scratch.text import TfidfVectorizer
+
+    texts, y, classes = load_text_corpus(name, "train")
+    test_texts, y_test, _ = load_text_corpus(name, "test")
+    if settings["quick"]:
+        texts, y = texts[:1500], y[:1500]
+    vectorizer = TfidfVectorizer(max_features=5000, sublinear_tf=True)
+    classifier = LogisticRegression(C=10.0, max_iter=200).fit(vectorizer.fit_transform(texts), y)
+    accuracy = classifier.score(vectorizer.transform(test_texts), y_test)
+
+    def classify(documents):
+        return classifier.predict_proba(vectorizer.transform(documents))
+    lime = lime_text.LimeTextExplainer(random_state=0)
+    report = {"classifier": "TF-IDF (5000 terms) + logistic regression (Project 3)", "test_accuracy": accuracy,
+              "documents": {}}
+    fig, axes = plots.plt.subplots(1, settings["text_documents"], figsize=(4.2 * settings["text_documents"], 4))
+    for ax, (text, label) in tqdm(zip(np.atleast_1d(axes), zip(test_texts, y_test)), total=settings["text_documents"],
+                                  desc=f"{name}: LIME", disable=not progress):
+        predicted = int(np.argmax(classify([text])[0]))
+        explanation = lime.explain_instance(" ".join(text.split()[:60]), classify, labels=(predicted,),
+                                            num_features=8, num_samples=settings["lime_samples"])
+        pairs = explanation.as_list(predicted)[::-1]
+        weights = np.array([w for _, w in pairs])
+        ax.barh(range(len(pairs)), weights, color=np.where(weights > 0, "tab:green", "tab:red"))
+        ax.set_yticks(range(len(pairs)), [word for word, _ in pairs], fontsize=8)
+        ax.set_title(f"true {classes[label]}, predicted {classes[predicted]}", fontsize=9)
+        report["documents"][text[:60]] = {"true": classes[label], "predicted": classes[predicted],
+                                          "words": dict(explanation.as_list(predicted)), "score": explanation.score}
+    fig.suptitle(f"{name}: LIME word weights for the predicted topic (first 60 words of each document)")
+    plots._save(fig, out_dir / f"{name}_lime_words.png")
+    return report
+
+
 # --- images ------------------------------------------------------------------------------------
 
 def explain_images(name, out_dir, settings, progress):
@@ -304,7 +347,8 @@ def run(out_dir, dataset_names=("breast-cancer",), num_epochs=None, study=False,
         dataset_names = tuple(dataset_names) + ("digits",)  # the quick run shows the image explainers too
 
     def run_dataset(name, out):
-        return (explain_images if name in IMAGE_SIZE else explain_table)(name, out, settings, progress)
+        explain = explain_images if name in IMAGE_SIZE else explain_text if name in TEXTS else explain_table
+        return explain(name, out, settings, progress)
     out_dir, report = run_datasets(out_dir, dataset_names, run_dataset)
     return save_report(out_dir, report)
 
@@ -312,6 +356,12 @@ def run(out_dir, dataset_names=("breast-cancer",), num_epochs=None, study=False,
 def summary(report):
     lines = []
     for name, result in report.items():
+        if "documents" in result:
+            lines.append(f"{name}: {result['classifier']}, test accuracy {result['test_accuracy']:.3f}")
+            for document in result["documents"].values():
+                top = ", ".join(f"{w} {v:+.2f}" for w, v in list(document["words"].items())[:4])
+                lines.append(f"  {document['true']} -> {document['predicted']}: {top}")
+            continue
         if "sanity_check" in result:
             check = result["sanity_check"]["rank_correlation"]
             lines.append(f"{name}: CNN test accuracy {result['test_accuracy']:.3f}; IG completeness gap "

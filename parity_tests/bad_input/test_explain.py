@@ -3,6 +3,8 @@ many features to enumerate (the message says what to use instead), a model whose
 or inf or has the wrong length, LIME categorical columns holding floats, gradient attributions on
 a model without an input gradient (no backward; token ids), and unknown options. Each row names
 the argument, what was expected and what came."""
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -65,6 +67,10 @@ CASES = [
              r"expected coef of shape \(3,\) or \(K, 3\) for the background's features, got \(4,\)"),
     BadInput("TreeExplainer on a model without trees", lambda: TreeExplainer(mlp), TypeError, "model",
              r"expected a fitted decision tree or forest .* got MLP"),
+    BadInput("multiclass boosting (several trees per stage)",
+             lambda: TreeExplainer(SimpleNamespace(estimators_=np.array([[tree, tree, tree]], dtype=object),
+                                                   learning_rate=0.1, init_raw_=np.zeros(3))),
+             ValueError, "model", r"expected one tree per stage \(regression or two classes\), got 3 per stage"),
     BadInput("interventional without a background", lambda: TreeExplainer(tree, feature_perturbation="interventional"),
              ValueError, "data", r"expected a background to intervene with, got None"),
     BadInput("an unknown feature_perturbation", lambda: TreeExplainer(tree, data, "conditional"), ValueError,

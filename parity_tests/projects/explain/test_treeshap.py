@@ -9,6 +9,8 @@ scikit-learn twins, which are the same trees node for node (Project 14).
 Hypothesis draws tied and continuous data, 2-3 classes or integer regression targets (so the
 twins' trees are identical), a tree or a small forest, depth, and the background.
 """
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -141,3 +143,30 @@ def test_weighted_ensemble_with_offset_as_boosting_hands_it_over(M, n_trees, see
             ensemble.offset[0] + sum(w * scr.tree_mean(t)[0] for t, w in zip(ensemble.trees, ensemble.weights)))
         assert_close(np.asarray(explainer.expected_value), np.asarray(base), "expected_value with offset", *EXACT)
         assert_close(phi.sum(axis=1) + base, predict(X_explain), "additivity with offset", *EXACT)
+
+
+@pytest.mark.parametrize("loader", [datasets.load_diabetes, datasets.load_breast_cancer])
+def test_boosted_trees_as_an_ensemble_equal_shap_on_scikit_learn_gradient_boosting(loader):
+    """scikit-learn's gradient boosting handed over as trees, learning rate and initial raw
+    prediction: TreeSHAP on that TreeEnsemble equals shap's TreeExplainer on the model (raw output,
+    log-odds for the classifier), both variants. Scratch boosting plugs in the same way."""
+    from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
+
+    X, y = loader(return_X_y=True)
+    kind = GradientBoostingRegressor if loader is datasets.load_diabetes else GradientBoostingClassifier
+    model = kind(n_estimators=8, max_depth=3, learning_rate=0.3, random_state=0).fit(X, y)
+    raw = model.predict if kind is GradientBoostingRegressor else model.decision_function
+    trees = [t.tree_ for t in model.estimators_[:, 0]]
+    tree_sum = sum(t.value[scr.leaves(t, scr.as_float32(X[:1])), 0, 0] for t in trees)
+    ensemble = scr.TreeEnsemble(trees, [model.learning_rate] * len(trees), raw(X[:1]) - model.learning_rate * tree_sum)
+    rows, data = X[:6], X[-20:]
+    # scratch's GradientBoosting* hold the same three things under these names (init_raw_ for the offset)
+    as_scratch = SimpleNamespace(estimators_=model.estimators_, learning_rate=model.learning_rate,
+                                 init_raw_=ensemble.offset, n_outputs_=1)
+    assert_close(scr.TreeExplainer(as_scratch).shap_values(rows), scr.TreeExplainer(ensemble).shap_values(rows),
+                 "phi of the boosting attributes", 0.0, 0.0)
+    for background in (None, data):
+        ours, theirs = scr.TreeExplainer(ensemble, background), ref.TreeExplainer(model, background)
+        tol = EXACT if background is None else SHAP_INTERVENTIONAL
+        assert_close(ours.shap_values(rows), theirs.shap_values(rows), f"phi ({ours.feature_perturbation})", *tol)
+        assert_close(np.ravel(ours.expected_value), np.ravel(theirs.expected_value), "expected_value", *tol)

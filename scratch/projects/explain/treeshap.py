@@ -48,6 +48,12 @@ class TreeEnsemble:
             return model
         if hasattr(model, "tree_"):
             return cls([model.tree_], [1.0])
+        if hasattr(model, "init_raw_"):  # gradient boosting: raw output = init_raw_ + learning_rate * sum of trees
+            stages = np.asarray(model.estimators_)
+            if stages.shape[1] != 1:
+                raise ValueError(f"model: expected one tree per stage (regression or two classes), got "
+                                 f"{stages.shape[1]} per stage (multiclass boosting is not supported yet)")
+            return cls([tree.tree_ for tree in stages[:, 0]], [model.learning_rate] * len(stages), model.init_raw_)
         if hasattr(model, "estimators_") and all(hasattr(tree, "tree_") for tree in model.estimators_):
             if getattr(model, "estimators_features_", None) is not None:
                 raise TypeError("model: expected trees on every feature, got a bagging ensemble that draws features")

@@ -78,7 +78,8 @@ PROJECTS = {project.name: project for project in (
             ("model.py",), library_twins=()),
     Project("explain", 19, "Model interpretability: Shapley values, TreeSHAP, LIME and gradient attributions against shap, lime and Captum",
             ("breast-cancer", "diabetes", "reuters-r8", "digits", "fashion-mnist"),
-            ("shapley.py", "treeshap.py", "lime_tabular.py", "lime_text.py", "attribution.py"), library_twins=()),
+            ("shapley.py", "treeshap.py", "lime_tabular.py", "lime_text.py", "lime_image.py",
+             "attribution.py"), library_twins=()),
 )}
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from scratch.projects.ensembles.tree import DecisionTreeRegressor
 from scratch.projects.explain.attribution import IntegratedGradients, Saliency
+from scratch.projects.explain.lime_image import LimeImageExplainer
 from scratch.projects.explain.lime_tabular import LimeTabularExplainer
 from scratch.projects.explain.lime_text import LimeTextExplainer
 from scratch.projects.explain.shapley import ExactExplainer, KernelExplainer, LinearExplainer, PermutationExplainer
@@ -94,6 +95,12 @@ CASES = [
              lambda: LimeTextExplainer(random_state=0).explain_instance("oil price", lambda t: np.ones(len(t)),
                                                                         num_samples=5),
              ValueError, "classifier_fn", r"expected finite class probabilities of shape \(5, classes\), got shape \(5,\)"),
+    BadInput("LIME image of rank 4", lambda: LimeImageExplainer().explain_instance(np.zeros((1, 1, 8, 8)), lambda b: b),
+             ValueError, "image", r"expected \(H, W\) or \(H, W, channels\), got shape \(1, 1, 8, 8\)"),
+    BadInput("LIME image segmentation with gaps in its ids",
+             lambda: LimeImageExplainer().explain_instance(np.zeros((4, 4)), lambda b: b,
+                                                           segmentation_fn=lambda image: np.full((4, 4), 3)),
+             ValueError, "segmentation_fn", r"expected an \(4, 4\) array of ids 0..S-1, got shape \(4, 4\) with ids \[3\]"),
     BadInput("saliency on a model without an input gradient (a plain function)",
              lambda: Saliency(total).attribute(X, target=0), TypeError, "forward_func",
              r"expected a scratch module whose backward returns the input gradient, got function without a backward"),

@@ -5,15 +5,18 @@ ties, and integer-coded categorical ones), classification or regression, the dis
 feature selection (auto, forward, highest weights, none), the number of features and samples.
 Text: scratch against lime's ``LimeTextExplainer`` with the same ``random_state``, on drawn
 documents (repeated words, punctuation): the same words in the same order, equal weights,
-intercept, score and local prediction."""
+intercept, score and local prediction. Images: scratch against lime's ``LimeImageExplainer`` with
+scratch's grid superpixels handed to both, the same ``random_state``."""
 import re
 
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
+from reference.projects.explain import lime_image as ref_image
 from reference.projects.explain import lime_tabular as ref
 from reference.projects.explain import lime_text as ref_text
+from scratch.projects.explain import lime_image as scr_image
 from scratch.projects.explain import lime_tabular as scr
 from scratch.projects.explain import lime_text as scr_text
 from twins.parity import assert_close, seeds, tolerance
@@ -98,5 +101,33 @@ def test_lime_text_equals_lime(problem):
     theirs = ref_text.LimeTextExplainer(**settings).explain_instance(document, classify, **call)
     assert_same_local_exp(ours.as_list(1), theirs.as_list(1), "word weights")
     assert_close(np.asarray(ours.intercept[1]), np.asarray(theirs.intercept[1]), "intercept", *EXACT)
+    assert_close(np.asarray(ours.score), np.asarray(theirs.score), "score", *EXACT)
+    assert_close(np.asarray(ours.local_pred), np.asarray(theirs.local_pred), "local_pred", *EXACT)
+
+
+@given(seeds, st.integers(4, 10), st.sampled_from([2, 3, 4]), st.sampled_from([None, 0.0, -1.0]),
+       st.sampled_from([None, 1, 3]), st.sampled_from(["auto", "forward_selection", "highest_weights", "none"]),
+       st.integers(5, 60))
+def test_lime_image_equals_lime_with_the_same_superpixels(seed, size, block, hide_color, top_labels, selection,
+                                                           num_samples):
+    """Grey or colour images, scratch's grid superpixels handed to both, every hide colour and label choice."""
+    rng = np.random.default_rng(seed)
+    image = rng.normal(size=(size, size) if seed % 2 else (size, size, 3))
+    W = rng.normal(size=(size * size * 3, 4))
+
+    def classify(batch):
+        z = batch.reshape(len(batch), -1) @ W
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+    call = {"hide_color": hide_color, "top_labels": top_labels, "num_samples": num_samples, "num_features": 5,
+            "segmentation_fn": lambda image: scr_image.grid_segments(image, block)}
+    ours = scr_image.LimeImageExplainer(feature_selection=selection, random_state=seed % 1000).explain_instance(
+        image, classify, **call)
+    theirs = ref_image.LimeImageExplainer(feature_selection=selection, random_state=seed % 1000).explain_instance(
+        image, classify, **call)
+    assert sorted(ours.local_exp) == sorted(theirs.local_exp)
+    for label in theirs.local_exp:
+        assert_same_local_exp(ours.local_exp[label], theirs.local_exp[label], f"superpixel weights[{label}]")
+        assert_close(np.asarray(ours.intercept[label]), np.asarray(theirs.intercept[label]), "intercept", *EXACT)
     assert_close(np.asarray(ours.score), np.asarray(theirs.score), "score", *EXACT)
     assert_close(np.asarray(ours.local_pred), np.asarray(theirs.local_pred), "local_pred", *EXACT)

@@ -13,7 +13,8 @@ Text (``--dataset reuters-r8``): Project 3's TF-IDF + logistic regression, and L
 weights (words removed from the document) for a few test documents.
 
 Images (digits with --quick, Fashion-MNIST otherwise): Project 4's CNN trained briefly, then
-saliency, SmoothGrad and integrated-gradients maps of test images, and the sanity check of
+saliency, SmoothGrad and integrated-gradients maps of test images, LIME on square superpixels,
+and the sanity check of
 Adebayo et al. (2018): the layers re-initialised one by one from the top, and how much each map
 still resembles the trained model's (rank correlation). A map that survives the randomisation
 explains the input, not the model. Writes PNGs and metrics.json into the output folder.
@@ -32,7 +33,7 @@ from scratch.plumbing import TrainingConfig
 from scratch.projects.cnn import model as scratch_cnn
 from scratch.projects.cnn.config import CONFIGS as CNN_CONFIGS
 from scratch.projects.ensembles import forest as scr_forest
-from scratch.projects.explain import attribution, lime_tabular, lime_text, shapley, treeshap
+from scratch.projects.explain import attribution, lime_image, lime_tabular, lime_text, shapley, treeshap
 from scratch.projects.mlp.model import MLP
 from twins import plots
 from twins.demos.common import run_datasets, save_report, tuned_config
@@ -312,8 +313,36 @@ def explain_images(name, out_dir, settings, progress):
                                                                 n_steps=settings["ig_steps"], return_convergence_delta=True)
     report = {"test_accuracy": accuracy, "images": len(images),
               "ig_completeness_gap": float(np.abs(delta).max())}
+    report["lime_superpixels"] = lime_superpixels(model, images, labels, settings, out_dir, name)
     report["sanity_check"] = cascading_randomisation(model, trained, maps, out_dir, name, progress)
     return report
+
+
+def lime_superpixels(model, images, labels, settings, out_dir, name):
+    """LIME on square superpixels (2x2 on digits, 4x4 on Fashion-MNIST), each hidden by its mean:
+    the weight of each superpixel for the true class, drawn over the image."""
+    def classify(batch):  # lime's (N, H, W, 3) copies back to the CNN's (N, 1, H, W)
+        return softmax(model(batch[..., :1].transpose(0, 3, 1, 2).astype(np.float32)).astype(np.float64))
+    block = 2 if images.shape[-1] <= 8 else 4
+    lime = lime_image.LimeImageExplainer(random_state=0)
+    fig, axes = plots.plt.subplots(1, len(images), figsize=(2.2 * len(images), 2.6), squeeze=False)
+    scores = []
+    for ax, image, label in zip(axes[0], images, labels):
+        explanation = lime.explain_instance(image[0], classify, labels=(int(label),), top_labels=None,
+                                            num_samples=settings["lime_samples"],
+                                            segmentation_fn=lambda im: lime_image.grid_segments(im, block))
+        weight = np.zeros(explanation.segments.max() + 1)
+        for s, w in explanation.local_exp[int(label)]:
+            weight[s] = w
+        limit = np.abs(weight).max() or 1.0
+        ax.imshow(image[0], cmap="gray")
+        ax.imshow(weight[explanation.segments], cmap="RdBu_r", alpha=0.55, vmin=-limit, vmax=limit)
+        ax.set_title(f"class {int(label)} (R^2 {explanation.score:.2f})", fontsize=8)
+        ax.set_axis_off()
+        scores.append(explanation.score)
+    fig.suptitle(f"{name}: LIME superpixels ({block}x{block}), red for the true class")
+    plots._save(fig, out_dir / f"{name}_lime_superpixels.png")
+    return {"block": block, "local_r2": [float(v) for v in scores]}
 
 
 def cascading_randomisation(model, trained, maps, out_dir, name, progress):

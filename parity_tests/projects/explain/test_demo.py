@@ -12,7 +12,7 @@ def test_quick_demo_writes_every_deliverable(tmp_path, capsys):
     assert main(["run", "explain", "--quick", "--no-progress", "--out", str(out)]) == 0
     plots = {f"breast-cancer_{model}_{kind}.png" for model in ("forest", "mlp")
              for kind in ("waterfall", "beeswarm", "bar", "dependence")}
-    plots |= {"breast-cancer_lime.png", "breast-cancer_agreement.png", "digits_attribution_maps.png",
+    plots |= {"breast-cancer_lime.png", "breast-cancer_agreement.png", "digits_attribution_maps.png", "digits_lime_superpixels.png",
               "digits_sanity_check.png", "metrics.json"}
     assert plots <= {p.name for p in out.iterdir()}
     report = json.loads((out / "metrics.json").read_text())

@@ -39,6 +39,14 @@ class Explanation:
         return [(self.domain_names[j], w) for j, w in self.local_exp[label]]
 
 
+def cosine_kernel(Z, kernel_width, scale=1.0):
+    """sqrt(exp(-d^2 / width^2)) of each copy's cosine distance (times ``scale``) to the full
+    instance (all ones); a copy with nothing left is at distance 1, as scikit-learn puts it."""
+    kept = Z.sum(axis=1)
+    cosine = 1.0 - np.divide(kept, np.sqrt(kept * Z.shape[1]), out=np.zeros_like(kept), where=kept > 0)
+    return np.sqrt(np.exp(-(np.clip(cosine, 0.0, 2.0) * scale) ** 2 / kernel_width**2))
+
+
 def select_features(Z, y, weights, num_features, method):
     """The columns of Z the local model may use: greedy forward selection by weighted R^2 (``auto``
     for up to 6 features), the largest ridge coefficients (``auto`` beyond), or all."""

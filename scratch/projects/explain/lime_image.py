@@ -12,7 +12,7 @@ one call), so with the same segmentation an explanation equals lime's for the sa
 """
 import numpy as np
 
-from scratch.projects.explain.lime_base import SELECTIONS, Explanation, explain_with_data
+from scratch.projects.explain.lime_base import SELECTIONS, Explanation, cosine_kernel, explain_with_data
 
 
 def grid_segments(image, size=4):
@@ -55,9 +55,7 @@ class LimeImageExplainer:
         if y.ndim != 2 or len(y) != num_samples or not np.isfinite(y).all():
             raise ValueError(f"classifier_fn: expected finite class scores of shape ({num_samples}, classes), got "
                              f"shape {y.shape}")
-        kept = Z.sum(axis=1)
-        cosine = 1.0 - np.divide(kept, np.sqrt(kept * len(ids)), out=np.zeros_like(kept), where=kept > 0)
-        weights = np.sqrt(np.exp(-np.clip(cosine, 0.0, 2.0) ** 2 / self.kernel_width**2))
+        weights = cosine_kernel(Z, self.kernel_width)
         if top_labels:
             labels = np.argsort(y[0])[-top_labels:]
         explanation = explain_with_data(Explanation("classification", [f"superpixel {s}" for s in ids]), Z, y, weights,

@@ -14,7 +14,7 @@ import re
 
 import numpy as np
 
-from scratch.projects.explain.lime_base import SELECTIONS, Explanation, explain_with_data
+from scratch.projects.explain.lime_base import SELECTIONS, Explanation, cosine_kernel, explain_with_data
 
 
 class IndexedString:
@@ -59,9 +59,6 @@ class LimeTextExplainer:
         if y.ndim != 2 or len(y) != num_samples or not np.isfinite(y).all():
             raise ValueError(f"classifier_fn: expected finite class probabilities of shape ({num_samples}, classes), "
                              f"got shape {y.shape}")
-        kept = Z.sum(axis=1)
-        # cosine distance to the full document (all ones); a copy with no word left is at distance 1
-        cosine = 1.0 - np.divide(kept, np.sqrt(kept * d), out=np.zeros_like(kept), where=kept > 0)
-        weights = np.sqrt(np.exp(-(np.clip(cosine, 0.0, 2.0) * 100) ** 2 / self.kernel_width**2))
+        weights = cosine_kernel(Z, self.kernel_width, scale=100.0)  # lime's text distance is the cosine x 100
         return explain_with_data(Explanation("classification", document.words), Z, y, weights, labels, num_features,
                                  self.feature_selection)

@@ -76,6 +76,10 @@ PROJECTS = {project.name: project for project in (
             ("layers.py", "model.py", "train.py"), library_twins=()),
     Project("seq2seq", 17, "Sequence-to-sequence transformer: grapheme-to-phoneme on CMUdict", ("cmudict", "copy", "reverse", "sort"),
             ("model.py",), library_twins=()),
+    Project("explain", 19, "Model interpretability: Shapley values, TreeSHAP, LIME and gradient attributions against shap, lime and Captum",
+            ("breast-cancer", "diabetes", "reuters-r8", "digits", "fashion-mnist"),
+            ("shapley.py", "treeshap.py", "lime_tabular.py", "lime_text.py", "lime_image.py",
+             "attribution.py"), library_twins=()),
     Project("mlops", 20, "A production ML pipeline: tracked training, a parity-gated registry, a NumPy-only model server, drift monitoring",
             ("gapminder", "digits", "fashion-mnist"), ("drift.py", "scorer.py")),
 )}

@@ -11,10 +11,12 @@ Each split returns a list of index arrays, one per client, built without a loop 
 """
 import numpy as np
 
+from scratch import datasets
 from scratch.plumbing import check_int, check_positive_int, check_real, check_rng
 
 DIRICHLET_ALPHAS = (0.1, 0.5, 10.0)
 MAX_DIRICHLET_DRAWS = 100  # redraws before giving up on shards of at least min_size
+QUICK_SAMPLES = {"train": 6000, "test": 1000}  # quick: the first samples of Fashion-MNIST (digits is smaller)
 
 
 def group_by(assignment, num_groups):
@@ -95,3 +97,16 @@ def label_histogram(shards, y, num_classes):
     client_of = np.concatenate([np.full(len(idx), k) for k, idx in enumerate(shards)])
     labels = y[np.concatenate(shards)]
     return np.bincount(client_of * num_classes + labels, minlength=len(shards) * num_classes).reshape(len(shards), num_classes)
+
+
+def load(name, quick=False):
+    """(X, y, X_test, y_test) of a data set, images flattened in [0, 1]; ``quick`` keeps the first QUICK_SAMPLES."""
+    (X, y), (X_test, y_test) = datasets.load(name, "train"), datasets.load(name, "test")
+    if quick:
+        X, y, X_test, y_test = X[:QUICK_SAMPLES["train"]], y[:QUICK_SAMPLES["train"]], X_test[:QUICK_SAMPLES["test"]], y_test[:QUICK_SAMPLES["test"]]
+    return X, y, X_test, y_test
+
+
+def client_shards(y, name, num_clients, seed, alpha=0.5, shards_per_client=2, min_size=1):
+    """The split ``name`` drawn from its own generator ``default_rng(seed)``: every process that asks gets the same shards."""
+    return split(name, y, num_clients, np.random.default_rng(seed), alpha, shards_per_client, min_size)

@@ -11,7 +11,15 @@ from scratch.projects.federated import client, data, strategy
 from scratch.projects.federated.config import ClientConfig, FederatedConfig
 from scratch.projects.federated.federation import run_federation
 from scratch.projects.mlp.model import MLP
+from twins.demos.gan import single_threaded
 from twins.parity import assert_close, assert_lockstep, dtypes, make_twins, seeds, tolerance
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Shards of tens of samples: torch's second thread only adds hand-offs (ten times slower on a busy machine)."""
+    with single_threaded():
+        yield
 
 
 @pytest.fixture(scope="module")

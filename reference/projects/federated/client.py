@@ -40,7 +40,7 @@ def local_update(model, X, y, global_state, config: ClientConfig, rng, control=N
         for idx in minibatches(len(X), batch_size, rng):
             idx = torch.from_numpy(idx)
             loss = criterion(model(X[idx]), y[idx])
-            check_finite(float(loss), epoch, steps)
+            check_finite(loss.item(), epoch, steps)
             optimizer.zero_grad()
             loss.backward()
             with torch.no_grad():
@@ -50,7 +50,7 @@ def local_update(model, X, y, global_state, config: ClientConfig, rng, control=N
                     if control is not None:
                         p.grad += control[0][name] - control[1][name]  # c - c_i
             optimizer.step()
-            losses.append(float(loss))
+            losses.append(loss.item())
             steps += 1
     new_control = None
     if control is not None:

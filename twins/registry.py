@@ -77,7 +77,7 @@ PROJECTS = {project.name: project for project in (
     Project("seq2seq", 17, "Sequence-to-sequence transformer: grapheme-to-phoneme on CMUdict", ("cmudict", "copy", "reverse", "sort"),
             ("model.py",), library_twins=()),
     Project("federated", 18, "Federated learning: FedAvg, FedProx, SCAFFOLD and FedAdam on Flower's engine", ("digits", "fashion-mnist"),
-            ("client.py",), library_twins=()),
+            ("client.py", "privacy.py"), library_twins=()),
 )}
 
 

@@ -4,7 +4,7 @@ strategy's minimum, and settings and splits that cannot work."""
 import numpy as np
 import pytest
 
-from scratch.projects.federated import data, strategy
+from scratch.projects.federated import data, privacy, strategy
 from scratch.projects.federated.config import ClientConfig, FederatedConfig
 from twins.demos.federated_flower import wait_for_nodes
 from twins.parity import BadInput, assert_bad_input
@@ -25,6 +25,12 @@ def scaffold():
     server = strategy.Scaffold()
     server.initialize(GLOBAL)
     return server
+
+
+def spent_accountant():
+    accountant = privacy.RDPAccountant()
+    accountant.history = [[1.0, 0.1, 200]]  # epsilon 11.02 at delta 1e-5
+    return accountant
 
 
 class FewNodes:
@@ -48,6 +54,13 @@ CASES = [
     BadInput("every update NaN", aggregate(result(0, bias=np.full(3, np.nan, np.float32)), result(1, weight=np.full((3, 2), np.inf, np.float32))),
              ValueError, "results", r"expected at least one finite update, got none from clients \[0, 1\]"),
     BadInput("SCAFFOLD without control variates", lambda: scaffold().aggregate(GLOBAL, [result(6)]), ValueError, "control_delta of client 6", "expected SCAFFOLD's control variate change, got None"),
+    BadInput("privacy budget already spent", lambda: privacy.check_budget(spent_accountant(), 2.0, 1e-5), ValueError,
+             "target_epsilon", r"expected a budget above the epsilon already spent \(11.02 at delta=1e-05\), got 2"),
+    BadInput("delta of 1", lambda: spent_accountant().get_epsilon(1.0), ValueError, "delta", r"expected a probability in \(0, 1\), got 1.0"),
+    BadInput("negative noise", lambda: privacy.RDPAccountant().step(noise_multiplier=-1.0, sample_rate=0.1), ValueError,
+             "noise_multiplier", "got -1.0"),
+    BadInput("sample rate above 1", lambda: privacy.RDPAccountant().step(noise_multiplier=1.0, sample_rate=1.5), ValueError,
+             "sample_rate", "got 1.5"),
     BadInput("C = 0", lambda: strategy.FedAvg(fraction=0.0), ValueError, "fraction", r"expected a fraction in \(0, 1\], got 0.0"),
     BadInput("C > 1", lambda: strategy.FedProx(fraction=1.5), ValueError, "fraction", r"expected a fraction in \(0, 1\], got 1.5"),
     BadInput("C NaN", lambda: FederatedConfig(fraction=float("nan")), ValueError, "fraction", r"expected a fraction in \(0, 1\]"),

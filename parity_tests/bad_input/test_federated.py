@@ -4,7 +4,7 @@ strategy's minimum, and settings and splits that cannot work."""
 import numpy as np
 import pytest
 
-from scratch.projects.federated import data, privacy, strategy
+from scratch.projects.federated import data, privacy, secagg, strategy
 from scratch.projects.federated.config import ClientConfig, FederatedConfig
 from twins.demos.federated_flower import wait_for_nodes
 from twins.parity import BadInput, assert_bad_input
@@ -61,6 +61,12 @@ CASES = [
              "noise_multiplier", "got -1.0"),
     BadInput("sample rate above 1", lambda: privacy.RDPAccountant().step(noise_multiplier=1.0, sample_rate=1.5), ValueError,
              "sample_rate", "got 1.5"),
+    BadInput("secure-aggregation threshold above the clients", lambda: secagg.secure_sum({1: np.ones(2), 2: np.ones(2)}, 3),
+             ValueError, "threshold", "expected at most the 2 clients, got 3"),
+    BadInput("secure-aggregation threshold of 1", lambda: secagg.secure_sum({1: np.ones(2), 2: np.ones(2)}, 1),
+             ValueError, "threshold", "expected an int >= 2, got 1"),
+    BadInput("update too large for the fixed-point sum", lambda: secagg.encode(np.array([1e4]), 4), ValueError, "update",
+             "expected |values| < 8192 so that 4 of them sum exactly, got max 10000"),
     BadInput("C = 0", lambda: strategy.FedAvg(fraction=0.0), ValueError, "fraction", r"expected a fraction in \(0, 1\], got 0.0"),
     BadInput("C > 1", lambda: strategy.FedProx(fraction=1.5), ValueError, "fraction", r"expected a fraction in \(0, 1\], got 1.5"),
     BadInput("C NaN", lambda: FederatedConfig(fraction=float("nan")), ValueError, "fraction", r"expected a fraction in \(0, 1\]"),

@@ -4,6 +4,9 @@
   mini-batch SGD (B = 10) on a 600-sample shard of Fashion-MNIST width, FedProx's proximal
   term on: scratch's client.local_update against the torch twin's, from the same weights
   with the same batches.
+- A full simulated round (FedAvg, E = 1, B = 10, 100-sample shards, digits-sized 64-64-10 MLP)
+  against the number of clients per round, so that its growth shows: the scratch federation
+  against the torch federation, the same rounds and batches.
 - Aggregation of 100 client updates of that model, weighted by example counts: scratch's
   FedAvg against the same weighted sum in torch (stacked tensors), and against Flower's own
   ``flwr.server.strategy.aggregate.aggregate`` (NumPy; in the torch column, named in the note).
@@ -16,7 +19,8 @@ from reference.bridge import twin_pair
 from reference.projects.federated import client as torch_client
 from reference.projects.mlp.model import MLP as TorchMLP
 from scratch.projects.federated import client, strategy
-from scratch.projects.federated.config import ClientConfig
+from scratch.projects.federated.config import ClientConfig, FederatedConfig
+from scratch.projects.federated.federation import run_federation
 from scratch.projects.mlp.model import MLP
 
 from .core import Case
@@ -24,6 +28,7 @@ from .core import Case
 WIDTHS = (784, (200, 200), 10)  # McMahan et al.'s 2NN
 SHARD = {False: 600, True: 100}  # samples per client, by quick
 NUM_UPDATES = 100
+ROUND_CLIENTS = {False: (10, 30, 100), True: (10,)}  # clients per simulated round, by quick
 
 
 def client_round_case(dtype, quick, rng):
@@ -36,6 +41,17 @@ def client_round_case(dtype, quick, rng):
                 lambda: client.local_update(model, X, y, global_state, config, np.random.default_rng(0)),
                 lambda: torch_client.local_update(twin, X, y, global_state, config, np.random.default_rng(0)),
                 note="weights in and out as NumPy arrays on both sides, as Flower carries them")
+
+
+def round_case(num_clients, dtype, rng):
+    model, twin = twin_pair(MLP, TorchMLP, 0, dtype, in_features=64, hidden_sizes=(64,), num_classes=10)
+    X, y = rng.uniform(0, 1, (100 * num_clients, 64)).astype(dtype), rng.integers(0, 10, 100 * num_clients)
+    shards = np.array_split(np.arange(len(X)), num_clients)
+    config = FederatedConfig(num_clients, 1, 1.0, 1, ClientConfig(1, 10, 0.05), 0)
+    return Case("simulated FedAvg round", f"{num_clients} clients x 100 samples, 64-64-10",
+                lambda: run_federation(client, model, shards, X, y, strategy.FedAvg(), config),
+                lambda: run_federation(torch_client, twin, shards, X, y, strategy.FedAvg(), config),
+                note="all clients in turn, then the aggregation; in one process")
 
 
 def aggregation_cases(dtype, rng):
@@ -63,4 +79,5 @@ def cases(dtype=np.float32, quick=False, seed=0):
     """The federated project's benchmark cases, built from ``seed``."""
     rng = np.random.default_rng(seed)
     dtype = np.dtype(dtype)
-    return [client_round_case(dtype, quick, rng)] + aggregation_cases(dtype, rng)
+    return ([client_round_case(dtype, quick, rng)] + [round_case(k, dtype, rng) for k in ROUND_CLIENTS[quick]]
+            + aggregation_cases(dtype, rng))

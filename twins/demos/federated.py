@@ -18,7 +18,7 @@ import numpy as np
 
 from reference.projects.federated import client as torch_client
 from reference.projects.mlp.model import MLP as TorchMLP
-from scratch.projects.federated import client, data, strategy
+from scratch.projects.federated import client, data, privacy, strategy
 from scratch.projects.federated.config import ClientConfig, FederatedConfig
 from scratch.projects.federated.federation import run_federation
 from scratch.projects.mlp.model import MLP
@@ -49,6 +49,9 @@ class DemoSettings:
 
 SETTINGS = {"digits": DemoSettings(),
             "fashion-mnist": DemoSettings(hidden_sizes=(128,), local_epochs=1, batch_size=50, num_rounds=30, seeds=(0,), target=0.75)}
+# DP-FedAvg: fewer, larger clients (q = B / n small enough for a useful epsilon), clip norm 1, delta 1e-5
+DP = {"num_clients": 10, "fraction": 0.5, "local_epochs": 1, "batch_size": 16, "lr": 0.1, "max_grad_norm": 1.0, "delta": 1e-5,
+      "noise_multipliers": (0.5, 1.0, 2.0)}
 QUICK = {"num_clients": 20, "num_rounds": 10, "seeds": (0,), "alphas": (0.5,), "flower_rounds": 2, "target": 0.6}
 STRATEGY_ORDER = ("fedsgd", "fedavg", "fedprox", "scaffold", "fedadam")
 
@@ -138,6 +141,42 @@ def flower_check(dataset, X, y, test, settings, quick):
             "max_weight_gap_vs_in_process": gap, "round_seconds": flower.history["round_time"]}
 
 
+class DPClient:
+    """run_federation's client interface with DP-SGD as the local update (FedAvg's server, unchanged)."""
+
+    def __init__(self, noise_multiplier, max_grad_norm):
+        self.noise_multiplier, self.max_grad_norm = noise_multiplier, max_grad_norm
+
+    def local_update(self, model, X, y, global_state, config, rng, control=None):
+        state, loss = privacy.dp_local_update(model, X, y, global_state, config, rng, self.noise_multiplier, self.max_grad_norm)
+        return state, loss, None
+
+    evaluate, numpy_state = staticmethod(client.evaluate), staticmethod(client.numpy_state)
+
+
+def privacy_utility(X, y, test, settings, quick):
+    """DP-FedAvg on the IID split at each noise multiplier: test accuracy against the epsilon spent by the
+    client that took part most often (sample-level DP for each client's data; no credit taken for client sampling)."""
+    rows = []
+    noise_multipliers = DP["noise_multipliers"][1:2] if quick else DP["noise_multipliers"]
+    shards = data.client_shards(y, "iid", DP["num_clients"], 0)
+    client_config = ClientConfig(DP["local_epochs"], DP["batch_size"], DP["lr"])
+    config = FederatedConfig(DP["num_clients"], settings.num_rounds, DP["fraction"], 1, client_config, 0)
+    for sigma in (None, *noise_multipliers):
+        model = MLP(X.shape[1], settings.hidden_sizes, 10, rng=np.random.default_rng(0))
+        side = client if sigma is None else DPClient(sigma, DP["max_grad_norm"])
+        server = run_federation(side, model, shards, X, y, strategy.FedAvg(DP["fraction"]), config, test=test)
+        row = {"noise_multiplier": sigma, "test_accuracy": server.history["test_accuracy"][-1], "epsilon": None}
+        if sigma is not None:
+            rounds_taken = np.bincount(np.concatenate(server.history["clients"]), minlength=DP["num_clients"]).max()
+            sample_rate, steps = privacy.dp_steps_per_round(min(len(s) for s in shards), client_config)
+            accountant = privacy.RDPAccountant()
+            accountant.history = [[sigma, sample_rate, int(rounds_taken * steps)]]
+            row.update(epsilon=accountant.get_epsilon(DP["delta"]), sample_rate=sample_rate, steps=int(rounds_taken * steps))
+        rows.append(row)
+    return {"settings": {key: value for key, value in DP.items()}, "rows": rows}
+
+
 def lockstep_gaps(X, y, settings, rounds=2):
     """Scratch and torch federations in float64 (FedAvg, FedProx): the largest weight gap after ``rounds`` rounds."""
     X = X.astype(np.float64)
@@ -194,6 +233,27 @@ def plot_splits(y, settings, path, shown=20):
     plt.close(fig)
 
 
+def plot_privacy(result, path, title):
+    """Test accuracy against epsilon, one point per noise multiplier; the non-private run as a line."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    private = [row for row in result["rows"] if row["epsilon"] is not None]
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    ax.plot([row["epsilon"] for row in private], [row["test_accuracy"] for row in private], marker="o", label="DP-FedAvg")
+    for row in private:
+        ax.annotate(f"sigma {row['noise_multiplier']:g}", (row["epsilon"], row["test_accuracy"]), xytext=(4, 4), textcoords="offset points", fontsize=8)
+    baseline = next(row["test_accuracy"] for row in result["rows"] if row["epsilon"] is None)
+    ax.axhline(baseline, color="gray", linestyle="--", label="FedAvg, no privacy")
+    ax.set(xscale="log", xlabel=f"epsilon (delta = {result['settings']['delta']:g})", ylabel="test accuracy", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def run_dataset(name, out_dir, num_rounds=None, progress=True, quick=False, flower=True):
     with single_threaded():  # an MLP on shards of tens of samples: a second thread only adds hand-offs
         return federate(name, out_dir, num_rounds, progress, quick, flower)
@@ -211,7 +271,7 @@ def federate(name, out_dir, num_rounds, progress, quick, flower):
     report = {"dataset": name, "settings": dataclasses.asdict(settings), "quick": quick,
               "samples": {"train": len(X), "test": len(X_test)}, "sweep_seconds": time.perf_counter() - start,
               "results": results, "rounds_to_target": speedups(results, settings),
-              "lockstep_float64": lockstep_gaps(X, y, settings)}
+              "lockstep_float64": lockstep_gaps(X, y, settings), "privacy_utility": privacy_utility(X, y, (X_test, y_test), settings, quick)}
     if flower:
         report["flower_simulation"] = flower_check(name, X, y, (X_test, y_test), settings, quick)
     plot_panels(results, "test_accuracy", out_dir / f"{name}_accuracy.png",
@@ -220,6 +280,7 @@ def federate(name, out_dir, num_rounds, progress, quick, flower):
     plot_panels(results, "drift", out_dir / f"{name}_drift.png",
                 f"client drift on {name}: mean ||w_k - w_t|| of the round's clients", "distance from the global model")
     plot_splits(y, settings, out_dir / f"{name}_splits.png")
+    plot_privacy(report["privacy_utility"], out_dir / f"{name}_privacy.png", f"privacy against utility: DP-FedAvg on {name} (IID)")
     return report
 
 
@@ -241,6 +302,9 @@ def summary(report):
                 bound = ">= " if row["speedup_is_lower_bound"] else ""
                 lines.append(f"  rounds to {row['target']:.2f} on {split}: FedAvg {row['rounds']['fedavg']}, FedSGD "
                              f"{row['rounds']['fedsgd']}: speed-up {bound}{row['fedavg_speedup_over_fedsgd']:.1f}x")
+        lines.append("  DP-FedAvg (IID): " + ", ".join(
+            f"sigma {row['noise_multiplier']}: accuracy {row['test_accuracy']:.3f}" + (f", epsilon {row['epsilon']:.2f}" if row["epsilon"] else "")
+            for row in result["privacy_utility"]["rows"]))
         lock = result["lockstep_float64"]
         lines.append("  lockstep float64 scratch vs torch: " + ", ".join(f"{k} {v['max_weight_gap']:.1e}" for k, v in lock.items()))
         if "flower_simulation" in result:

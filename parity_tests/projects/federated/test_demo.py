@@ -11,7 +11,7 @@ from twins.cli import main
 def test_quick_run_writes_curves_drift_and_flower_metrics(tmp_path, capsys):
     out = tmp_path / "federated"
     assert main(["run", "federated", "--quick", "--no-progress", "--out", str(out)]) == 0
-    assert {"metrics.json", "digits_accuracy.png", "digits_drift.png", "digits_splits.png"} <= {p.name for p in out.iterdir()}
+    assert {"metrics.json", "digits_accuracy.png", "digits_drift.png", "digits_splits.png", "digits_privacy.png"} <= {p.name for p in out.iterdir()}
     report = json.loads((out / "metrics.json").read_text())["digits"]
     assert set(report["results"]) == {"iid", "pathological", "dirichlet-0.5"}
     for by_strategy in report["results"].values():
@@ -22,6 +22,8 @@ def test_quick_run_writes_curves_drift_and_flower_metrics(tmp_path, capsys):
     assert flower["max_weight_gap_vs_in_process"] == 0.0 and len(flower["test_accuracy"]) == 2
     assert all(len(clients) == 2 for clients in flower["clients"])  # C = 0.1 of 20
     assert all(gap["max_weight_gap"] < 1e-12 for gap in report["lockstep_float64"].values())
+    private = [row for row in report["privacy_utility"]["rows"] if row["epsilon"] is not None]
+    assert len(private) == 1 and 0 < private[0]["epsilon"] < 100 and 0 <= private[0]["test_accuracy"] <= 1
     assert "Flower simulation" in capsys.readouterr().out
 
 

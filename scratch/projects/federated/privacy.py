@@ -60,6 +60,29 @@ def dp_sgd_step(model, X, y, lr, max_grad_norm, noise_multiplier, expected_batch
     return loss / max(len(X), 1)
 
 
+def dp_steps_per_round(num_samples, config):
+    """(sample rate q = B / n, DP-SGD steps in a client's round): an epoch is 1/q Poisson batches in expectation."""
+    sample_rate = min(1.0, config.batch_size / num_samples)
+    return sample_rate, config.local_epochs * max(1, round(1 / sample_rate))
+
+
+def dp_local_update(model, X, y, global_state, config, rng, noise_multiplier, max_grad_norm):
+    """A DP-FedAvg client's round: ``dp_steps_per_round`` steps of DP-SGD on Poisson batches of expected
+    size ``config.batch_size``; returns (state, mean loss). The accountant counts the same steps."""
+    model.load_state_dict(global_state)
+    model.train()
+    sample_rate, steps = dp_steps_per_round(len(X), config)
+    losses = []
+    for _ in range(steps):
+        idx = poisson_sample(len(X), sample_rate, rng)
+        if len(idx):  # an empty draw still spends privacy: the noise alone moves the weights
+            losses.append(dp_sgd_step(model, X[idx], y[idx], config.lr, max_grad_norm, noise_multiplier, sample_rate * len(X), rng))
+        else:
+            for param in model.parameters():
+                param.data -= config.lr * rng.normal(0, noise_multiplier * max_grad_norm, param.shape).astype(param.dtype) / (sample_rate * len(X))
+    return model.state_dict(), float(np.mean(losses)) if losses else float("nan")
+
+
 def poisson_sample(num_samples, sample_rate, rng):
     """The indices drawn into one batch, each sample independently with probability ``sample_rate``."""
     return np.flatnonzero(rng.random(num_samples) < sample_rate)

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from reference.projects.federated import privacy as torch_privacy
 from reference.projects.mlp.model import MLP as TorchMLP
 from scratch import nn
-from scratch.projects.federated import privacy
+from scratch.projects.federated import client, privacy
+from scratch.projects.federated.config import ClientConfig
 from scratch.projects.mlp.model import MLP
 from twins.parity import assert_close, dtypes, make_twins, seeds, tolerance
 
@@ -91,3 +92,18 @@ def test_accountant_adds_steps_of_different_settings():
             theirs.step(noise_multiplier=sigma, sample_rate=q)
     assert [h[2] for h in ours.history] == [30, 20, 5]
     assert_close(np.array(ours.get_epsilon(1e-5)), np.array(theirs.get_epsilon(1e-5)), "epsilon", *tolerance(np.float64, "forward"))
+
+
+@settings(max_examples=6)
+@given(local_epochs=st.integers(1, 3), seed=seeds)
+def test_dp_client_without_noise_or_clipping_is_a_full_batch_client(local_epochs, seed):
+    """q = 1 (the whole shard each step), sigma = 0, a clip norm no gradient reaches: DP-FedAvg's client takes
+    the same steps as the plain client with B = None (FedSGD's full batch)."""
+    rng = np.random.default_rng(seed)
+    model = MLP(5, (4,), 3, dtype=np.float64, rng=rng)
+    X, y = rng.normal(size=(12, 5)), rng.integers(0, 3, 12)
+    start = model.state_dict()
+    dp_state, _ = privacy.dp_local_update(model, X, y, start, ClientConfig(local_epochs, 12, 0.3), rng, 0.0, 1e9)
+    plain_state, _, _ = client.local_update(model, X, y, start, ClientConfig(local_epochs, None, 0.3), rng)
+    for name, value in plain_state.items():
+        assert_close(dp_state[name], value, f"{name} after the DP round", *tolerance(np.float64, "train"))

@@ -42,11 +42,3 @@ def dp_sgd_step(model, X, y, lr, max_grad_norm, noise_multiplier, expected_batch
     sampled._close()
     return loss.item()
 
-
-def check_budget(accountant, target_epsilon, delta):
-    """Refuse to train on once the budget is spent: a ValueError naming what was spent and the budget."""
-    spent = accountant.get_epsilon(delta)
-    if spent >= target_epsilon:
-        raise ValueError(f"target_epsilon: expected a budget above the epsilon already spent ({spent:.4g} at delta={delta:g}), "
-                         f"got {target_epsilon:g}")
-    return spent

@@ -110,46 +110,56 @@ def partitions_of(grid, nodes):
             for reply in grid.send_and_receive(queries) if not reply.has_error()}
 
 
+def serve(grid, spec, config: FederatedConfig, strategy, test=None, wait_timeout=60.0, round_timeout=None):
+    """The ServerApp's work: ``config.num_rounds`` rounds of ``strategy`` through the same ``Server`` as the
+    in-process federation, over the nodes of ``grid``; a round waits ``round_timeout`` s at most (None: for
+    every reply) and goes on with the replies it has. Returns the Server (global weights, history)."""
+    nodes = wait_for_nodes(grid, max(config.min_clients, spec["num_clients"]), wait_timeout)
+    node_of = partitions_of(grid, nodes)
+    server = Server(strategy, client.numpy_state(make_model(spec, spec["in_features"])), config)
+    server.history.update(test_loss=[], test_accuracy=[])
+    evaluator = make_model(spec, spec["in_features"])
+    for server_round in range(1, config.num_rounds + 1):
+        start = time.perf_counter()
+        available = sorted(node_of)
+        sampled, client_config = server.configure_round(len(available))
+        content = {"arrays": to_record(server.global_state), "spec": spec_record(spec),
+                   "client": ConfigRecord(client_config.to_dict()), "round": ConfigRecord({"round": server_round})}
+        if server.control() is not None:
+            content["control"] = to_record(server.control())
+        messages = [Message(RecordDict(content), dst_node_id=node_of[available[k]], message_type="train",
+                            group_id=str(server_round)) for k in sampled]
+        results = []
+        for reply in grid.send_and_receive(messages, timeout=round_timeout):
+            if reply.has_error():
+                log.warning("round %d: node %d failed: %s", server_round, reply.metadata.src_node_id, reply.error.reason)
+                continue
+            metrics = reply.content["metrics"]
+            delta = from_record(reply.content["control_delta"]) if "control_delta" in reply.content else None
+            results.append(ClientResult(int(metrics["partition-id"]), from_record(reply.content["arrays"]),
+                                        int(metrics["num-examples"]), float(metrics["loss"]), delta))
+        if len(results) < len(sampled):
+            log.warning("round %d: %d of %d clients replied in time", server_round, len(results), len(sampled))
+        if len(results) < config.min_clients:
+            raise RuntimeError(f"round {server_round}: expected replies from at least min_clients={config.min_clients} clients, "
+                               f"got {len(results)} of {len(sampled)}")
+        results.sort(key=lambda r: r.client)  # replies arrive in any order; the sum's order is fixed
+        server.finish_round(server_round, results, time.perf_counter() - start)
+        if test is not None:
+            loss, accuracy = client.evaluate(evaluator, server.global_state, *test)
+            server.history["test_loss"].append(loss)
+            server.history["test_accuracy"].append(accuracy)
+    return server
+
+
 def make_server_app(spec, config: FederatedConfig, strategy, outcome, test=None, wait_timeout=60.0, round_timeout=None):
-    """The ServerApp: ``config.num_rounds`` rounds of ``strategy`` through the same ``Server`` as the
-    in-process federation; the Server (global weights, history) is left in ``outcome['server']``."""
+    """The ServerApp around ``serve``; the Server is left in ``outcome['server']`` (its error in ``outcome['error']``)."""
     app = ServerApp()
 
     @app.main()
     def main(grid: Grid, context: Context) -> None:
         try:
-            nodes = wait_for_nodes(grid, max(config.min_clients, spec["num_clients"]), wait_timeout)
-            node_of = partitions_of(grid, nodes)
-            X_test, y_test = test if test is not None else (None, None)
-            server = Server(strategy, client.numpy_state(make_model(spec, spec["in_features"])), config)
-            server.history.update(test_loss=[], test_accuracy=[])
-            evaluator = make_model(spec, spec["in_features"])
-            for server_round in range(1, config.num_rounds + 1):
-                start = time.perf_counter()
-                available = sorted(node_of)
-                sampled, client_config = server.configure_round(len(available))
-                content = {"arrays": to_record(server.global_state), "spec": spec_record(spec),
-                           "client": ConfigRecord(client_config.to_dict()), "round": ConfigRecord({"round": server_round})}
-                if server.control() is not None:
-                    content["control"] = to_record(server.control())
-                messages = [Message(RecordDict(content), dst_node_id=node_of[available[k]], message_type="train",
-                                    group_id=str(server_round)) for k in sampled]
-                results = []
-                for reply in grid.send_and_receive(messages, timeout=round_timeout):
-                    if reply.has_error():
-                        log.warning("round %d: node %d failed: %s", server_round, reply.metadata.src_node_id, reply.error.reason)
-                        continue
-                    metrics = reply.content["metrics"]
-                    delta = from_record(reply.content["control_delta"]) if "control_delta" in reply.content else None
-                    results.append(ClientResult(int(metrics["partition-id"]), from_record(reply.content["arrays"]),
-                                                int(metrics["num-examples"]), float(metrics["loss"]), delta))
-                results.sort(key=lambda r: r.client)  # replies arrive in any order; the sum's order is fixed
-                server.finish_round(server_round, results, time.perf_counter() - start)
-                if test is not None:
-                    loss, accuracy = client.evaluate(evaluator, server.global_state, X_test, y_test)
-                    server.history["test_loss"].append(loss)
-                    server.history["test_accuracy"].append(accuracy)
-            outcome["server"] = server
+            outcome["server"] = serve(grid, spec, config, strategy, test, wait_timeout, round_timeout)
         except Exception as error:  # handed to the caller: Flower's thread would only log it
             outcome["error"] = error
             raise

@@ -35,7 +35,7 @@ server = ServerApp()
 # what `flwr run` hands the ServerApp (the app's [tool.flwr.app.config]); the ClientApp reads its part from the messages
 RUN_CONFIG = {"dataset": "digits", "quick": True, "split": "pathological", "alpha": 0.5, "num-clients": 4, "seed": 0,
               "hidden": 64, "rounds": 3, "fraction": 1.0, "min-clients": 1, "local-epochs": 1, "batch-size": 10, "lr": 0.05,
-              "round-timeout": 0.0, "out": ""}
+              "round-timeout": 0.0, "kill-partition": -1, "kill-round": -1, "out": ""}
 
 
 def federation_from(run_config):
@@ -43,7 +43,8 @@ def federation_from(run_config):
     rc = {**RUN_CONFIG, **dict(run_config)}
     X, _, _, _ = data.load(rc["dataset"], rc["quick"])
     spec = {"dataset": rc["dataset"], "quick": bool(rc["quick"]), "split": rc["split"], "alpha": float(rc["alpha"]),
-            "num_clients": int(rc["num-clients"]), "seed": int(rc["seed"]), "hidden_sizes": (int(rc["hidden"]),), "in_features": X.shape[1]}
+            "num_clients": int(rc["num-clients"]), "seed": int(rc["seed"]), "hidden_sizes": (int(rc["hidden"]),), "in_features": X.shape[1],
+            "kill_partition": int(rc["kill-partition"]), "kill_round": int(rc["kill-round"])}  # fault injection: -1 for none
     config = FederatedConfig(int(rc["num-clients"]), int(rc["rounds"]), float(rc["fraction"]), int(rc["min-clients"]),
                              ClientConfig(int(rc["local-epochs"]), int(rc["batch-size"]), float(rc["lr"])), int(rc["seed"]))
     return spec, config

@@ -14,6 +14,7 @@ same two apps run on Flower's deployment engine (a SuperLink and SuperNodes on o
 """
 import logging
 import os
+import signal
 import time
 from functools import lru_cache
 
@@ -71,6 +72,9 @@ def make_client_app():
     def train(message: Message, context: Context) -> Message:
         spec = dict(message.content["spec"])
         partition = int(context.node_config["partition-id"])
+        if (partition, int(message.content["round"]["round"])) == (spec.get("kill_partition"), spec.get("kill_round")):
+            # fault injection (deployment tests): this SuperNode dies mid-round with every process it started
+            os.killpg(os.getpgrp(), signal.SIGKILL)
         X, y = client_data(spec["dataset"], spec["quick"], spec["split"], spec["num_clients"], spec["seed"], spec["alpha"], partition)
         model = make_model(spec, X.shape[1])
         global_state = from_record(message.content["arrays"])

@@ -20,3 +20,13 @@ def test_deployment_reaches_the_in_process_global_model(tmp_path):
     assert history["test_accuracy"] == local.history["test_accuracy"]
     for key, value in local.global_state.items():
         np.testing.assert_array_equal(state[key], value)
+
+
+def test_a_supernode_killed_mid_round_leaves_the_run_to_finish(tmp_path):
+    """SuperNode 2 kills its own process group when round 2 reaches it: round 2 ends at the round timeout
+    with the two clients left (min_clients = 2 allows it) and the run finishes. The timeout leaves room for
+    the first round's process start-up on a busy machine."""
+    _, history = run_deployment(tmp_path, timeout=300, num_clients=3, rounds=2, min_clients=2, round_timeout=40.0,
+                                kill_partition=2, kill_round=2)
+    assert history["clients"] == [[0, 1, 2], [0, 1]]
+    assert len(history["test_accuracy"]) == 2 and history["round_time"][1] >= 40.0

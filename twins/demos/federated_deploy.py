@@ -55,8 +55,13 @@ def main(grid: Grid, context: Context) -> None:
     spec, config = federation_from(context.run_config)
     _, _, X_test, y_test = data.load(spec["dataset"], spec["quick"])
     timeout = float(context.run_config.get("round-timeout", 0.0)) or None
-    result = serve(grid, spec, config, strategy.FedAvg(config.fraction, config.min_clients), (X_test, y_test), round_timeout=timeout)
     out = Path(context.run_config["out"])
+
+    def save_round(server_round, result):  # each round's global weights, for comparing runs round by round
+        np.savez(out / f"global_state_round{server_round}.npz", **result.global_state)
+
+    result = serve(grid, spec, config, strategy.FedAvg(config.fraction, config.min_clients), (X_test, y_test),
+                   round_timeout=timeout, on_round=save_round)
     np.savez(out / "global_state.npz", **result.global_state)
     (out / "history.json").write_text(json.dumps(result.history))
 
@@ -162,8 +167,8 @@ class Deployment:
 
 
 def run_deployment(out_dir, timeout=300.0, **overrides):
-    """Run the federation on the deployment engine; returns (global_state, history). ``overrides``: RUN_CONFIG's keys
-    with underscores (num_clients=4)."""
+    """Run the federation on the deployment engine; returns (global_state, history); each round's global
+    weights are left in ``out_dir``/global_state_round<R>.npz. ``overrides``: RUN_CONFIG's keys with underscores (num_clients=4)."""
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     run_config = {**RUN_CONFIG, **{key.replace("_", "-"): value for key, value in overrides.items()}, "out": str(out_dir)}

@@ -114,10 +114,10 @@ def partitions_of(grid, nodes):
             for reply in grid.send_and_receive(queries) if not reply.has_error()}
 
 
-def serve(grid, spec, config: FederatedConfig, strategy, test=None, wait_timeout=60.0, round_timeout=None):
+def serve(grid, spec, config: FederatedConfig, strategy, test=None, wait_timeout=60.0, round_timeout=None, on_round=None):
     """The ServerApp's work: ``config.num_rounds`` rounds of ``strategy`` through the same ``Server`` as the
     in-process federation, over the nodes of ``grid``; a round waits ``round_timeout`` s at most (None: for
-    every reply) and goes on with the replies it has. Returns the Server (global weights, history)."""
+    every reply) and goes on with the replies it has; ``on_round(round, server)`` after each. Returns the Server."""
     nodes = wait_for_nodes(grid, max(config.min_clients, spec["num_clients"]), wait_timeout)
     node_of = partitions_of(grid, nodes)
     server = Server(strategy, client.numpy_state(make_model(spec, spec["in_features"])), config)
@@ -153,6 +153,8 @@ def serve(grid, spec, config: FederatedConfig, strategy, test=None, wait_timeout
             loss, accuracy = client.evaluate(evaluator, server.global_state, *test)
             server.history["test_loss"].append(loss)
             server.history["test_accuracy"].append(accuracy)
+        if on_round is not None:
+            on_round(server_round, server)
     return server
 
 

@@ -76,6 +76,8 @@ PROJECTS = {project.name: project for project in (
             ("layers.py", "model.py", "train.py"), library_twins=()),
     Project("seq2seq", 17, "Sequence-to-sequence transformer: grapheme-to-phoneme on CMUdict", ("cmudict", "copy", "reverse", "sort"),
             ("model.py",), library_twins=()),
+    Project("federated", 18, "Federated learning: FedAvg, FedProx, SCAFFOLD and FedAdam on Flower's engine", ("digits", "fashion-mnist"),
+            ("client.py", "privacy.py"), library_twins=()),
     Project("explain", 19, "Model interpretability: Shapley values, TreeSHAP, LIME and gradient attributions against shap, lime and Captum",
             ("breast-cancer", "diabetes", "reuters-r8", "digits", "fashion-mnist"),
             ("shapley.py", "treeshap.py", "lime_tabular.py", "lime_text.py", "lime_image.py",

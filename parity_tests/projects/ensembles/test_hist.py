@@ -5,8 +5,8 @@ subtraction trick giving the sibling's histogram to rounding."""
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
-from sklearn.ensemble._hist_gradient_boosting.binning import _BinMapper
 
+from reference.projects.ensembles.hist import BinMapper as _BinMapper
 from scratch.projects.ensembles import hist
 from twins.parity import assert_close
 

@@ -28,7 +28,7 @@ def test_hist_gbm_predicts_as_scikit_learns(name, kind):
 
 def test_hist_gbm_on_digits_scores_as_scikit_learns():
     X, y = datasets.load_digits(return_X_y=True)
-    params = {"max_iter": 10, "random_state": 0}
+    params = {"max_iter": 3, "random_state": 0}
     scratch = hist.HistGradientBoostingClassifier(**params).fit(X[::2], y[::2])
     reference = ref.HistGradientBoostingClassifier(**params).fit(X[::2], y[::2])
     assert abs(scratch.score(X[1::2], y[1::2]) - reference.score(X[1::2], y[1::2])) <= 0.01

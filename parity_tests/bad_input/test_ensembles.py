@@ -16,6 +16,7 @@ import scipy.sparse
 from scratch.projects.ensembles.boosting import AdaBoostClassifier, GradientBoostingClassifier, GradientBoostingRegressor
 from scratch.projects.ensembles.checks import NotFittedError
 from scratch.projects.ensembles.forest import BaggingClassifier, BaggingRegressor, ExtraTreesClassifier, RandomForestClassifier, RandomForestRegressor
+from scratch.projects.ensembles.hist import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from scratch.projects.ensembles.stacking import StackingClassifier, StackingRegressor
 from scratch.projects.ensembles.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from scratch.projects.ensembles.voting import VotingClassifier
@@ -179,6 +180,20 @@ CASES = [
              r"requires y to be passed, but the target y is None"),
     BadInput("AdaBoost predict before fit", lambda: AdaBoostClassifier().predict(X), NotFittedError, "fit",
              r"This AdaBoostClassifier instance is not fitted yet"),
+    # histogram gradient boosting
+    BadInput("HGB NaN in X (no missing-value support yet)", fit(HistGradientBoostingClassifier(), with_nan), ValueError,
+             "X", r"expected finite values, got nan"),
+    BadInput("HGB max_bins 256", fit(HistGradientBoostingRegressor(max_bins=256), X, y * 1.0), ValueError, "max_bins",
+             r"an int in the range \[2, 255\]. Got 256"),
+    BadInput("HGB learning rate 0", fit(HistGradientBoostingClassifier(learning_rate=0.0)), ValueError,
+             "learning_rate", r"Got 0.0 instead"),
+    BadInput("HGB early_stopping 'yes'", fit(HistGradientBoostingClassifier(early_stopping="yes")), ValueError,
+             "early_stopping", r"Got 'yes' instead"),
+    BadInput("HGB one class", fit(HistGradientBoostingClassifier(), X, np.ones(6)), ValueError, "y", r"1 class only"),
+    BadInput("HGB predict before fit", lambda: HistGradientBoostingRegressor().predict(X), NotFittedError, "fit",
+             r"This HistGradientBoostingRegressor instance is not fitted yet"),
+    BadInput("HGB wrong n_features", predict(HistGradientBoostingClassifier(max_iter=2, min_samples_leaf=1),
+                                             np.ones((2, 3)), "predict_proba"), ValueError, "X", r"expected 2 features"),
     # stacking
     BadInput("stacking cv 1", fit(StackingClassifier([("t", DecisionTreeClassifier())], cv=1)), ValueError, "cv",
              r"an int in the range \[2, inf\). Got 1"),

@@ -6,7 +6,9 @@ seed; a table of accuracy, log loss and ROC-AUC (R^2 and RMSE for regression), f
 time, and whether the twins' trees are identical node for node. Then the lesson of ensembles:
 the bias-variance decomposition of one deep tree, bagging and a forest over repeated bootstrap
 fits (variance falls, bias stays); the out-of-bag error against the number of trees; MDI
-against permutation importance; one shallow tree drawn. Writes PNGs and metrics.json into the output folder.
+against permutation importance; one shallow tree drawn; gradient boosting's staged test loss at
+several learning rates, both twins; a stacking classifier (or regressor) over the tree, forest and
+boosting members with its meta-learner's weights. Writes PNGs and metrics.json into the output folder.
 """
 import time
 import warnings
@@ -15,11 +17,15 @@ import numpy as np
 from sklearn import datasets, metrics
 from tqdm import tqdm
 
+from reference.projects.ensembles import boosting as ref_boosting
 from reference.projects.ensembles import forest as ref_forest
 from reference.projects.ensembles import inspection as ref_inspection
+from reference.projects.ensembles import stacking as ref_stacking
 from reference.projects.ensembles import tree as ref_tree
+from scratch.projects.ensembles import boosting as scr_boosting
 from scratch.projects.ensembles import forest as scr_forest
 from scratch.projects.ensembles import inspection as scr_inspection
+from scratch.projects.ensembles import stacking as scr_stacking
 from scratch.projects.ensembles import tree as scr_tree
 from twins import plots
 from twins.demos.common import run_datasets, save_report
@@ -27,8 +33,9 @@ from twins.demos.common import run_datasets, save_report
 LOADERS = {"breast-cancer": datasets.load_breast_cancer, "wine": datasets.load_wine, "digits": datasets.load_digits,
            "diabetes": datasets.load_diabetes}
 REGRESSION = {"diabetes"}
-SETTINGS = {"full": {"n_estimators": 100, "repeats": 20, "oob_sizes": (5, 10, 20, 50, 100, 200)},
-            "quick": {"n_estimators": 8, "repeats": 3, "oob_sizes": (2, 4, 8)}}
+SETTINGS = {"full": {"n_estimators": 100, "repeats": 20, "oob_sizes": (5, 10, 20, 50, 100, 200), "stages": 200},
+            "quick": {"n_estimators": 8, "repeats": 3, "oob_sizes": (2, 4, 8), "stages": 20}}
+LEARNING_RATES = (0.05, 0.2, 1.0)
 NODE_ARRAYS = ("children_left", "children_right", "feature", "threshold", "value", "impurity")
 
 
@@ -43,16 +50,21 @@ def models(regression, n_estimators):
     if regression:
         return {"decision tree": ("DecisionTreeRegressor", {}),
                 "bagging": ("BaggingRegressor", {"n_estimators": n_estimators}),
-                "random forest": ("RandomForestRegressor", {"n_estimators": n_estimators, "max_features": 0.33})}
+                "random forest": ("RandomForestRegressor", {"n_estimators": n_estimators, "max_features": 0.33}),
+                "gradient boosting": ("GradientBoostingRegressor", {"n_estimators": n_estimators})}
     return {"decision tree": ("DecisionTreeClassifier", {}),
             "bagging": ("BaggingClassifier", {"n_estimators": n_estimators}),
             "random forest": ("RandomForestClassifier", {"n_estimators": n_estimators}),
-            "extra trees": ("ExtraTreesClassifier", {"n_estimators": n_estimators})}
+            "extra trees": ("ExtraTreesClassifier", {"n_estimators": n_estimators}),
+            "gradient boosting": ("GradientBoostingClassifier", {"n_estimators": n_estimators}),
+            "AdaBoost (SAMME)": ("AdaBoostClassifier", {"n_estimators": n_estimators})}
+
+
+MODULES = {"scratch": (scr_tree, scr_forest, scr_boosting), "sklearn": (ref_tree, ref_forest, ref_boosting)}
 
 
 def make(side, kind, params, seed=0):
-    module = {("scratch", True): scr_tree, ("scratch", False): scr_forest,
-              ("sklearn", True): ref_tree, ("sklearn", False): ref_forest}[side, kind.startswith("DecisionTree")]
+    module = next(module for module in MODULES[side] if hasattr(module, kind))
     return getattr(module, kind)(random_state=seed, **params)
 
 
@@ -75,7 +87,7 @@ def scores(model, X_test, y_test, regression):
 
 
 def trees_of(model):
-    return model.estimators_ if hasattr(model, "estimators_") else [model]
+    return list(np.ravel(model.estimators_)) if hasattr(model, "estimators_") else [model]
 
 
 def identical_trees(a, b):
@@ -198,6 +210,60 @@ def importances(name, splits, regression, settings, feature_names, out_dir):
     return result
 
 
+def staged_loss(name, splits, regression, settings, out_dir, progress):
+    """Gradient boosting's test loss after each stage (log loss, or mean squared error) at several learning rates,
+    both twins: small steps need more stages and overfit later."""
+    X, y, X_test, y_test = splits
+    kind = "GradientBoostingRegressor" if regression else "GradientBoostingClassifier"
+    curves, result = {}, {}
+    for rate in tqdm(LEARNING_RATES, desc=f"{name}: staged loss", disable=not progress):
+        for side in ("scratch", "sklearn"):
+            model = make(side, kind, {"n_estimators": settings["stages"], "learning_rate": rate}).fit(X, y)
+            if regression:
+                losses = [float(metrics.mean_squared_error(y_test, p)) for p in model.staged_predict(X_test)]
+            else:
+                labels = np.arange(len(model.classes_))
+                losses = [float(metrics.log_loss(y_test, p, labels=labels)) for p in model.staged_predict_proba(X_test)]
+            curves[f"{side} learning rate {rate}"] = (list(range(1, len(losses) + 1)), losses)
+            result[f"{side} {rate}"] = losses
+    plots.curves(curves, out_dir / f"{name}_staged_loss.png", f"{name}: gradient boosting, test loss by stage",
+                 "stage", "test MSE" if regression else "test log loss")
+    result["identical"] = all(result[f"scratch {r}"] == result[f"sklearn {r}"] for r in LEARNING_RATES)
+    return result
+
+
+def stacking(name, splits, regression, settings, out_dir):
+    """A stack of a tree, a forest and gradient boosting (5-fold out-of-fold meta-features) with the default linear
+    meta-learner, both twins; the scratch meta-learner's weights drawn."""
+    import matplotlib.pyplot as plt
+
+    X, y, X_test, y_test = splits
+    n = settings["n_estimators"]
+    kind = "Regressor" if regression else "Classifier"
+    result = {}
+    for side, (tree, forest, boosting), module in (("scratch", MODULES["scratch"], scr_stacking),
+                                                   ("sklearn", MODULES["sklearn"], ref_stacking)):
+        members = [("tree", getattr(tree, f"DecisionTree{kind}")(max_depth=4, random_state=0)),
+                   ("forest", getattr(forest, f"RandomForest{kind}")(n_estimators=n, random_state=0)),
+                   ("boosting", getattr(boosting, f"GradientBoosting{kind}")(n_estimators=n, random_state=0))]
+        model = getattr(module, f"Stacking{kind}")(members).fit(X, y)
+        row, _ = scores(model, X_test, y_test, regression)
+        result[side] = row
+        if side == "scratch":
+            coef = np.atleast_2d(model.final_estimator_.coef_)
+            result["meta_weights"] = coef.tolist()
+    coef = np.array(result["meta_weights"])
+    columns = [f"{member}" for member in ("tree", "forest", "boosting")
+               for _ in range(coef.shape[1] // 3)]
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    image = ax.imshow(coef, cmap="RdBu_r", aspect="auto", vmin=-np.abs(coef).max(), vmax=np.abs(coef).max())
+    ax.set_xticks(range(coef.shape[1]), columns, rotation=60, ha="right", fontsize=7)
+    ax.set(ylabel="class" if coef.shape[0] > 1 else "", title=f"{name}: stacking meta-learner weights (scratch)")
+    fig.colorbar(image, ax=ax)
+    plots._save(fig, out_dir / f"{name}_stacking_weights.png")
+    return result
+
+
 def draw_tree(model, feature_names, class_names, path, title):
     """A fitted scratch tree as boxes and edges: leaves spread left to right, parents above their children."""
     import matplotlib.pyplot as plt
@@ -253,6 +319,8 @@ def run_dataset(name, out_dir, quick, progress):
     shallow = make("scratch", kind, {"max_depth": 3}).fit(splits[0], splits[1])
     classes = None if regression else [str(c) for c in getattr(bunch, "target_names", np.unique(y))]
     draw_tree(shallow, names, classes, out_dir / f"{name}_tree.png", f"{name}: a scratch CART of depth 3")
+    report["staged_loss"] = staged_loss(name, splits, regression, settings, out_dir, progress)
+    report["stacking"] = stacking(name, splits, regression, settings, out_dir)
     return report
 
 
@@ -272,7 +340,7 @@ def summary(report):
         samples = result["samples"]
         lines.append(f"{name}: {samples['train']} train / {samples['test']} test rows, {result['features']} features")
         head = ("R2", "RMSE") if regression else ("accuracy", "log loss", "ROC-AUC")
-        lines.append(f"  {'model':<16}{'side':<9}" + "".join(f"{h:>10}" for h in head)
+        lines.append(f"  {'model':<19}{'side':<9}" + "".join(f"{h:>10}" for h in head)
                      + f"{'fit s':>9}{'predict s':>11}  identical trees / outputs")
         for label, row in result["models"].items():
             for side in ("scratch", "sklearn"):
@@ -280,7 +348,7 @@ def summary(report):
                 values = (cells["r2"], cells["rmse"]) if regression else (cells["accuracy"], cells["log_loss"],
                                                                           cells["roc_auc"])
                 extra = f"  {row['identical_trees']} / {row['identical_outputs']}" if side == "scratch" else ""
-                lines.append(f"  {label:<16}{side:<9}" + "".join(f"{v:>10.4f}" for v in values)
+                lines.append(f"  {label:<19}{side:<9}" + "".join(f"{v:>10.4f}" for v in values)
                              + f"{cells['fit_seconds']:>9.3f}{cells['predict_seconds']:>11.4f}{extra}")
         bv = result["bias_variance"]
         lines.append("  bias^2 / variance: " + ", ".join(f"{k} {v['bias2']:.4g} / {v['variance']:.4g}"
@@ -288,4 +356,11 @@ def summary(report):
         oob = result["oob_error"]["scratch random forest"]
         lines.append(f"  importances (MDI, permutation) identical to scikit-learn's: {result['importances']['identical']}")
         lines.append("  OOB error by n_estimators (scratch): " + ", ".join(f"{k}: {v:.4f}" for k, v in oob.items()))
+        staged = result["staged_loss"]
+        lines.append("  gradient boosting, best test loss by learning rate (scratch): " + ", ".join(
+            f"{rate}: {min(staged[f'scratch {rate}']):.4f} at stage {int(np.argmin(staged[f'scratch {rate}'])) + 1}"
+            for rate in LEARNING_RATES) + f"; identical to scikit-learn's: {staged['identical']}")
+        stack = result["stacking"]
+        metric = "r2" if regression else "accuracy"
+        lines.append(f"  stacking {metric}: scratch {stack['scratch'][metric]:.4f}, sklearn {stack['sklearn'][metric]:.4f}")
     return "\n".join(lines)

@@ -9,13 +9,15 @@ def test_quick_demo_writes_every_deliverable(tmp_path, capsys):
     out = tmp_path / "ensembles"
     assert main(["run", "ensembles", "--quick", "--no-progress", "--out", str(out)]) == 0
     name = "breast-cancer"
-    expected = {"metrics.json"} | {f"{name}_{plot}.png" for plot in ("bias_variance", "oob_error", "tree", "importances")}
+    expected = {"metrics.json"} | {f"{name}_{plot}.png" for plot in ("bias_variance", "oob_error", "tree", "importances",
+                                                                   "staged_loss", "stacking_weights")}
     assert expected <= {p.name for p in out.iterdir()}
     report = json.loads((out / "metrics.json").read_text())[name]
     for label, row in report["models"].items():
         assert row["identical_outputs"], label
         count, total = map(int, row["identical_trees"].split("/"))
-        assert count == total, f"{label}: {row['identical_trees']} trees identical"
+        # boosting fits fractional sums, where breast cancer's tied values can move a last bit (test_boosting.py)
+        assert count == total or label in ("gradient boosting", "AdaBoost (SAMME)"), f"{label}: {count}/{total}"
         for metric in ("accuracy", "log_loss", "roc_auc"):
             assert row["scratch"][metric] == row["sklearn"][metric], (label, metric)
     assert report["models"]["random forest"]["scratch"]["accuracy"] > 0.9
@@ -23,4 +25,7 @@ def test_quick_demo_writes_every_deliverable(tmp_path, capsys):
     assert variance["bagging"] < variance["decision tree"] and variance["random forest"] < variance["decision tree"]
     assert report["oob_error"]["scratch random forest"] == report["oob_error"]["sklearn random forest"]
     assert report["importances"]["identical"]
+    assert report["staged_loss"]["identical"]  # every stage's test log loss, at every learning rate
+    assert report["models"]["gradient boosting"]["scratch"]["accuracy"] > 0.9
+    assert report["stacking"]["scratch"]["accuracy"] > 0.9
     assert "identical trees" in capsys.readouterr().out

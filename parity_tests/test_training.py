@@ -1,11 +1,13 @@
 """The supervised training loop twins: the criterion they are handed, and a run that can keep no epoch."""
+import io
+
 import numpy as np
 import pytest
 import torch
 
 from reference import training as torch_training
 from scratch import nn, training
-from scratch.plumbing import TrainingConfig
+from scratch.plumbing import TrainingConfig, progress_range
 
 
 def regression_twins(rng):
@@ -46,3 +48,11 @@ def test_training_config_keeps_numbers_as_plain_python_numbers():
     config = TrainingConfig(batch_size=np.int64(32), num_epochs=np.int32(3), lr=1, weight_decay=np.float32(0.5), seed=np.uint8(7))
     assert (config.batch_size, config.num_epochs, config.lr, config.weight_decay, config.seed) == (32, 3, 1.0, 0.5, 7)
     assert type(config.batch_size) is int and type(config.lr) is float
+
+
+def test_progress_range_is_a_range_or_a_bar_over_it():
+    assert progress_range(1, 4, progress=False, desc="unused") == range(1, 4)
+    shown = io.StringIO()
+    bar = progress_range(1, 4, progress=True, desc="epochs", unit="epoch", file=shown)
+    assert list(bar) == [1, 2, 3] and hasattr(bar, "set_postfix")
+    assert "epochs: 100%" in shown.getvalue() and "3/3" in shown.getvalue()

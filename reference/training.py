@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn, optim
 
-from scratch.plumbing import EarlyStopping, check_dataset, check_finite, minibatches
+from scratch.plumbing import EarlyStopping, check_dataset, check_finite, minibatches, progress_range
 
 OPTIMIZERS = {"sgd": (optim.SGD, {"momentum": 0.9}), "adam": (optim.Adam, {}),
               "adamw": (optim.AdamW, {}), "rmsprop": (optim.RMSprop, {})}
@@ -78,10 +78,7 @@ def fit(model, X, y, X_val, y_val, config, criterion=None, transform=None, progr
     stopper = EarlyStopping(config.patience)
     history = {key: [] for key in ("train_loss", "val_loss", "epoch_time") + (("train_acc", "val_acc") if classify else ())}
     X, y = torch.from_numpy(X), torch.from_numpy(y)
-    epochs = range(1, config.num_epochs + 1)
-    if progress:
-        from tqdm.auto import tqdm
-        epochs = tqdm(epochs, desc=f"torch {type(model).__name__} ({config.optimizer})", unit="epoch")
+    epochs = progress_range(1, config.num_epochs + 1, progress=progress, desc=f"torch {type(model).__name__} ({config.optimizer})", unit="epoch")
     for epoch in epochs:
         model.train()
         start, total_loss, correct = time.perf_counter(), 0.0, 0

@@ -94,6 +94,16 @@ def minibatches(num_samples, batch_size, rng=None):
         yield order[start:start + batch_size]
 
 
+def progress_range(*range_args, progress, **bar):
+    """``range(*range_args)``, shown as a tqdm bar (``bar``: its desc, unit, ...) when ``progress`` is true.
+    tqdm is imported only then: NumPy stays scratch's one dependency for a run without bars."""
+    steps = range(*range_args)
+    if not progress:
+        return steps
+    from tqdm.auto import tqdm
+    return tqdm(steps, **bar)
+
+
 def check_finite(loss, epoch, step):
     """Stop a run whose loss went NaN/inf, naming where, instead of training on garbage."""
     if not math.isfinite(loss):

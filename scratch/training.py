@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from scratch import nn, optim
-from scratch.plumbing import EarlyStopping, check_dataset, check_finite, minibatches
+from scratch.plumbing import EarlyStopping, check_dataset, check_finite, minibatches, progress_range
 
 OPTIMIZERS = {"sgd": (optim.SGD, {"momentum": 0.9}), "adam": (optim.Adam, {}),
               "adamw": (optim.AdamW, {}), "rmsprop": (optim.RMSprop, {})}
@@ -72,10 +72,7 @@ def fit(model, X, y, X_val, y_val, config, criterion=None, transform=None, progr
     scheduler = make_scheduler(config.lr_schedule, optimizer, config.num_epochs)
     stopper = EarlyStopping(config.patience)
     history = {key: [] for key in ("train_loss", "val_loss", "epoch_time") + (("train_acc", "val_acc") if classify else ())}
-    epochs = range(1, config.num_epochs + 1)
-    if progress:
-        from tqdm.auto import tqdm
-        epochs = tqdm(epochs, desc=f"scratch {type(model).__name__} ({config.optimizer})", unit="epoch")
+    epochs = progress_range(1, config.num_epochs + 1, progress=progress, desc=f"scratch {type(model).__name__} ({config.optimizer})", unit="epoch")
     for epoch in epochs:
         model.train()
         start, total_loss, correct = time.perf_counter(), 0.0, 0

@@ -14,7 +14,7 @@ from torch import nn
 
 from reference.projects.autoencoder.model import VAE, ELBOLoss
 from reference.training import make_optimizer, make_scheduler
-from scratch.plumbing import EarlyStopping, check_finite, minibatches
+from scratch.plumbing import EarlyStopping, check_finite, minibatches, progress_range
 from scratch.projects.autoencoder.config import check_pixels, check_same_inputs, corrupt, draw_eps
 
 
@@ -55,10 +55,7 @@ def fit(model, X, X_val, config, progress=False):
     scheduler = make_scheduler(config.lr_schedule, optimizer, config.num_epochs)
     stopper = EarlyStopping(config.patience)
     history = {key: [] for key in ("train_loss", "val_loss", "epoch_time") + (("reconstruction", "kl") if variational else ())}
-    epochs = range(1, config.num_epochs + 1)
-    if progress:
-        from tqdm.auto import tqdm
-        epochs = tqdm(epochs, desc=f"torch {type(model).__name__} (code {model.code_size})", unit="epoch")
+    epochs = progress_range(1, config.num_epochs + 1, progress=progress, desc=f"torch {type(model).__name__} (code {model.code_size})", unit="epoch")
     for epoch in epochs:
         model.train()
         start, totals = time.perf_counter(), np.zeros(3)

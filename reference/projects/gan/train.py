@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn, optim
 
-from scratch.plumbing import minibatches
+from scratch.plumbing import minibatches, progress_range
 from scratch.projects.gan.config import check_images, check_labels, check_loss, sample_noise
 
 HISTORY_KEYS = ("loss_D", "loss_G", "D_x", "D_G_z")  # one value per step; D(.) is sigmoid(logit), the mean over the batch
@@ -86,10 +86,7 @@ def fit(G, D, X, config, y=None, on_epoch=None, progress=False):
     optimizer_G, optimizer_D = make_optimizers(G, D, config)
     history = {key: [] for key in HISTORY_KEYS + ("epoch_time",)}
     X, y = torch.from_numpy(X), None if y is None else torch.from_numpy(y)
-    epochs = range(1, config.num_epochs + 1)
-    if progress:
-        from tqdm.auto import tqdm
-        epochs = tqdm(epochs, desc=f"torch GAN ({config.model})", unit="epoch")
+    epochs = progress_range(1, config.num_epochs + 1, progress=progress, desc=f"torch GAN ({config.model})", unit="epoch")
     for epoch in epochs:
         G.train(), D.train()
         start = time.perf_counter()

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from reference.training import make_optimizer
-from scratch.plumbing import check_finite
+from scratch.plumbing import check_finite, progress_range
 from scratch.projects.gnn.config import check_mask
 
 
@@ -47,10 +47,7 @@ def fit(model, X, edge_index, y, train_mask, val_mask, config, edge_weight=None,
     criterion = nn.CrossEntropyLoss()
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.weight_decay)
     history = {key: [] for key in ("train_loss", "val_loss", "train_acc", "val_acc", "epoch_time")}
-    epochs = range(1, config.num_epochs + 1)
-    if progress:
-        from tqdm.auto import tqdm
-        epochs = tqdm(epochs, desc=f"torch {type(model).__name__}", unit="epoch", leave=False)
+    epochs = progress_range(1, config.num_epochs + 1, progress=progress, desc=f"torch {type(model).__name__}", unit="epoch", leave=False)
     for epoch in epochs:
         model.train()
         start = time.perf_counter()

@@ -14,6 +14,7 @@ import torch
 
 from reference.bridge import torch_dtype
 from reference.projects.rl.dqn import DQN
+from scratch.plumbing import progress_range
 from scratch.projects.rl.envs import vector_sizes
 from scratch.projects.rl.replay import ReplayBuffer
 
@@ -54,10 +55,7 @@ def fit(agent, env, config, eval_env=None, eval_every=None, eval_episodes=5, buf
     history = {"episode_returns": [], "episode_ends": [], "losses": [], "eval_steps": [], "eval_returns": [], "best_state": None}
     obs, _ = env.reset(seed=config.seed)
     episode_return = 0.0
-    steps = range(1, config.total_timesteps + 1)
-    if progress:
-        from tqdm.auto import tqdm
-        steps = tqdm(steps, desc="torch DQN", unit="step", mininterval=1.0)
+    steps = progress_range(1, config.total_timesteps + 1, progress=progress, desc="torch DQN", unit="step", mininterval=1.0)
     for step in steps:
         if step <= learning_starts:
             action = int(rng.integers(agent.num_actions))

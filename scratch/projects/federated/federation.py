@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 
+from scratch.plumbing import progress_range
 from scratch.projects.federated.config import FederatedConfig
 from scratch.projects.federated.strategy import ClientResult, Scaffold
 
@@ -64,10 +65,7 @@ def run_federation(client, model, shards, X, y, strategy, config: FederatedConfi
     server = Server(strategy, client.numpy_state(model), config)
     client_controls = {}  # SCAFFOLD: each client's own variate c_i, kept where the client lives
     server.history.update(test_loss=[], test_accuracy=[])
-    rounds = range(1, config.num_rounds + 1)
-    if progress:
-        from tqdm.auto import tqdm
-        rounds = tqdm(rounds, desc=f"federation ({strategy.name})", unit="round")
+    rounds = progress_range(1, config.num_rounds + 1, progress=progress, desc=f"federation ({strategy.name})", unit="round")
     for server_round in rounds:
         start = time.perf_counter()
         sampled, client_config = server.configure_round(config.num_clients)

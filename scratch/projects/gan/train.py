@@ -17,7 +17,7 @@ import numpy as np
 
 from scratch import nn, optim
 from scratch.nn import functional as F
-from scratch.plumbing import minibatches
+from scratch.plumbing import minibatches, progress_range
 from scratch.projects.gan.config import check_images, check_labels, check_loss, sample_noise
 
 HISTORY_KEYS = ("loss_D", "loss_G", "D_x", "D_G_z")  # one value per step; D(.) is sigmoid(logit), the mean over the batch
@@ -86,10 +86,7 @@ def fit(G, D, X, config, y=None, on_epoch=None, progress=False):
     criterion = nn.BCEWithLogitsLoss()
     optimizer_G, optimizer_D = make_optimizers(G, D, config)
     history = {key: [] for key in HISTORY_KEYS + ("epoch_time",)}
-    epochs = range(1, config.num_epochs + 1)
-    if progress:
-        from tqdm.auto import tqdm
-        epochs = tqdm(epochs, desc=f"scratch GAN ({config.model})", unit="epoch")
+    epochs = progress_range(1, config.num_epochs + 1, progress=progress, desc=f"scratch GAN ({config.model})", unit="epoch")
     for epoch in epochs:
         G.train(), D.train()
         start = time.perf_counter()

@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from scratch.nn.sparse import scatter_add_rows
-from scratch.plumbing import EarlyStopping, check_finite, minibatches
+from scratch.plumbing import EarlyStopping, check_finite, minibatches, progress_range
 from scratch.projects.recommender.base import rating_pairs
 from scratch.projects.recommender.config import SPARSE_SGD_CONFIG
 
@@ -64,10 +64,7 @@ def fit(model, users, items, ratings, num_users=None, num_items=None, rating_sca
     rng = np.random.default_rng(config.seed)  # batch order only: the same on both twins
     stopper = EarlyStopping(config.patience)
     history = {"train_loss": [], "val_loss": [], "epoch_time": []}
-    epochs = range(1, config.num_epochs + 1)
-    if progress:
-        from tqdm.auto import tqdm
-        epochs = tqdm(epochs, desc="scratch MF (sparse SGD)", unit="epoch")
+    epochs = progress_range(1, config.num_epochs + 1, progress=progress, desc="scratch MF (sparse SGD)", unit="epoch")
     for epoch in epochs:
         start, total_loss = time.perf_counter(), 0.0
         for step, idx in enumerate(minibatches(len(X), config.batch_size, rng)):

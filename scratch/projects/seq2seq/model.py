@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from scratch import nn, optim, serialization
-from scratch.plumbing import check_finite, minibatches
+from scratch.plumbing import check_finite, minibatches, progress_range
 from scratch.projects.seq2seq.config import PAD, check_architecture, check_ids, checkpoint, inverse_sqrt_schedule, split_checkpoint
 
 
@@ -155,10 +155,7 @@ def fit(model, train, val, config, progress=False):
     scheduler = optim.lr_scheduler.LambdaLR(optimizer, inverse_sqrt_schedule(model.d_model, config.warmup))
     criterion = nn.CrossEntropyLoss(ignore_index=PAD, label_smoothing=config.label_smoothing)
     history = {"step_loss": [], "lr": [], "train_loss": [], "val_loss": []}
-    epochs = range(1, config.num_epochs + 1)
-    if progress:
-        from tqdm.auto import tqdm
-        epochs = tqdm(epochs, desc="scratch Seq2SeqTransformer", unit="epoch")
+    epochs = progress_range(1, config.num_epochs + 1, progress=progress, desc="scratch Seq2SeqTransformer", unit="epoch")
     for epoch in epochs:
         model.train()
         losses = []

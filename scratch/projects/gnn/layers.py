@@ -91,7 +91,8 @@ def gcn_norm_backward(grad, edge_index, edge_weight, num_nodes, improved=False, 
 
 
 class GCNConv(nn.Module):
-    """x' = A_norm (x W^T) + b; ``lin`` (no bias, glorot) then ``bias`` (zeros), as PyG."""
+    """x' = A_norm (x W^T) + b; ``lin`` (no bias, glorot) then ``bias`` (zeros), as PyG. ``x=None`` stands
+    for identity features (featureless nodes, one per input channel), which PyG is handed as a one-hot matrix."""
 
     def __init__(self, in_channels, out_channels, improved=False, cached=False, add_self_loops=None, normalize=True,
                  bias=True, dtype=None, rng=None):
@@ -129,18 +130,17 @@ class GCNConv(nn.Module):
                                  f"{edge_weight.min()}")
             norm_index, norm_weight = gcn_norm(edge_index, edge_weight, num_nodes, self.improved, self.add_self_loops,
                                                dtype=dtype)
-            adjacency = sparse.csr_matrix((norm_weight, (norm_index[1], norm_index[0])), shape=(num_nodes, num_nodes))
-            transpose = adjacency.T
-            if self.cached:  # the normalised graph, its CSR matrix and its transpose's, reused by every later call
-                transpose = transpose.tocsr()
-                self._cached_edge_index = (norm_index, adjacency, transpose)
-        elif self.normalize:
-            norm_index, adjacency, transpose = self._cached_edge_index
-        else:
+        elif not self.normalize:
             norm_index = edge_index
             norm_weight = np.ones(edge_index.shape[1], dtype) if edge_weight is None else edge_weight
+        if self.normalize and not normalized_now:
+            norm_index, adjacency, transpose = self._cached_edge_index
+        else:
             adjacency = sparse.csr_matrix((norm_weight, (norm_index[1], norm_index[0])), shape=(num_nodes, num_nodes))
             transpose = adjacency.T
+            if normalized_now and self.cached:  # the normalised graph, its CSR matrix and its transpose's, kept
+                transpose = transpose.tocsr()
+                self._cached_edge_index = (norm_index, adjacency, transpose)
         # row i of lin(I) is W^T's row i: the lookup replaces the (N, N) identity's product
         h = np.ascontiguousarray(self.lin.weight.data.T) if x is None else self.lin(x)  # (N, out)
         out = spmm(adjacency, h)  # row i sums the weighted messages of the edges j -> i

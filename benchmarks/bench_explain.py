@@ -1,7 +1,8 @@
 """Benchmark cases for the explain project (Project 19): time per explanation, scratch against
 the field's libraries (the "torch" column is the reference twin: shap's C++ TreeExplainer, shap's
 Kernel and Exact explainers, lime). Cases: TreeSHAP on a 20-tree forest (breast cancer),
-path-dependent and interventional; KernelSHAP with every coalition (diabetes, M = 10); exact
+path-dependent and interventional; TreeSHAP on 20-stage gradient boosting (breast cancer's
+log-odds, and wine's three classes, one ensemble per class); KernelSHAP with every coalition (diabetes, M = 10); exact
 Shapley at growing M on a smooth function, so the 2^M cost shows; LIME on one row. Both sides
 explain the same model and rows and give the same values (the parity suite proves it).
 ``dtype`` is ignored: explanations run in float64 (trees read float32 values).
@@ -9,10 +10,12 @@ explain the same model and rows and give the same values (the parity suite prove
 import numpy as np
 from sklearn import datasets
 
+from reference.projects.ensembles import boosting as ref_boosting
 from reference.projects.ensembles import forest as ref_forest
 from reference.projects.explain import lime_tabular as ref_lime
 from reference.projects.explain import shapley as ref_shapley
 from reference.projects.explain import treeshap as ref_treeshap
+from scratch.projects.ensembles import boosting as scr_boosting
 from scratch.projects.ensembles import forest as scr_forest
 from scratch.projects.explain import lime_tabular as scr_lime
 from scratch.projects.explain import shapley as scr_shapley
@@ -33,6 +36,24 @@ def tree_cases(quick):
     found.append(Case("TreeSHAP interventional (20 trees)", f"{len(rows)} rows x 50 bg",
                       lambda: scr_treeshap.TreeExplainer(scratch, background).shap_values(rows),
                       lambda: ref_treeshap.TreeExplainer(reference, background).shap_values(rows)))
+    return found + boosting_cases(quick)
+
+
+def boosting_cases(quick):
+    params = {"n_estimators": 20, "max_depth": 3, "random_state": 0}
+    found = []
+    for name, loader in (("binary log-odds", datasets.load_breast_cancer), ("3 classes", datasets.load_wine)):
+        X, y = loader(return_X_y=True)
+        scratch = scr_boosting.GradientBoostingClassifier(**params).fit(X, y)
+        reference = ref_boosting.GradientBoostingClassifier(**params).fit(X, y)
+        rows, background = X[:20 if quick else 100], X[-50:]
+        found.append(Case(f"TreeSHAP path-dependent, boosting ({name})", f"{len(rows)} rows x {X.shape[1]}",
+                          lambda s=scratch, r=rows: scr_treeshap.TreeExplainer(s).shap_values(r),
+                          lambda m=reference, r=rows: ref_treeshap.TreeExplainer(m).shap_values(r)))
+        rows = rows[:10]
+        found.append(Case(f"TreeSHAP interventional, boosting ({name})", f"{len(rows)} rows x 50 bg",
+                          lambda s=scratch, r=rows, b=background: scr_treeshap.TreeExplainer(s, b).shap_values(r),
+                          lambda m=reference, r=rows, b=background: ref_treeshap.TreeExplainer(m, b).shap_values(r)))
     return found
 
 

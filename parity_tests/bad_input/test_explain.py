@@ -14,7 +14,7 @@ from scratch.projects.explain.lime_image import LimeImageExplainer
 from scratch.projects.explain.lime_tabular import LimeTabularExplainer
 from scratch.projects.explain.lime_text import LimeTextExplainer
 from scratch.projects.explain.shapley import ExactExplainer, KernelExplainer, LinearExplainer, PermutationExplainer
-from scratch.projects.explain.treeshap import TreeExplainer
+from scratch.projects.explain.treeshap import TreeEnsemble, TreeExplainer
 from scratch.projects.mlp.model import MLP
 from scratch.projects.nlp.model import TransformerClassifier
 from twins.parity import BadInput, assert_bad_input
@@ -68,8 +68,8 @@ CASES = [
              r"expected coef of shape \(3,\) or \(K, 3\) for the background's features, got \(4,\)"),
     BadInput("TreeExplainer on a model without trees", lambda: TreeExplainer(mlp), TypeError, "model",
              r"expected a fitted decision tree or forest .* got MLP"),
-    BadInput("multiclass boosting (several trees per stage)",
-             lambda: TreeExplainer(SimpleNamespace(estimators_=np.array([[tree, tree, tree]], dtype=object),
+    BadInput("multiclass boosting as one TreeEnsemble (TreeExplainer takes one per class)",
+             lambda: TreeEnsemble.of(SimpleNamespace(estimators_=np.array([[tree, tree, tree]], dtype=object),
                                                    learning_rate=0.1, init_raw_=np.zeros(3))),
              ValueError, "model", r"expected one tree per stage \(regression or two classes\), got 3 per stage"),
     BadInput("interventional without a background", lambda: TreeExplainer(tree, feature_perturbation="interventional"),

@@ -1,13 +1,14 @@
 """Project 19 demo: explaining models of Projects 2, 4 and 14 with the scratch explainers, beside
 shap and Captum where they have the same method.
 
-Tables (breast cancer, diabetes; 70/30 split, seed 0): a scratch random forest and a scratch MLP
-are explained on test rows: TreeSHAP (path-dependent and interventional) and KernelSHAP on the
+Tables (breast cancer, diabetes; 70/30 split, seed 0): a scratch random forest, scratch gradient
+boosting (raw output: log-odds for breast cancer) and a scratch MLP are explained on test rows:
+TreeSHAP (path-dependent and interventional) on the forest and the boosting, KernelSHAP on the
 forest, KernelSHAP, antithetic permutation sampling, integrated gradients and gradient x input on
 the MLP, LIME on both. Plots: a waterfall of one row, the beeswarm, the mean-|phi| bar chart and a
 dependence plot of the top feature, for each model; LIME's weights for one row; and a table of
 rank agreement (Spearman's rho of the mean |attribution| per feature) between every two methods.
-shap's TreeExplainer runs on the bit-exact scikit-learn forest: largest difference and time.
+shap's TreeExplainer runs on the bit-exact scikit-learn forest and boosting: largest difference and time.
 
 Text (``--dataset reuters-r8``): Project 3's TF-IDF + logistic regression, and LIME's word
 weights (words removed from the document) for a few test documents.
@@ -26,12 +27,14 @@ from scipy import stats
 from sklearn import datasets as sk_datasets
 from tqdm import tqdm
 
+from reference.projects.ensembles import boosting as ref_boosting
 from reference.projects.ensembles import forest as ref_forest
 from reference.projects.explain import treeshap as ref_treeshap
 from scratch import nn, training
 from scratch.plumbing import TrainingConfig
 from scratch.projects.cnn import model as scratch_cnn
 from scratch.projects.cnn.config import CONFIGS as CNN_CONFIGS
+from scratch.projects.ensembles import boosting as scr_boosting
 from scratch.projects.ensembles import forest as scr_forest
 from scratch.projects.explain import attribution, lime_image, lime_tabular, lime_text, shapley, treeshap
 from scratch.projects.mlp.model import MLP
@@ -88,12 +91,17 @@ def explain_table(name, out_dir, settings, progress):
     params = {"n_estimators": settings["n_estimators"], "min_samples_leaf": 3, "random_state": 0}
     forest = getattr(scr_forest, kind)(**params).fit(X, y)
     twin = getattr(ref_forest, kind)(**params).fit(X, y)
+    boosting_kind = "GradientBoostingRegressor" if regression else "GradientBoostingClassifier"
+    boosting_params = {"n_estimators": settings["n_estimators"], "max_depth": 3, "random_state": 0}
+    boosting = getattr(scr_boosting, boosting_kind)(**boosting_params).fit(X, y)
+    boosting_twin = getattr(ref_boosting, boosting_kind)(**boosting_params).fit(X, y)
+    f_boosting = boosting.predict if regression else boosting.decision_function  # raw output: log-odds
     mlp = train_mlp(X, (y - y_scale[0]) / y_scale[1] if regression else y, regression, settings["mlp_epochs"])
     f_forest = forest.predict if regression else (lambda Z: forest.predict_proba(Z)[:, 1])
     f_mlp = (lambda Z: mlp(Z)[:, 0] * y_scale[1] + y_scale[0]) if regression else (lambda Z: softmax(mlp(Z))[:, 1])
     report = {"features": X.shape[1], "explained_rows": len(rows), "background_rows": len(background),
               "task": "regression" if regression else "classification", "settings": settings,
-              "forest_score": forest.score(X_test, y_test)}
+              "forest_score": forest.score(X_test, y_test), "boosting_score": boosting.score(X_test, y_test)}
     report["mlp_score"] = (float(1 - np.mean((f_mlp(X_test) - y_test) ** 2) / np.var(y_test)) if regression
                            else float(np.mean((f_mlp(X_test) > 0.5) == y_test)))
     column = (lambda phi: phi) if regression else (lambda phi: phi[..., 1])  # a classifier's class-1 values
@@ -107,6 +115,8 @@ def explain_table(name, out_dir, settings, progress):
     steps = [("forest TreeSHAP path-dependent", lambda: column(treeshap.TreeExplainer(forest).shap_values(rows))),
              ("forest TreeSHAP interventional",
               lambda: column(treeshap.TreeExplainer(forest, background).shap_values(rows))),
+             ("boosting TreeSHAP path-dependent", lambda: treeshap.TreeExplainer(boosting).shap_values(rows)),
+             ("boosting TreeSHAP interventional", lambda: treeshap.TreeExplainer(boosting, background).shap_values(rows)),
              ("forest KernelSHAP", lambda: shapley.KernelExplainer(f_forest, background).shap_values(
                  rows, settings["kernel_nsamples"], np.random.default_rng(0))),
              ("MLP KernelSHAP", lambda: shapley.KernelExplainer(f_mlp, background).shap_values(
@@ -124,6 +134,11 @@ def explain_table(name, out_dir, settings, progress):
     report["shap_tree_path_dependent"] = {"max_abs_difference": float(np.abs(shap_phi - phis[steps[0][0]]).max()),
                                           "scratch_seconds": timings[steps[0][0]],
                                           "shap_seconds": time.perf_counter() - start}
+    start = time.perf_counter()
+    shap_phi = ref_treeshap.TreeExplainer(boosting_twin).shap_values(rows)
+    label = "boosting TreeSHAP path-dependent"
+    report["shap_tree_boosting"] = {"max_abs_difference": float(np.abs(shap_phi - phis[label]).max()),
+                                    "scratch_seconds": timings[label], "shap_seconds": time.perf_counter() - start}
     lime = lime_tabular.LimeTabularExplainer(X, mode="regression" if regression else "classification",
                                              feature_names=names, random_state=0)
     for label, f in (("forest LIME", f_forest), ("MLP LIME", f_mlp)):
@@ -147,8 +162,10 @@ def explain_table(name, out_dir, settings, progress):
     plots.heatmaps({"Spearman rho": rho}, labels, [label.replace(" ", "\n", 1) for label in labels],
                    out_dir / f"{name}_agreement.png", f"{name}: do the explainers rank the features alike?",
                    "method", "method", "rank correlation of mean |attribution|")
-    expected = {"forest": float(np.mean(f_forest(background))), "MLP": float(np.mean(f_mlp(background)))}
-    for model_name, label in (("forest", "forest TreeSHAP interventional"), ("MLP", "MLP KernelSHAP")):
+    outputs = {"forest": f_forest, "boosting": f_boosting, "MLP": f_mlp}
+    expected = {model_name: float(np.mean(f(background))) for model_name, f in outputs.items()}
+    for model_name, label in (("forest", "forest TreeSHAP interventional"),
+                              ("boosting", "boosting TreeSHAP interventional"), ("MLP", "MLP KernelSHAP")):
         phi = phis[label]
         stem = out_dir / f"{name}_{model_name.lower()}"
         waterfall(phi[0], expected[model_name], rows[0], names, f"{stem}_waterfall.png", f"{name}, {label}: one test row")
@@ -157,7 +174,7 @@ def explain_table(name, out_dir, settings, progress):
         top = int(np.argmax(np.abs(phi).mean(axis=0)))
         dependence(phi[:, top], rows[:, top], names[top], f"{stem}_dependence.png", f"{name}, {label}")
         report[f"{model_name.lower()}_efficiency_gap"] = float(np.abs(phi.sum(axis=1) + expected[model_name]
-                                                               - (f_forest if model_name == "forest" else f_mlp)(rows)).max())
+                                                               - outputs[model_name](rows)).max())
     return report
 
 
@@ -399,10 +416,14 @@ def summary(report):
                          + ", ".join(f"{method} {values[-1]:.2f}" for method, values in check.items()))
             continue
         tree = result["shap_tree_path_dependent"]
-        lines.append(f"{name}: forest {result['forest_score']:.3f}, MLP {result['mlp_score']:.3f} "
+        lines.append(f"{name}: forest {result['forest_score']:.3f}, boosting {result['boosting_score']:.3f}, "
+                     f"MLP {result['mlp_score']:.3f} "
                      f"({'R^2' if result['task'] == 'regression' else 'accuracy'}); {result['explained_rows']} rows explained")
         lines.append(f"  TreeSHAP vs shap: max |diff| {tree['max_abs_difference']:.1e}, scratch "
                      f"{tree['scratch_seconds']:.3f}s, shap {tree['shap_seconds']:.3f}s")
+        boost = result["shap_tree_boosting"]
+        lines.append(f"  boosting TreeSHAP (raw output) vs shap: max |diff| {boost['max_abs_difference']:.1e}, scratch "
+                     f"{boost['scratch_seconds']:.3f}s, shap {boost['shap_seconds']:.3f}s")
         agreement = result["rank_agreement"]
         lines.append("  rank agreement with forest TreeSHAP interventional: " + ", ".join(
             f"{label} {rho:.2f}" for label, rho in agreement["forest TreeSHAP interventional"].items()))

@@ -6,7 +6,10 @@ scikit-learn twins, which are the same trees node for node (Project 14).
   ExactExplainer on the model's own predictions, float64 rounding: the independent oracle), and to
   shap's. shap's interventional C++ keeps float32 intermediates: its values miss additivity by
   ~1e-8 where scratch's miss by ~1e-15, so that one comparison is at float32's forward tolerance.
-Hypothesis draws tied and continuous data, 2-3 classes or integer regression targets (so the
+Project 14's scratch gradient boosting (regression, log-odds for two classes, one column per class
+beyond) is compared with shap on its bit-exact scikit-learn twin on continuous data with distinct
+values (where the boosting twins are bit-exact), both variants, plus exact enumeration and
+additivity. Hypothesis draws tied and continuous data, 2-3 classes or integer regression targets (so the
 twins' trees are identical), a tree or a small forest, depth, and the background.
 """
 from types import SimpleNamespace
@@ -17,9 +20,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sklearn import datasets
 
+from reference.projects.ensembles import boosting as ref_boosting
 from reference.projects.ensembles import forest as ref_forest
 from reference.projects.ensembles import tree as ref_tree
 from reference.projects.explain import treeshap as ref
+from scratch.projects.ensembles import boosting as scr_boosting
 from scratch.projects.ensembles import forest as scr_forest
 from scratch.projects.ensembles import tree as scr_tree
 from scratch.projects.explain import treeshap as scr
@@ -32,16 +37,22 @@ NODE_ARRAYS = ("children_left", "children_right", "feature", "threshold", "value
 
 
 def fit_twins(kind, X, y, **params):
-    forest = kind.startswith(("Random", "Extra"))
-    scratch = getattr(scr_forest if forest else scr_tree, kind)(random_state=0, **params).fit(X, y)
-    reference = getattr(ref_forest if forest else ref_tree, kind)(random_state=0, **params).fit(X, y)
-    for a, b in zip(getattr(scratch, "estimators_", [scratch]), getattr(reference, "estimators_", [reference])):
+    scr_module, ref_module = ((scr_forest, ref_forest) if kind.startswith(("Random", "Extra")) else
+                              (scr_boosting, ref_boosting) if kind.startswith("Gradient") else (scr_tree, ref_tree))
+    scratch = getattr(scr_module, kind)(random_state=0, **params).fit(X, y)
+    reference = getattr(ref_module, kind)(random_state=0, **params).fit(X, y)
+    trees = [np.ravel(getattr(model, "estimators_", [model])) for model in (scratch, reference)]
+    assert len(trees[0]) == len(trees[1]), "number of trees"
+    for a, b in zip(*trees):
         for name in NODE_ARRAYS:  # the premise: the twins hold the same trees
             assert np.array_equal(getattr(a.tree_, name), getattr(b.tree_, name)), f"tree_.{name} differs"
     return scratch, reference
 
 
 def output(model):
+    """What TreeSHAP explains: a forest's probabilities, boosting's raw output (log-odds), a regressor's prediction."""
+    if hasattr(model, "init_raw_") or hasattr(model, "init_"):
+        return model.decision_function if hasattr(model, "classes_") else model.predict
     return model.predict_proba if hasattr(model, "classes_") else model.predict
 
 
@@ -50,6 +61,8 @@ def assert_treeshap_parity(scratch, reference, X, data):
     assert s.feature_perturbation == r.feature_perturbation == "tree_path_dependent"
     assert_close(s.shap_values(X), r.shap_values(X), "path-dependent phi", *EXACT)
     assert_close(np.ravel(s.expected_value), np.ravel(r.expected_value), "path-dependent expected_value", *EXACT)
+    assert_close(s.shap_values(X).sum(axis=1) + s.expected_value, output(scratch)(X), "path-dependent additivity",
+                 *EXACT)
     s, r = scr.TreeExplainer(scratch, data), ref.TreeExplainer(reference, data)
     assert s.feature_perturbation == r.feature_perturbation == "interventional"
     phi = s.shap_values(X)
@@ -82,6 +95,34 @@ def tree_problems(draw):
 
 @given(tree_problems())
 def test_treeshap_equals_shap_tree_explainer(problem):
+    kind, X, y, params, X_explain, data = problem
+    scratch, reference = fit_twins(kind, X, y, **params)
+    assert_treeshap_parity(scratch, reference, X_explain, data)
+
+
+@st.composite
+def boosting_problems(draw):
+    """Continuous features with distinct values (the boosting twins are bit-exact there), a continuous
+    target or 2-4 classes, a few stages, the instances and the background."""
+    rng = np.random.default_rng(draw(seeds))
+    n, M = draw(st.integers(12, 50)), draw(st.integers(1, 5))
+    X = rng.normal(size=(n, M))
+    if draw(st.booleans()):
+        kind, y = "GradientBoostingRegressor", X[:, 0] * rng.normal() + rng.normal(size=n)
+    else:
+        kind, y = "GradientBoostingClassifier", rng.integers(0, draw(st.integers(2, 4)), n)
+        y[:2] = [0, 1]
+    params = {"n_estimators": draw(st.integers(1, 5)), "max_depth": draw(st.sampled_from([1, 2, 3, None])),
+              "learning_rate": draw(st.sampled_from([0.05, 0.3, 1.0])), "subsample": draw(st.sampled_from([1.0, 0.7]))}
+    return kind, X, y, params, rng.normal(size=(draw(st.integers(1, 3)), M)), X[rng.integers(0, n, draw(st.integers(1, 6)))]
+
+
+@given(boosting_problems())
+def test_treeshap_on_scratch_gradient_boosting_equals_shap(problem):
+    """Project 14's scratch GradientBoostingRegressor/Classifier (raw output: log-odds for two
+    classes, one column per class for more) against shap on the bit-exact scikit-learn twin (per
+    class through shap's dictionary format for multiclass, which shap refuses whole), exact
+    enumeration and additivity, both variants."""
     kind, X, y, params, X_explain, data = problem
     scratch, reference = fit_twins(kind, X, y, **params)
     assert_treeshap_parity(scratch, reference, X_explain, data)

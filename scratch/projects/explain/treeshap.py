@@ -16,8 +16,9 @@ of its meanings of "a feature left out".
   of B. One walk per tree carries every (instance, background row) pair that reaches each node.
 
 An ensemble is a list of trees with weights and an offset (``TreeEnsemble``): a forest is its
-trees with weight 1/n_trees; a boosted model plugs in with its learning rate and initial
-prediction. Twin of reference/projects/explain/treeshap.py (shap's ``TreeExplainer``, C++).
+trees with weight 1/n_trees; gradient boosting is one ensemble per raw output (``boosted``): the
+stage trees of that output, weight ``learning_rate``, offset ``init_raw_``; multiclass boosting
+gives one per class and (n, M, K) values, as shap gives a multi-output model's. Twin of reference/projects/explain/treeshap.py (shap's ``TreeExplainer``, C++).
 """
 from math import factorial
 
@@ -48,12 +49,12 @@ class TreeEnsemble:
             return model
         if hasattr(model, "tree_"):
             return cls([model.tree_], [1.0])
-        if hasattr(model, "init_raw_"):  # gradient boosting: raw output = init_raw_ + learning_rate * sum of trees
-            stages = np.asarray(model.estimators_)
-            if stages.shape[1] != 1:
+        if hasattr(model, "init_raw_"):
+            per_class = boosted(model)
+            if len(per_class) != 1:
                 raise ValueError(f"model: expected one tree per stage (regression or two classes), got "
-                                 f"{stages.shape[1]} per stage (multiclass boosting is not supported yet)")
-            return cls([tree.tree_ for tree in stages[:, 0]], [model.learning_rate] * len(stages), model.init_raw_)
+                                 f"{len(per_class)} per stage (one ensemble per class: boosted(model))")
+            return per_class[0]
         if hasattr(model, "estimators_") and all(hasattr(tree, "tree_") for tree in model.estimators_):
             if getattr(model, "estimators_features_", None) is not None:
                 raise TypeError("model: expected trees on every feature, got a bagging ensemble that draws features")
@@ -64,6 +65,15 @@ class TreeEnsemble:
     def predict(self, X):
         """(n, K): the model's output, computed from the node arrays as the trees compare (float32 x)."""
         return self.offset + sum(w * tree.value[leaves(tree, X), 0, :] for tree, w in zip(self.trees, self.weights))
+
+
+def boosted(model):
+    """Gradient boosting as one ensemble per raw output (one per class for multiclass, else one):
+    output k = init_raw_[k] + learning_rate * sum of stage trees [:, k]."""
+    stages = np.asarray(model.estimators_)  # (n_stages, trees per stage)
+    init = np.broadcast_to(np.asarray(model.init_raw_, dtype=np.float64), (stages.shape[1],))
+    return [TreeEnsemble([tree.tree_ for tree in stages[:, k]], [model.learning_rate] * len(stages), init[k])
+            for k in range(stages.shape[1])]
 
 
 def leaves(tree, X):
@@ -86,28 +96,32 @@ class TreeExplainer:
         if feature_perturbation == "interventional" and data is None:
             raise ValueError("data: expected a background to intervene with, got None "
                              "(feature_perturbation='interventional')")
-        self.ensemble = TreeEnsemble.of(model)
-        self.n_features = self.ensemble.n_features
+        # multiclass boosting: one ensemble per class, each one column of the values
+        self.ensembles = boosted(model) if hasattr(model, "init_raw_") else [TreeEnsemble.of(model)]
+        self.n_features = self.ensembles[0].n_features
         self.feature_perturbation = feature_perturbation
         if feature_perturbation == "auto":
             self.feature_perturbation = "tree_path_dependent" if data is None else "interventional"
-        # a regressor's values are (n, M), a classifier's (n, M, K), as shap gives them
-        self._single = not hasattr(model, "classes_") and self.ensemble.n_outputs == 1
+        # a regressor's values are (n, M), a classifier's (n, M, K), as shap gives them; boosting's raw
+        # output (log-odds for two classes) is one column unless there are more classes
+        boosting = hasattr(model, "init_raw_")
+        self._single = (len(self.ensembles) == 1 if boosting else not hasattr(model, "classes_")) and \
+            self.ensembles[0].n_outputs == 1
         if self.feature_perturbation == "interventional":
             self.data = as_float32(check_X(check_data(data), self.n_features, "data"))
-            base = self.ensemble.predict(self.data).mean(axis=0)
+            base = np.concatenate([ensemble.predict(self.data).mean(axis=0) for ensemble in self.ensembles])
         else:
             self.data = None
-            base = self.ensemble.offset + sum(w * tree_mean(tree) for tree, w in zip(self.ensemble.trees,
-                                                                                     self.ensemble.weights))
+            base = np.concatenate([ensemble.offset + sum(w * tree_mean(tree) for tree, w in
+                                                         zip(ensemble.trees, ensemble.weights))
+                                   for ensemble in self.ensembles])
         self.expected_value = float(base[0]) if self._single else base
 
     def shap_values(self, X):
         X = as_float32(check_X(X, self.n_features))
-        phi = np.zeros((len(X), self.n_features, self.ensemble.n_outputs))
         explain = path_dependent if self.data is None else (lambda tree, X: interventional(tree, X, self.data))
-        for tree, w in zip(self.ensemble.trees, self.ensemble.weights):
-            phi += w * explain(tree, X)
+        phi = np.concatenate([sum(w * explain(tree, X) for tree, w in zip(ensemble.trees, ensemble.weights))
+                              for ensemble in self.ensembles], axis=2)  # (n, M, K)
         return phi[..., 0] if self._single else phi
 
 

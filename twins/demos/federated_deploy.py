@@ -4,10 +4,11 @@ same apps as the simulation (``twins/demos/federated_flower.py``) are submitted 
 
     python3 -m twins.demos.federated_deploy --clients 4 --rounds 3 --out runs/federated-deploy
 
-Across machines: start ``flower-superlink --insecure`` on one (its HTTP port, 9091 by default, open
-to the others), then on each client machine ``flower-supernode --insecure --superlink HOST:9091
---node-config "partition-id=K"`` with PYTHONPATH pointing at this checkout, and ``flwr run`` the app
-folder this module writes (``write_app``) against a SuperLink connection naming HOST:9091. Use TLS
+Across machines (the README's Project 18 section has the commands): start ``flower-superlink --insecure
+--host 0.0.0.0 --port PORT`` on one (its default host, 127.0.0.1, is reachable from that machine
+only), then on each client machine ``flower-supernode --insecure --superlink HOST:PORT --node-config
+"partition-id=K"``, every process with PYTHONPATH pointing at this checkout, and ``flwr run`` the app
+folder this module writes (``write_app``) against a SuperLink connection naming HOST:PORT. Use TLS
 (drop --insecure, pass certificates) anywhere but a trusted network.
 """
 import argparse

@@ -4,6 +4,7 @@ Every command takes a project's name from the registry (twins/registry.py).
     twins list [--markdown]
     twins run mlp --dataset digits --out runs/mlp
     twins run cnn --quick
+    twins run federated --deploy --quick
     twins test mlp [--profile thorough] [-- extra pytest args]
     twins bench mlp [--quick]
     twins diff mlp [--side-by-side | --html mlp.html]
@@ -12,6 +13,7 @@ import argparse
 import difflib
 import html
 import importlib
+import inspect
 import os
 import shutil
 import subprocess
@@ -65,8 +67,14 @@ def cmd_run(args):
     if out.exists() and not out.is_dir():
         raise SystemExit(f"twins run {args.project}: --out: expected a folder, got the file {out}")
     demo = importlib.import_module(project.demo)
+    extra = {}
+    if args.deploy:  # passed only when given, and only to a demo whose run() names it: other demos keep their signatures
+        if "deploy" not in inspect.signature(demo.run).parameters:
+            raise SystemExit(f"twins run {args.project}: --deploy: expected a project with a deployment engine, "
+                             f"got {args.project!r}, whose demo has none")
+        extra["deploy"] = True
     report = demo.run(out, datasets, num_epochs=args.epochs, study=not args.no_study,
-                      compare_sklearn=not args.no_sklearn, progress=not args.no_progress, quick=args.quick)
+                      compare_sklearn=not args.no_sklearn, progress=not args.no_progress, quick=args.quick, **extra)
     print(demo.summary(report))
     print(f"metrics and plots in {out}/: " + ", ".join(sorted(p.name for p in out.iterdir())))
     return 0
@@ -160,6 +168,7 @@ def build_parser():
     run.add_argument("--no-sklearn", action="store_true", help="skip the scikit-learn comparison")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
     run.add_argument("--quick", action="store_true", help="a small slice of the data and few epochs: a smoke run of a minute or two")
+    run.add_argument("--deploy", action="store_true", help="on the project's deployment engine: separate processes on loopback (federated)")
     run.set_defaults(func=cmd_run)
 
     test = sub.add_parser("test", help="run a project's parity tests")

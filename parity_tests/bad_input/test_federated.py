@@ -1,11 +1,13 @@
 """Bad input to Project 18: client updates that do not fit the global model (the client named),
 an update with no finite value anywhere, a fraction C outside (0, 1], fewer clients than the
-strategy's minimum, and settings and splits that cannot work."""
+strategy's minimum, settings and splits that cannot work, and `twins run --deploy` for a project
+with no deployment engine."""
 import numpy as np
 import pytest
 
 from scratch.projects.federated import data, privacy, secagg, strategy
 from scratch.projects.federated.config import ClientConfig, FederatedConfig
+from twins.cli import main
 from twins.demos.federated_flower import wait_for_nodes
 from twins.parity import BadInput, assert_bad_input
 
@@ -89,6 +91,8 @@ CASES = [
              "expected a 1-d integer label array"),
     BadInput("unknown split", lambda: data.split("shuffled", Y, 2, np.random.default_rng(0)), ValueError, "split",
              "expected one of 'iid', 'pathological', 'dirichlet', got 'shuffled'"),
+    BadInput("--deploy for a project with no deployment engine", lambda: main(["run", "mlp", "--deploy"]), SystemExit, "--deploy",
+             "expected a project with a deployment engine, got 'mlp', whose demo has none"),
 ]
 
 

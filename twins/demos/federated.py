@@ -22,7 +22,9 @@ from scratch.projects.federated import client, data, privacy, strategy
 from scratch.projects.federated.config import ClientConfig, FederatedConfig
 from scratch.projects.federated.federation import run_federation
 from scratch.projects.mlp.model import MLP
+from twins import plots
 from twins.demos.common import run_datasets, save_report
+from twins.demos.federated_deploy import RUN_CONFIG, in_process_federation, run_deployment
 from twins.demos.federated_flower import run_flower_simulation
 from twins.demos.gan import single_threaded
 from twins.parity import make_twins
@@ -53,6 +55,9 @@ SETTINGS = {"digits": DemoSettings(),
 DP = {"num_clients": 10, "fraction": 0.5, "local_epochs": 1, "batch_size": 16, "lr": 0.1, "max_grad_norm": 1.0, "delta": 1e-5,
       "noise_multipliers": (0.5, 1.0, 2.0)}
 QUICK = {"num_clients": 20, "num_rounds": 10, "seeds": (0,), "alphas": (0.5,), "flower_rounds": 2, "target": 0.6}
+# `--deploy`: every SuperNode is a few processes of its own, so far fewer clients than the sweep's 100
+DEPLOY = {"num-clients": 10, "rounds": 10, "split": "pathological", "fraction": 1.0, "min-clients": 1}
+DEPLOY_QUICK = {**DEPLOY, "num-clients": 4, "rounds": 3}
 STRATEGY_ORDER = ("fedsgd", "fedavg", "fedprox", "scaffold", "fedadam")
 
 
@@ -284,16 +289,44 @@ def federate(name, out_dir, num_rounds, progress, quick, flower):
     return report
 
 
-def run(out_dir, dataset_names=("digits",), num_epochs=None, progress=True, quick=False, flower=True, **_):
+def deploy_dataset(name, out_dir, num_rounds=None, quick=False):
+    """FedAvg on Flower's deployment engine (a SuperLink and DEPLOY's SuperNodes as processes on loopback), and
+    the same federation in one process: the rounds' accuracy and the largest gap between the two global models."""
+    overrides = {**(DEPLOY_QUICK if quick else DEPLOY), "dataset": name, "quick": quick}
+    if num_rounds is not None:
+        overrides["rounds"] = num_rounds
+    state, history = run_deployment(out_dir / f"{name}_deployment", **{key.replace("-", "_"): value for key, value in overrides.items()})
+    local = in_process_federation({**RUN_CONFIG, **overrides})
+    gap = max(float(np.max(np.abs(state[key] - local.global_state[key]))) for key in local.global_state)
+    rounds = list(range(1, overrides["rounds"] + 1))
+    plots.curves({"deployment": (rounds, history["test_accuracy"]), "in-process": (rounds, local.history["test_accuracy"])},
+                 out_dir / f"{name}_deployment.png", f"FedAvg on {overrides['num-clients']} SuperNodes ({name}, {overrides['split']} split)",
+                 "round", "test accuracy")
+    return {"dataset": name, "deployment": {**overrides, "test_accuracy": history["test_accuracy"], "clients": history["clients"],
+                                            "round_seconds": history["round_time"], "wall_seconds": history["wall_seconds"],
+                                            "max_weight_gap_vs_in_process": gap}}
+
+
+def run(out_dir, dataset_names=("digits",), num_epochs=None, progress=True, quick=False, flower=True, deploy=False, **_):
     """``num_epochs`` sets the number of rounds; ``quick``: 20 clients, 10 rounds, one seed, Dirichlet alpha 0.5
-    only, a target of 0.6, the first samples of Fashion-MNIST; ``flower``: also run Flower's simulation."""
-    out_dir, report = run_datasets(out_dir, dataset_names, lambda name, out: run_dataset(name, out, num_epochs, progress, quick, flower))
+    only, a target of 0.6, the first samples of Fashion-MNIST; ``flower``: also run Flower's simulation;
+    ``deploy``: instead of all that, FedAvg on Flower's deployment engine (``deploy_dataset``)."""
+    if deploy:
+        out_dir, report = run_datasets(out_dir, dataset_names, lambda name, out: deploy_dataset(name, out, num_epochs, quick))
+    else:
+        out_dir, report = run_datasets(out_dir, dataset_names, lambda name, out: run_dataset(name, out, num_epochs, progress, quick, flower))
     return save_report(out_dir, report)
 
 
 def summary(report):
     lines = []
     for name, result in report.items():
+        if "deployment" in result:
+            deployment = result["deployment"]
+            lines.append(f"{name}: FedAvg on {deployment['num-clients']} SuperNodes, {deployment['rounds']} rounds in "
+                         f"{deployment['wall_seconds']:.1f} s: test accuracy {deployment['test_accuracy'][-1]:.3f}, "
+                         f"weight gap to the in-process federation {deployment['max_weight_gap_vs_in_process']:.1e}")
+            continue
         lines.append(f"{name}: final test accuracy (mean over seeds) after {result['settings']['num_rounds']} rounds")
         for split, by_strategy in result["results"].items():
             lines.append(f"  {split:>14}: " + ", ".join(f"{s} {e['final_accuracy']:.3f}" for s, e in by_strategy.items()))

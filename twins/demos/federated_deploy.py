@@ -4,10 +4,11 @@ same apps as the simulation (``twins/demos/federated_flower.py``) are submitted 
 
     python3 -m twins.demos.federated_deploy --clients 4 --rounds 3 --out runs/federated-deploy
 
-Across machines: start ``flower-superlink --insecure`` on one (its HTTP port, 9091 by default, open
-to the others), then on each client machine ``flower-supernode --insecure --superlink HOST:9091
---node-config "partition-id=K"`` with PYTHONPATH pointing at this checkout, and ``flwr run`` the app
-folder this module writes (``write_app``) against a SuperLink connection naming HOST:9091. Use TLS
+Across machines (the README's Project 18 section has the commands): start ``flower-superlink --insecure
+--host 0.0.0.0 --port PORT`` on one (its default host, 127.0.0.1, is reachable from that machine
+only), then on each client machine ``flower-supernode --insecure --superlink HOST:PORT --node-config
+"partition-id=K"``, every process with PYTHONPATH pointing at this checkout, and ``flwr run`` the app
+folder this module writes (``write_app``) against a SuperLink connection naming HOST:PORT. Use TLS
 (drop --insecure, pass certificates) anywhere but a trusted network.
 """
 import argparse
@@ -24,8 +25,11 @@ import numpy as np
 from flwr.app import Context
 from flwr.serverapp import Grid, ServerApp
 
+from scratch.projects.federated import client as scratch_client
 from scratch.projects.federated import data, strategy
 from scratch.projects.federated.config import ClientConfig, FederatedConfig
+from scratch.projects.federated.federation import run_federation
+from scratch.projects.mlp.model import MLP
 from twins.demos.federated_flower import make_client_app, serve
 from twins.registry import ROOT
 
@@ -35,7 +39,8 @@ server = ServerApp()
 # what `flwr run` hands the ServerApp (the app's [tool.flwr.app.config]); the ClientApp reads its part from the messages
 RUN_CONFIG = {"dataset": "digits", "quick": True, "split": "pathological", "alpha": 0.5, "num-clients": 4, "seed": 0,
               "hidden": 64, "rounds": 3, "fraction": 1.0, "min-clients": 1, "local-epochs": 1, "batch-size": 10, "lr": 0.05,
-              "round-timeout": 0.0, "kill-partition": -1, "kill-round": -1, "out": ""}
+              "round-timeout": 0.0, "kill-partition": -1, "kill-round": -1, "slow-partition": -1, "slow-round": -1, "slow-seconds": 0.0,
+              "out": ""}
 
 
 def federation_from(run_config):
@@ -44,10 +49,21 @@ def federation_from(run_config):
     X, _, _, _ = data.load(rc["dataset"], rc["quick"])
     spec = {"dataset": rc["dataset"], "quick": bool(rc["quick"]), "split": rc["split"], "alpha": float(rc["alpha"]),
             "num_clients": int(rc["num-clients"]), "seed": int(rc["seed"]), "hidden_sizes": (int(rc["hidden"]),), "in_features": X.shape[1],
-            "kill_partition": int(rc["kill-partition"]), "kill_round": int(rc["kill-round"])}  # fault injection: -1 for none
+            "kill_partition": int(rc["kill-partition"]), "kill_round": int(rc["kill-round"]),  # fault injection: -1 for none
+            "slow_partition": int(rc["slow-partition"]), "slow_round": int(rc["slow-round"]), "slow_seconds": float(rc["slow-seconds"])}
     config = FederatedConfig(int(rc["num-clients"]), int(rc["rounds"]), float(rc["fraction"]), int(rc["min-clients"]),
                              ClientConfig(int(rc["local-epochs"]), int(rc["batch-size"]), float(rc["lr"])), int(rc["seed"]))
     return spec, config
+
+
+def in_process_federation(run_config):
+    """The same federation as the run config's, in one process (``run_federation``): the Server."""
+    spec, config = federation_from(run_config)
+    X, y, X_test, y_test = data.load(spec["dataset"], spec["quick"])
+    model = MLP(X.shape[1], spec["hidden_sizes"], 10, rng=np.random.default_rng(spec["seed"]))
+    shards = data.client_shards(y, spec["split"], spec["num_clients"], spec["seed"], spec["alpha"])
+    return run_federation(scratch_client, model, shards, X, y, strategy.FedAvg(config.fraction, config.min_clients), config,
+                          test=(X_test, y_test))
 
 
 @server.main()

@@ -75,6 +75,9 @@ def make_client_app():
         if (partition, int(message.content["round"]["round"])) == (spec.get("kill_partition"), spec.get("kill_round")):
             # fault injection (deployment tests): this SuperNode dies mid-round with every process it started
             os.killpg(os.getpgrp(), signal.SIGKILL)
+        if (partition, int(message.content["round"]["round"])) == (spec.get("slow_partition"), spec.get("slow_round")):
+            # fault injection (deployment tests): a straggler, slower than the round timeout, before its fit
+            time.sleep(float(spec["slow_seconds"]))
         X, y = client_data(spec["dataset"], spec["quick"], spec["split"], spec["num_clients"], spec["seed"], spec["alpha"], partition)
         model = make_model(spec, X.shape[1])
         global_state = from_record(message.content["arrays"])

@@ -1,29 +1,25 @@
 """Project 18 on Flower's deployment engine: a SuperLink and SuperNodes as real processes on loopback.
-One run (bounded by its timeouts) checks both: round 1 reaches the in-process federation's global model
-exactly (and so Flower's simulation's), and a SuperNode killed in round 2 leaves the run to finish."""
+One run (bounded by its timeouts) checks all three: round 1 reaches the in-process federation's global
+model exactly (and so Flower's simulation's); in round 2 a SuperNode is killed and another one, a
+straggler slower than the round timeout, is dropped, and the run finishes with the clients left."""
 import numpy as np
 
-from scratch.projects.federated import client, data, strategy
-from scratch.projects.federated.federation import run_federation
-from scratch.projects.mlp.model import MLP
-from twins.demos.federated_deploy import RUN_CONFIG, federation_from, run_deployment
+from twins.demos.federated_deploy import RUN_CONFIG, in_process_federation, run_deployment
 
 
-def test_deployment_matches_the_in_process_model_and_survives_a_killed_supernode(tmp_path):
-    """SuperNode 2 kills its own process group when round 2 reaches it: round 2 ends at the round timeout
-    (room for the first round's process start-up on a busy machine) with the two clients left, as
-    min_clients = 2 allows, and the run finishes."""
-    overrides = {"num-clients": 3, "rounds": 2, "min-clients": 2, "split": "dirichlet", "round-timeout": 40.0,
-                 "kill-partition": 2, "kill-round": 2}
+def test_deployment_matches_the_in_process_model_and_survives_a_killed_supernode_and_a_straggler(tmp_path):
+    """SuperNode 3 kills its own process group when round 2 reaches it; SuperNode 2 sleeps 120 s before
+    its round-2 fit, past the 40 s round timeout (room for the first round's process start-up on a busy
+    machine). Round 2 ends at that timeout with clients 0 and 1, as min_clients = 2 allows, and the run
+    finishes without waiting for the straggler."""
+    overrides = {"num-clients": 4, "rounds": 2, "min-clients": 2, "split": "dirichlet", "round-timeout": 40.0,
+                 "kill-partition": 3, "kill-round": 2, "slow-partition": 2, "slow-round": 2, "slow-seconds": 120.0}
     _, history = run_deployment(tmp_path, timeout=300, **{key.replace("-", "_"): value for key, value in overrides.items()})
-    assert history["clients"] == [[0, 1, 2], [0, 1]]
-    assert len(history["test_accuracy"]) == 2 and history["round_time"][1] >= 40.0
+    assert history["clients"] == [[0, 1, 2, 3], [0, 1]]
+    assert len(history["test_accuracy"]) == 2 and 40.0 <= history["round_time"][1] < 120.0
+    assert history["wall_seconds"] < history["round_time"][0] + 120.0  # the run did not wait out the straggler's sleep
 
-    spec, config = federation_from({**RUN_CONFIG, **overrides, "rounds": 1})
-    X, y, X_test, y_test = data.load(spec["dataset"], spec["quick"])
-    model = MLP(X.shape[1], spec["hidden_sizes"], 10, rng=np.random.default_rng(spec["seed"]))
-    local = run_federation(client, model, data.client_shards(y, "dirichlet", 3, spec["seed"], spec["alpha"]), X, y,
-                           strategy.FedAvg(config.fraction, config.min_clients), config, test=(X_test, y_test))
+    local = in_process_federation({**RUN_CONFIG, **overrides, "rounds": 1})
     assert history["test_accuracy"][0] == local.history["test_accuracy"][0]
     with np.load(tmp_path / "global_state_round1.npz") as round1:
         for key, value in local.global_state.items():

@@ -90,7 +90,8 @@ def histograms(codes, rows, gradients, hessians, n_bins):
     hessian histogram is then the count, and no third ``bincount`` is needed. Each cell sums its rows in the
     order of ``rows``, whatever the layout, so the sums are the same to the bit."""
     n_features = codes.shape[1]
-    ids = codes[rows].ravel()  # (n * F,): row after row, each row's F cells
+    ids = codes[rows].astype(np.intp).ravel()  # (n * F,): row after row, each row's F cells; bincount's dtype,
+    # cast once here rather than inside each of the bincounts
     size = n_bins * n_features
     out = np.empty((3, n_bins, n_features))
     out[2] = np.bincount(ids, minlength=size).reshape(n_bins, n_features)  # counts, exact in float64

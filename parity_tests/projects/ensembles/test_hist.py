@@ -37,21 +37,24 @@ def test_binning_is_scikit_learns(X, n_bins, subsample, random_state):
     np.testing.assert_array_equal(mine.transform(X), theirs.transform(X))
 
 
-@given(X=columns(), seed=st.integers(0, 2**20))
-def test_histograms_and_subtraction(X, seed):
+@given(X=columns(), seed=st.integers(0, 2**20), constant_hessian=st.booleans())
+def test_histograms_and_subtraction(X, seed, constant_hessian):
     rng = np.random.default_rng(seed)
-    binned_T = np.ascontiguousarray(hist.BinMapper().fit(X).transform(X).T)
+    binned = hist.BinMapper().fit(X).transform(X)
+    codes, n_bins = hist.flat_codes(binned), int(binned.max()) + 1
     g, h = rng.normal(size=X.shape[0]), rng.uniform(0.1, 1.0, X.shape[0])
+    h = np.ones(X.shape[0]) if constant_hessian else h
+    passed = None if constant_hessian else h
     rows = np.flatnonzero(rng.random(X.shape[0]) < 0.7)
     left = rows[rng.random(len(rows)) < 0.4]
-    parent, child = hist.histograms(binned_T, rows, g, h), hist.histograms(binned_T, left, g, h)
-    direct = [np.zeros((X.shape[1], 256)) for _ in range(3)]
+    parent, child = (hist.histograms(codes, r, g, passed, n_bins) for r in (rows, left))
+    direct = [np.zeros((n_bins, X.shape[1])) for _ in range(3)]
     for f in range(X.shape[1]):
         for out, values in zip(direct, (g[rows], h[rows], np.ones(len(rows)))):
-            np.add.at(out[f], binned_T[f, rows], values)
+            np.add.at(out[:, f], binned[rows, f], values)
     for name, a, b in zip(("gradients", "hessians", "counts"), parent, direct):
         assert_close(a, b, name, rtol=1e-12, atol=1e-12)
     right = np.setdiff1d(rows, left)
     for name, a, b in zip(("gradients", "hessians", "counts"), hist.sibling_histograms(parent, child),
-                          hist.histograms(binned_T, right, g, h)):
+                          hist.histograms(codes, right, g, passed, n_bins)):
         assert_close(a, b, f"sibling {name}", rtol=1e-9, atol=1e-9)

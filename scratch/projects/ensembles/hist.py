@@ -109,16 +109,11 @@ def sibling_histograms(parent, child, out=None):
 
 
 def cumsum_bins(hist, out=None):
-    """``np.cumsum(hist, axis=1)``, bit for bit (the same additions in the same order), for (3, B, F) histograms.
-
-    A loop over the B <= 255 bins, each step one vectorised add across all features of the three histograms:
-    NumPy's ``accumulate`` walks the cells one at a time and took 4-10x longer here (1-3 ms against 0.4 ms for
-    255 x 784), and it was the largest cost of split finding. ``out``: a buffer to reuse."""
-    out = np.empty_like(hist) if out is None else out
-    out[:, 0] = hist[:, 0]
-    for b in range(1, hist.shape[1]):
-        np.add(out[:, b - 1], hist[:, b], out=out[:, b])
-    return out
+    """Running sums over the bins of (3, B, F) histograms, into ``out`` (a buffer to reuse) when given. A Python
+    loop over the bins, one add across all features per step, measured 4-10x faster than NumPy's accumulate
+    along this axis, but the project keeps loops over thresholds out of its code: the split finder pays
+    about 1-2 s per 7 s fit on 3,000 Fashion-MNIST rows for it."""
+    return np.cumsum(hist, axis=1, out=out)
 
 
 class _Grower:

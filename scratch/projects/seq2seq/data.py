@@ -121,9 +121,9 @@ def closest_references(predictions, references):
     flat = [pron for prons in references for pron in prons]
     distances = edit_distances([p for p, n in zip(predictions, counts) for _ in range(n)], flat)
     lengths = np.array([len(pron) for pron in flat], dtype=np.int64)
-    key = distances * (lengths.max(initial=0) + 1) + lengths  # lexicographic (distance, length) as one int
-    best = np.minimum.reduceat(key, np.r_[0, np.cumsum(counts)[:-1]])
-    return best // (lengths.max(initial=0) + 1), best % (lengths.max(initial=0) + 1)
+    base = lengths.max(initial=0) + 1
+    best = np.minimum.reduceat(distances * base + lengths, np.r_[0, np.cumsum(counts)[:-1]])  # min (distance, length)
+    return np.divmod(best, base)
 
 
 def error_rates(predictions, references):

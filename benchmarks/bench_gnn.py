@@ -120,7 +120,7 @@ def textgcn_case(dtype, graph, rng):
         layer(None, graph.edge_index, weight)
         layer.backward(grad)
 
-    identity, adj_t = pyg_model.identity(n, torch_dtype(dtype)), pyg_train.graph_inputs(None, graph.edge_index, weight)[1]
+    identity, adj_t = pyg_model.identity(n, torch_dtype(dtype)), pyg_train.graph_inputs(None, graph.edge_index, weight, num_nodes=n)[1]
     tgrad = torch.from_numpy(grad)
 
     def torch_step():

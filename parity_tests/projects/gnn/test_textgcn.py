@@ -129,3 +129,29 @@ def test_stop_early_is_the_papers_rule():
     assert not config.stop_early([1.0, 0.9, 0.8, 0.85])  # below the mean 0.9 of the three before
     assert config.stop_early([1.0, 0.9, 0.8, 0.95])  # above it
     assert not dataclasses.replace(config, early_stopping=0).stop_early([1.0, 2.0, 3.0, 4.0])
+
+
+@pytest.mark.parametrize("isolated", [1, 3])
+def test_featureless_graph_counts_isolated_last_nodes(isolated):
+    """Featureless nodes past the largest index in edge_index (isolated, no edges at all) are still nodes:
+    PyG's adj_t is sized by the labels, not by edge_index.max() + 1, so both twins predict every node alike."""
+    num_nodes = 8 + isolated
+    edge_index = np.array([[0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, 5, 6, 7, 0]])
+    edge_index = np.concatenate([edge_index, edge_index[::-1]], axis=1)  # a ring over the first 8 nodes
+    y = np.arange(num_nodes) % 2
+    train_mask = np.arange(num_nodes) < 4
+    config = dataclasses.replace(TEXTGCN, hidden=4, dropout=0.0, num_epochs=5, early_stopping=0)
+    model, twin = make_twins(scratch_model.GCN, pyg_model.GCN, 0, np.float64, in_channels=num_nodes, out_channels=2,
+                             **config.architecture())
+    history = scratch_train.fit(model, None, edge_index, y, train_mask, ~train_mask, config)
+    torch_history = pyg_train.fit(twin, None, edge_index, y, train_mask, ~train_mask, config)
+    rtol, atol = tolerance(np.float64, "train", reduction=num_nodes)
+    assert_lockstep(history, torch_history, model, twin, rtol, atol, keys=("train_loss", "val_loss", "val_acc"))
+    predicted = pyg_train.predict(twin, None, edge_index)
+    assert predicted.shape == (num_nodes,)
+    assert_close(scratch_train.predict(model, None, edge_index), predicted, "predictions", 0, 0)
+
+
+def test_featureless_inputs_need_the_node_count():
+    with pytest.raises(ValueError, match="num_nodes: expected the node count"):
+        pyg_train.graph_inputs(None, np.array([[0], [1]]))

@@ -16,12 +16,14 @@ from scratch.plumbing import check_finite, progress_range
 from scratch.projects.gnn.config import check_mask
 
 
-def graph_inputs(X, edge_index, edge_weight=None):
+def graph_inputs(X, edge_index, edge_weight=None, num_nodes=None):
     """What the model's forward takes, as tensors: the features and the graph (and its weights). Featureless
     nodes (``X`` None, TextGCN's large graph) go as PyG's sparse ``adj_t`` (row = target) holding the weights:
-    PyG then aggregates with one sparse product instead of gathering an (E, F) message per edge."""
+    PyG then aggregates with one sparse product instead of gathering an (E, F) message per edge. Its size is
+    ``num_nodes`` (required then), never the largest index in ``edge_index``: isolated last nodes count too."""
     if X is None:
-        num_nodes = int(edge_index.max()) + 1 if edge_index.size else 0
+        if num_nodes is None:
+            raise ValueError("num_nodes: expected the node count with featureless nodes (X None), got None")
         weight = np.ones(edge_index.shape[1]) if edge_weight is None else edge_weight
         adj_t = torch.sparse_coo_tensor(torch.from_numpy(edge_index[::-1].copy()), torch.from_numpy(weight),
                                         (num_nodes, num_nodes), check_invariants=True).coalesce().to_sparse_csr()
@@ -42,7 +44,7 @@ def fit(model, X, edge_index, y, train_mask, val_mask, config, edge_weight=None,
     ``on_epoch(epoch, model)`` runs after each evaluation (the embedding GIF's snapshots)."""
     check_mask(train_mask, len(y), "train_mask")
     check_mask(val_mask, len(y), "val_mask")
-    inputs = graph_inputs(X, edge_index, edge_weight)
+    inputs = graph_inputs(X, edge_index, edge_weight, num_nodes=len(y))
     y, train_mask, val_mask = torch.from_numpy(y), torch.from_numpy(train_mask), torch.from_numpy(val_mask)
     criterion = nn.CrossEntropyLoss()
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.weight_decay)
@@ -78,6 +80,7 @@ def record(history, model, inputs, y, train_mask, val_mask, criterion):
 
 @torch.no_grad()
 def predict(model, X, edge_index, edge_weight=None):
-    """The predicted class of every node, in eval mode."""
+    """The predicted class of every node, in eval mode (featureless: the model's in_channels nodes)."""
     model.eval()
-    return model(*graph_inputs(X, edge_index, edge_weight)).argmax(dim=1).numpy()
+    inputs = graph_inputs(X, edge_index, edge_weight, num_nodes=model.conv1.in_channels if X is None else None)
+    return model(*inputs).argmax(dim=1).numpy()

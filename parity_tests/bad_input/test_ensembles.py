@@ -28,6 +28,17 @@ with_nan, with_inf = X.copy(), X.copy()
 with_nan[2, 1], with_inf[3, 0] = np.nan, np.inf
 
 
+class NoWeights:
+    """A regressor whose fit takes no sample_weight (the mean of y)."""
+
+    def fit(self, X, y):
+        self.mean_ = float(np.mean(y))
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.mean_)
+
+
 def fit(estimator, X=X, y=y, **kwargs):
     return lambda: estimator.fit(X, y, **kwargs)
 
@@ -149,10 +160,25 @@ CASES = [
     BadInput("voting predict before fit", lambda: VotingClassifier([("t", DecisionTreeClassifier())]).predict(X),
              NotFittedError, "fit", r"This VotingClassifier instance is not fitted yet"),
     # boosting
-    BadInput("GB unknown loss", fit(GradientBoostingClassifier(loss="exponential")), ValueError, "loss",
-             r"must be a str among \{'log_loss'\}. Got 'exponential'"),
-    BadInput("GB regressor unknown loss", fit(GradientBoostingRegressor(loss="huber"), X, y * 1.0), ValueError, "loss",
-             r"Got 'huber' instead"),
+    BadInput("GB unknown loss", fit(GradientBoostingClassifier(loss="deviance")), ValueError, "loss",
+             r"must be a str among \{'log_loss', 'exponential'\}. Got 'deviance'"),
+    BadInput("GB exponential loss, three classes", fit(GradientBoostingClassifier(loss="exponential"), X, y + X[:, 1]),
+             ValueError, "loss", r"loss='exponential' is only suitable for a binary classification problem, you "
+                                 r"have n_classes=3"),
+    BadInput("GB regressor unknown loss", fit(GradientBoostingRegressor(loss="poisson"), X, y * 1.0), ValueError,
+             "loss", r"Got 'poisson' instead"),
+    BadInput("GB quantile alpha 1", fit(GradientBoostingRegressor(loss="quantile", alpha=1.0), X, y * 1.0),
+             ValueError, "alpha", r"a float in the range \(0.0, 1.0\). Got 1.0"),
+    BadInput("GB warm start with fewer stages", lambda: GradientBoostingRegressor(n_estimators=3, warm_start=True)
+             .fit(X, y * 1.0).set_params(n_estimators=2).fit(X, y * 1.0), ValueError, "n_estimators",
+             r"n_estimators=2 must be larger or equal to estimators_.shape\[0\]=3 when warm_start==True"),
+    BadInput("GB warm_start 1", fit(GradientBoostingClassifier(warm_start=1)), ValueError, "warm_start",
+             r"an instance of 'bool'. Got 1"),
+    BadInput("GB classifier init without predict_proba", fit(GradientBoostingClassifier(init=DecisionTreeRegressor())),
+             ValueError, "init", r"an object implementing 'fit' and 'predict_proba'"),
+    BadInput("GB init without sample weights", fit(GradientBoostingRegressor(init=NoWeights()), X, y * 1.0,
+                                                  sample_weight=np.ones(6)), ValueError, "init",
+             r"The initial estimator NoWeights does not support sample weights"),
     BadInput("GB negative learning rate", fit(GradientBoostingClassifier(learning_rate=-0.1)), ValueError,
              "learning_rate", r"Got -0.1 instead"),
     BadInput("GB subsample 0", fit(GradientBoostingRegressor(subsample=0.0), X, y * 1.0), ValueError, "subsample",

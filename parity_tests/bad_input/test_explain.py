@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from scratch.projects.ensembles.boosting import GradientBoostingRegressor
 from scratch.projects.ensembles.tree import DecisionTreeRegressor
 from scratch.projects.explain.attribution import IntegratedGradients, Saliency
 from scratch.projects.explain.lime_image import LimeImageExplainer
@@ -72,6 +73,9 @@ CASES = [
              lambda: TreeEnsemble.of(SimpleNamespace(estimators_=np.array([[tree, tree, tree]], dtype=object),
                                                    learning_rate=0.1, init_raw_=np.zeros(3))),
              ValueError, "model", r"expected one tree per stage \(regression or two classes\), got 3 per stage"),
+    BadInput("boosting from an init estimator", lambda: TreeExplainer(GradientBoostingRegressor(
+        n_estimators=2, init=DecisionTreeRegressor(max_depth=1)).fit(np.eye(4), np.arange(4.0))), ValueError, "model",
+             r"expected gradient boosting that starts from a constant .* got init=DecisionTreeRegressor"),
     BadInput("interventional without a background", lambda: TreeExplainer(tree, feature_perturbation="interventional"),
              ValueError, "data", r"expected a background to intervene with, got None"),
     BadInput("an unknown feature_perturbation", lambda: TreeExplainer(tree, data, "conditional"), ValueError,

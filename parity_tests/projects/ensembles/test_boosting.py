@@ -13,13 +13,18 @@ a node's rows identically can then win on the last bit on either side, so on tie
 the test asserts what must still hold: the same grouping of the training rows and the training
 predictions to rounding.
 """
+import re
+
 import numpy as np
-from hypothesis import given, settings
+import pytest
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 from sklearn import datasets
+from sklearn import tree as sklearn_tree
 
 from reference.projects.ensembles import boosting as ref
 from scratch.projects.ensembles import boosting as scr
+from scratch.projects.ensembles import tree as scratch_tree
 from scratch.projects.ensembles.cart import swap_partition
 from twins.parity import assert_close
 
@@ -27,9 +32,21 @@ from .test_tree import assert_same_tree, leaf_groups
 
 
 def fit_both(kind, X, y, sample_weight=None, **params):
-    scratch = getattr(scr, kind)(**params).fit(X, y, sample_weight=sample_weight)
-    reference = getattr(ref, kind)(**params).fit(X, y, sample_weight=sample_weight)
-    return scratch, reference
+    return fit_pair(getattr(scr, kind)(**params), getattr(ref, kind)(**params), X, y, sample_weight)
+
+
+def fit_pair(scratch, reference, X, y, sample_weight=None):
+    """Both fitted on the same data. Where subsampling leaves a stage's in-bag or out-of-bag rows all of
+    weight 0, scikit-learn refuses (its tree's ValueError, or a ZeroDivisionError averaging the loss):
+    scratch must refuse too, clearly, and the example ends there."""
+    try:
+        reference.fit(X, y, sample_weight=sample_weight)
+    except (ZeroDivisionError, ValueError) as error:
+        words = "Weights sum to zero" if isinstance(error, ZeroDivisionError) else re.escape(str(error))
+        with pytest.raises(ValueError, match=rf"sample_weight: expected a positive total weight.*{words}"):
+            scratch.fit(X, y, sample_weight=sample_weight)
+        reject()
+    return scratch.fit(X, y, sample_weight=sample_weight), reference
 
 
 def assert_same_boosting(scratch, reference, X):
@@ -91,12 +108,62 @@ def test_classifier_is_bit_exact(data, **params):
 
 
 @FEWER
-@given(data=continuous(regression=True), **boosting_params)
+@given(data=continuous(regression=True), loss=st.sampled_from(["squared_error", "absolute_error", "huber", "quantile"]),
+       alpha=st.sampled_from([0.1, 0.5, 0.9]), **boosting_params)
 def test_regressor_is_bit_exact(data, **params):
+    """Every regression loss: squared error, and the robust ones whose leaves are refitted to weighted
+    medians or quantiles of the residuals (Huber's delta re-estimated every stage)."""
     X, y, weights = data
     scratch, reference = fit_both("GradientBoostingRegressor", X, y, weights, **params)
     assert_same_boosting(scratch, reference, X)
     assert_same_boosting(scratch, reference, X[::-1] * 0.9 + 0.05)
+
+
+@FEWER
+@given(data=continuous(), **boosting_params)
+def test_exponential_loss_is_bit_exact(data, **params):
+    """AdaBoost's exponential loss (binary only): Newton leaves, half-logit link, P(y=1) = expit(2F)."""
+    X, y, weights = data
+    scratch, reference = fit_both("GradientBoostingClassifier", X, y % 2, weights, loss="exponential", **params)
+    assert_same_boosting(scratch, reference, X)
+
+
+@FEWER
+@given(data=continuous(), regression=st.booleans(), first=st.integers(1, 4), more=st.integers(0, 4),
+       subsample=st.sampled_from([1.0, 0.7]), loss=st.sampled_from([None, "huber"]),
+       random_state=st.integers(0, 2**31 - 1))
+def test_warm_start_goes_on_where_the_last_fit_stopped(data, regression, first, more, loss, **params):
+    """Fit ``first`` stages, then ``first + more`` with warm_start: the same trees, scores and OOB
+    improvements as scikit-learn's warm start, and as one cold fit of ``first + more`` stages."""
+    X, y, weights = data
+    kind = "GradientBoostingRegressor" if regression else "GradientBoostingClassifier"
+    if regression:
+        y = X[:, 0] + np.sin(3 * X[:, -1])
+        params |= {"loss": loss} if loss else {}
+    scratch, reference = fit_both(kind, X, y, weights, n_estimators=first, warm_start=True, **params)
+    fit_pair(scratch.set_params(n_estimators=first + more), reference.set_params(n_estimators=first + more), X, y,
+             weights)
+    assert_same_boosting(scratch, reference, X)
+    cold = getattr(scr, kind)(n_estimators=first + more, **params).fit(X, y, sample_weight=weights)
+    assert_same_boosting(scratch, cold, X)
+
+
+@FEWER
+@given(data=continuous(), regression=st.booleans(), weighted=st.booleans(), n_estimators=st.integers(1, 5),
+       subsample=st.sampled_from([1.0, 0.7]), random_state=st.integers(0, 2**31 - 1))
+def test_init_estimator_starts_the_scores(data, regression, weighted, **params):
+    """``init`` a depth-2 tree (scratch's for scratch, scikit-learn's for scikit-learn): fitted on the
+    same rows and weights, its predictions (probabilities through the link) are stage 0 on both sides."""
+    X, y, weights = data
+    weights = weights if weighted else None
+    if regression:
+        y = X[:, 0] + np.sin(3 * X[:, -1])
+    name = "DecisionTreeRegressor" if regression else "DecisionTreeClassifier"
+    kind = "GradientBoostingRegressor" if regression else "GradientBoostingClassifier"
+    scratch, reference = fit_pair(getattr(scr, kind)(init=getattr(scratch_tree, name)(max_depth=2, random_state=0), **params),
+                                  getattr(ref, kind)(init=getattr(sklearn_tree, name)(max_depth=2, random_state=0), **params),
+                                  X, y, weights)
+    assert_same_boosting(scratch, reference, X)
 
 
 @FEWER

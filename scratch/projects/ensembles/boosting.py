@@ -20,6 +20,7 @@ import numbers
 import numpy as np
 
 from scratch.projects.ensembles.checks import (
+    HasMethods,
     Interval,
     Options,
     check_classes,
@@ -31,7 +32,15 @@ from scratch.projects.ensembles.checks import (
     validate_params,
 )
 from scratch.projects.ensembles.inspection import r2_score
-from scratch.projects.ensembles.losses import HalfBinomialLoss, HalfMultinomialLoss, HalfSquaredError
+from scratch.projects.ensembles.losses import (
+    AbsoluteError,
+    ExponentialLoss,
+    HalfBinomialLoss,
+    HalfMultinomialLoss,
+    HalfSquaredError,
+    HuberLoss,
+    PinballLoss,
+)
 from scratch.projects.ensembles.tree import _TREE_PARAMS, DecisionTreeClassifier, DecisionTreeRegressor, Estimator
 
 _GB_PARAMS = {
@@ -41,7 +50,8 @@ _GB_PARAMS = {
     "validation_fraction": [Interval(float, 0.0, 1.0, closed="neither")],
     "n_iter_no_change": [Interval(int, 1, None), Options(None)],
     "tol": [Interval(float, 0.0, None), Interval(int, 0, None)],
-    "init": [Options("zero", None)],
+    "init": [Options("zero", None), HasMethods("fit", "predict")],
+    "warm_start": [bool],
 } | {k: v for k, v in _TREE_PARAMS.items() if k != "splitter"}
 
 
@@ -104,9 +114,15 @@ def _approximate_mode(class_counts, n_draws, rng):
     return floored.astype(int)
 
 
+REGRESSION_LOSSES = {"squared_error": lambda alpha: HalfSquaredError(), "absolute_error": lambda alpha: AbsoluteError(),
+                     "huber": HuberLoss, "quantile": PinballLoss}  # by name: the loss, built from ``alpha``
+
+
 class BaseGradientBoosting(Estimator):
+    _init_by_proba = False  # an init estimator's predict_proba (classifiers) or predict (regressors) starts the scores
     def _fit(self, X, y, sample_weight, labels_for_split):
-        """Boost on checked float32 X and encoded y (class indices as float, or targets)."""
+        """Boost on checked float32 X and encoded y (class indices as float, or targets). With ``warm_start``
+        and a fitted model, boosting goes on from its last stage with its random state, up to n_estimators."""
         n_samples = X.shape[0]
         weights_given = sample_weight is not None
         weights = check_sample_weight(sample_weight, n_samples)
@@ -121,17 +137,28 @@ class BaseGradientBoosting(Estimator):
             X, X_val, y, y_val, weights, w_val = X[train], X[val], y[train], y[val], weights[train], weights[val]
         loss = self._loss
         n_samples = X.shape[0]
-        if self.init == "zero":
-            self.init_raw_ = np.zeros(loss.n_trees)
+        resume = self.warm_start and len(getattr(self, "estimators_", ())) > 0
+        if resume:
+            if self.n_estimators < len(self.estimators_):
+                raise ValueError(f"n_estimators: expected at least the {len(self.estimators_)} stages already fitted "
+                                 f"with warm_start=True, got {self.n_estimators} (n_estimators={self.n_estimators} "
+                                 f"must be larger or equal to estimators_.shape[0]={len(self.estimators_)} when "
+                                 f"warm_start==True)")
+            begin, estimators, train_score = len(self.estimators_), list(self.estimators_), list(self.train_score_)
+            oob_scores = list(getattr(self, "oob_scores_", np.zeros(begin)))
+            raw = self._initial_raw(X)
+            for trees in estimators:
+                self._add_stage(trees, X, raw)
         else:
-            self.init_raw_ = loss.init_raw(y, weights if weights_given else None)
-        raw = np.tile(self.init_raw_, (n_samples, 1))  # (n, K)
-        rng = check_random_state(self.random_state)
-        estimators, train_score, oob_scores = [], [], []
+            self._fit_init(X, y, weights if weights_given else None)
+            begin, estimators, train_score, oob_scores = 0, [], [], []
+            raw = self._initial_raw(X)  # (n, K)
+            self._rng = check_random_state(self.random_state)  # kept: a warm start draws on from here
+        rng = self._rng
         n_in_bag, subsample = max(1, int(self.subsample * n_samples)), self.subsample < 1.0
         mask, history = np.ones(n_samples, dtype=bool), np.full(self.n_iter_no_change or 1, np.inf)
-        val_raw = None if self.n_iter_no_change is None else np.tile(self.init_raw_, (X_val.shape[0], 1))
-        for stage in range(self.n_estimators):
+        val_raw = None if self.n_iter_no_change is None else self._initial_raw(X_val)
+        for stage in range(begin, self.n_estimators):
             if subsample:
                 mask = random_sample_mask(n_samples, n_in_bag, rng)
                 if stage == 0:
@@ -143,7 +170,9 @@ class BaseGradientBoosting(Estimator):
             else:
                 train_score.append(loss.mean(y, raw, weights))
             if val_raw is not None:  # stop once the validation loss has not improved by tol for n_iter_no_change stages
-                self._add_stage(estimators[-1], X_val, val_raw)
+                # scikit-learn's validation scores walk the stages from the first, also after a warm start
+                # (its staged predictions begin at stage 0), so stage ``stage - begin`` is added here
+                self._add_stage(estimators[stage - begin], X_val, val_raw)
                 val_loss = loss.mean(y_val, val_raw, w_val)
                 if np.any(val_loss + self.tol < history):
                     history[stage % len(history)] = val_loss
@@ -155,13 +184,50 @@ class BaseGradientBoosting(Estimator):
         self.n_estimators_ = len(estimators)
         if subsample:
             self.oob_scores_ = np.array(oob_scores)
-            self.oob_improvement_ = np.r_[initial_oob, self.oob_scores_[:-1]] - self.oob_scores_
+            before = np.r_[initial_oob, self.oob_scores_[:-1]] if begin == 0 else self.oob_scores_[begin - 1:-1]
+            self.oob_improvement_ = np.r_[getattr(self, "oob_improvement_", np.zeros(begin))[:begin],
+                                          before - self.oob_scores_[begin:]]
             self.oob_score_ = self.oob_scores_[-1]
         return self
+
+    def _fit_init(self, X, y, sample_weight):
+        """The initial model: ``init_raw_``, the loss's best constant (or zeros for "zero"), or ``init`` as given,
+        fitted here (``init_``) and read through the loss's link; ``init_raw_`` is None then."""
+        for name in ("oob_scores_", "oob_improvement_", "oob_score_"):
+            self.__dict__.pop(name, None)  # a cold start forgets the last fit's
+        self.init_raw_ = None
+        self.__dict__.pop("init_", None)
+        if self.init is None or (isinstance(self.init, str) and self.init == "zero"):
+            self.init_raw_ = (np.zeros(self._loss.n_trees) if self.init == "zero" else self._loss.init_raw(y, sample_weight))
+            return
+        self.init_ = type(self.init)(**self.init.get_params()) if hasattr(self.init, "get_params") else self.init
+        if sample_weight is None:
+            self.init_.fit(X, y)
+            return
+        try:
+            self.init_.fit(X, y, sample_weight=sample_weight)
+        except TypeError as error:
+            if "sample_weight" not in str(error):
+                raise
+            raise ValueError(f"init: expected an estimator whose fit takes sample_weight (sample weights were given), "
+                             f"got {type(self.init).__name__} (The initial estimator {type(self.init).__name__} does "
+                             f"not support sample weights.)") from error
+
+    def _initial_raw(self, X):
+        """The raw scores before the first stage: (n, K)."""
+        if self.init_raw_ is not None:
+            return np.tile(self.init_raw_, (X.shape[0], 1))
+        if self._init_by_proba:
+            eps = np.finfo(np.float64).eps
+            proba = np.clip(self.init_.predict_proba(X), eps, 1 - eps, dtype=np.float64)
+            return self._loss.link(proba if self._loss.is_multiclass else proba[:, 1])
+        return self._loss.link(np.asarray(self.init_.predict(X), dtype=np.float64))
 
     def _fit_stage(self, X, y, raw, weights, mask, rng):
         """One tree per class on the negative gradient; leaves set to their Newton steps; raw updated in place."""
         loss = self._loss
+        if isinstance(loss, HuberLoss):
+            loss.set_delta(y, raw, weights)
         neg_gradient = -loss.gradient(y, raw)  # (n, K)
         if self.subsample < 1.0:
             weights = weights * mask.astype(np.float64)
@@ -175,20 +241,22 @@ class BaseGradientBoosting(Estimator):
                                          random_state=rng, ccp_alpha=self.ccp_alpha)
             tree._fit_encoded(X, neg_gradient[:, k], 1, weights)
             leaves = tree.tree_.apply(X)
-            if isinstance(loss, (HalfBinomialLoss, HalfMultinomialLoss)):
+            if loss.updates_leaves:
                 target = (y == k).astype(np.float64) if loss.is_multiclass else y
-                self._newton_leaves(tree.tree_, np.where(mask, leaves, -1), target, neg_gradient[:, k], weights)
+                self._update_leaves(tree.tree_, np.where(mask, leaves, -1), target, neg_gradient[:, k], raw[:, k],
+                                    weights)
             raw[:, k] += self.learning_rate * tree.tree_.value[:, 0, 0].take(leaves, axis=0)
             trees.append(tree)
         return trees
 
-    def _newton_leaves(self, tree, leaves, y, neg_g, weights):
-        """Each leaf's value becomes the loss's Newton step over its in-bag rows (a loop over leaves, not rows)."""
+    def _update_leaves(self, tree, leaves, y, neg_g, raw, weights):
+        """Each leaf's value becomes the loss's own step over its in-bag rows (a Newton step, or a weighted
+        median or quantile of the residuals): a loop over leaves, not rows. Out-of-bag rows have leaf -1."""
         order = np.argsort(leaves, kind="stable")  # rows grouped by leaf, ascending row order within a leaf
         ids, starts = np.unique(leaves[order], return_index=True)
         for leaf, rows in zip(ids, np.split(order, starts[1:])):
             if leaf >= 0:
-                tree.value[leaf, 0, 0] = self._loss.newton_step(neg_g[rows], y[rows], weights[rows])
+                tree.value[leaf, 0, 0] = self._loss.leaf_value(neg_g[rows], y[rows], raw[rows], weights[rows])
 
     def _max_features(self):
         n = self.n_features_in_
@@ -212,14 +280,14 @@ class BaseGradientBoosting(Estimator):
 
     def _raw_predict(self, X):
         X = self._checked(X)
-        raw = np.tile(self.init_raw_, (X.shape[0], 1))
+        raw = self._initial_raw(X)
         for trees in self.estimators_:
             self._add_stage(trees, X, raw)
         return raw
 
     def _staged_raw_predict(self, X):
         X = self._checked(X)
-        raw = np.tile(self.init_raw_, (X.shape[0], 1))
+        raw = self._initial_raw(X)
         for trees in self.estimators_:
             self._add_stage(trees, X, raw)
             yield raw.copy()
@@ -242,20 +310,22 @@ class BaseGradientBoosting(Estimator):
 
 
 class GradientBoostingClassifier(BaseGradientBoosting):
+    _init_by_proba = True
     def __init__(self, loss="log_loss", learning_rate=0.1, n_estimators=100, subsample=1.0, min_samples_split=2,
                  min_samples_leaf=1, min_weight_fraction_leaf=0.0, max_depth=3, min_impurity_decrease=0.0, init=None,
-                 random_state=None, max_features=None, max_leaf_nodes=None, validation_fraction=0.1,
-                 n_iter_no_change=None, tol=1e-4, ccp_alpha=0.0):
+                 random_state=None, max_features=None, max_leaf_nodes=None, warm_start=False,
+                 validation_fraction=0.1, n_iter_no_change=None, tol=1e-4, ccp_alpha=0.0):
         self.loss, self.learning_rate, self.n_estimators, self.subsample = loss, learning_rate, n_estimators, subsample
         self.min_samples_split, self.min_samples_leaf = min_samples_split, min_samples_leaf
         self.min_weight_fraction_leaf, self.max_depth = min_weight_fraction_leaf, max_depth
         self.min_impurity_decrease, self.init, self.random_state = min_impurity_decrease, init, random_state
-        self.max_features, self.max_leaf_nodes = max_features, max_leaf_nodes
+        self.max_features, self.max_leaf_nodes, self.warm_start = max_features, max_leaf_nodes, warm_start
         self.validation_fraction, self.n_iter_no_change, self.tol = validation_fraction, n_iter_no_change, tol
         self.ccp_alpha = ccp_alpha
 
     def fit(self, X, y, sample_weight=None):
-        validate_params(self, {"loss": [Options("log_loss")]} | _GB_PARAMS)
+        validate_params(self, {"loss": [Options("log_loss", "exponential")]} | _GB_PARAMS
+                        | {"init": [Options("zero", None), HasMethods("fit", "predict_proba")]})
         X = check_X(X, self)
         self.n_features_in_ = X.shape[1]
         self.classes_, labels = check_classes(y, X.shape[0])
@@ -265,7 +335,15 @@ class GradientBoostingClassifier(BaseGradientBoosting):
             if np.count_nonzero(np.bincount(labels, weights)) < 2:
                 raise ValueError("sample_weight: expected positive weight on at least 2 classes, got 1 (y contains 1 "
                                  "class after sample_weight trimmed classes with zero weights)")
-        self._loss = HalfBinomialLoss() if self.n_classes_ == 2 else HalfMultinomialLoss(self.n_classes_)
+        if self.loss == "exponential" and self.n_classes_ > 2:
+            raise ValueError(f"loss: expected 'log_loss' with {self.n_classes_} classes (the exponential loss is "
+                             f"binary), got 'exponential' (loss='exponential' is only suitable for a binary "
+                             f"classification problem, you have n_classes={self.n_classes_}. Please use "
+                             f"loss='log_loss' instead.)")
+        if self.n_classes_ > 2:
+            self._loss = HalfMultinomialLoss(self.n_classes_)
+        else:
+            self._loss = ExponentialLoss() if self.loss == "exponential" else HalfBinomialLoss()
         self.n_trees_per_iteration_ = self._loss.n_trees
         return self._fit(X, labels.astype(np.float64), sample_weight, labels)
 
@@ -306,21 +384,22 @@ class GradientBoostingClassifier(BaseGradientBoosting):
 class GradientBoostingRegressor(BaseGradientBoosting):
     def __init__(self, loss="squared_error", learning_rate=0.1, n_estimators=100, subsample=1.0, min_samples_split=2,
                  min_samples_leaf=1, min_weight_fraction_leaf=0.0, max_depth=3, min_impurity_decrease=0.0, init=None,
-                 random_state=None, max_features=None, max_leaf_nodes=None, validation_fraction=0.1,
-                 n_iter_no_change=None, tol=1e-4, ccp_alpha=0.0):
+                 random_state=None, max_features=None, alpha=0.9, max_leaf_nodes=None, warm_start=False,
+                 validation_fraction=0.1, n_iter_no_change=None, tol=1e-4, ccp_alpha=0.0):
         self.loss, self.learning_rate, self.n_estimators, self.subsample = loss, learning_rate, n_estimators, subsample
         self.min_samples_split, self.min_samples_leaf = min_samples_split, min_samples_leaf
         self.min_weight_fraction_leaf, self.max_depth = min_weight_fraction_leaf, max_depth
         self.min_impurity_decrease, self.init, self.random_state = min_impurity_decrease, init, random_state
-        self.max_features, self.max_leaf_nodes = max_features, max_leaf_nodes
+        self.max_features, self.max_leaf_nodes, self.warm_start = max_features, max_leaf_nodes, warm_start
         self.validation_fraction, self.n_iter_no_change, self.tol = validation_fraction, n_iter_no_change, tol
-        self.ccp_alpha = ccp_alpha
+        self.ccp_alpha, self.alpha = ccp_alpha, alpha
 
     def fit(self, X, y, sample_weight=None):
-        validate_params(self, {"loss": [Options("squared_error")]} | _GB_PARAMS)
+        validate_params(self, {"loss": [Options(*REGRESSION_LOSSES)],
+                               "alpha": [Interval(float, 0.0, 1.0, closed="neither")]} | _GB_PARAMS)
         X = check_X(X, self)
         self.n_features_in_ = X.shape[1]
-        self._loss = HalfSquaredError()
+        self._loss = REGRESSION_LOSSES[self.loss](self.alpha)
         self.n_trees_per_iteration_ = 1
         return self._fit(X, check_y(y, X.shape[0]), sample_weight, None)
 

@@ -15,6 +15,7 @@ from scratch.text import NotFittedError
 from scratch.validation import check_column, check_features, check_target
 
 __all__ = [
+    "HasMethods",
     "Interval",
     "InvalidParameterError",
     "NotFittedError",
@@ -68,6 +69,19 @@ class Options:
 
     def __str__(self):
         return f"a str among {{{', '.join(repr(v) for v in self.values if v is not None)}}}"
+
+
+class HasMethods:
+    """Any object with these methods (an estimator handed in as a parameter)."""
+
+    def __init__(self, *methods):
+        self.methods = methods
+
+    def __contains__(self, value):
+        return not isinstance(value, str) and all(callable(getattr(value, name, None)) for name in self.methods)
+
+    def __str__(self):
+        return f"an object implementing {' and '.join(repr(name) for name in self.methods)}"
 
 
 def validate_params(estimator, constraints):

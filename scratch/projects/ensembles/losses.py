@@ -1,6 +1,12 @@
 """The losses that gradient boosting descends, with their links (never twinned; the boosting twins
-compare through them): half squared error (identity link), half binomial deviance (logit link) and
-half multinomial deviance (softmax link with the symmetric multinomial logit).
+compare through them): half squared error, absolute error, the pinball (quantile) loss and Huber's
+(identity link), half binomial deviance (logit link), the exponential loss of AdaBoost (half-logit
+link) and half multinomial deviance (softmax link with the symmetric multinomial logit).
+
+After each tree is grown on the negative gradient, ``leaf_value`` re-fits its leaves to the loss
+itself (Friedman's line search, algorithm 1 step 5): a Newton step for the smooth classification
+losses, the weighted median or quantile of the residuals for the robust regression losses, and
+nothing for squared error (the tree's mean already is the step: ``updates_leaves`` False).
 
 Each follows scikit-learn's ``sklearn/_loss`` formulas to the float operation, since boosting
 feeds every rounding of one stage into the next: ``log(1 + e^x)`` by the same five-piece
@@ -47,10 +53,31 @@ def softmax_terms(raw):
     return top, exps, total
 
 
+def weighted_percentile(values, sample_weight, percentile_rank):
+    """The smallest value whose cumulative weight reaches ``percentile_rank`` percent of the total (the
+    "inverted cdf"; scikit-learn's ``_weighted_percentile``): NaN when every weight is 0."""
+    if np.all(sample_weight == 0):
+        return np.nan
+    order = np.argsort(values)
+    cdf = np.cumsum(sample_weight[order])  # (n,) cumulative weight in value order
+    rank = percentile_rank / 100 * cdf[-1]
+    if rank == 0:  # rank 0 skips leading zero weights
+        rank = np.nextafter(rank, rank + 1)
+    return values[order[min(np.searchsorted(cdf, rank), len(values) - 1)]]
+
+
+def quantile_constant(y, sample_weight, quantile):
+    """The best constant of a quantile loss: y's quantile, interpolated when unweighted (scikit-learn's
+    DummyRegressor), the weighted inverted cdf otherwise; as a (1,) raw score."""
+    if sample_weight is None:
+        return np.array([np.percentile(y, quantile * 100.0)])
+    return np.array([weighted_percentile(y, sample_weight, quantile * 100.0)])
+
+
 class HalfSquaredError:
     """0.5 (raw - y)^2; gradient raw - y. ``factor`` 2: scikit-learn reports twice it (the squared error)."""
 
-    n_trees, factor, is_multiclass = 1, 2.0, False
+    n_trees, factor, is_multiclass, updates_leaves = 1, 2.0, False, False
 
     def loss(self, y, raw):
         d = raw[:, 0] - y
@@ -64,11 +91,87 @@ class HalfSquaredError:
         return np.array([np.average(y, axis=0, weights=sample_weight)])
 
     def mean(self, y, raw, sample_weight):
+        if sample_weight is not None and not np.sum(sample_weight) > 0:
+            raise ValueError("sample_weight: expected a positive total weight on the rows a score averages over, got "
+                             "0 (with subsample < 1, every out-of-bag row may weigh 0; scikit-learn: Weights sum to "
+                             "zero, can't be normalized)")
         return self.factor * np.average(self.loss(y, raw), weights=sample_weight)
+
+    def link(self, prediction):
+        """(n,) predictions -> (n, 1) raw scores (the identity link)."""
+        return prediction.reshape(-1, 1)
+
+
+class AbsoluteError(HalfSquaredError):
+    """|raw - y|; gradient sign(raw - y) (-1 on a tie). Its best constant is the median."""
+
+    factor, updates_leaves, quantile = 1.0, True, 0.5
+
+    def loss(self, y, raw):
+        return np.abs(raw[:, 0] - y)
+
+    def gradient(self, y, raw):
+        return np.where(raw > y[:, None], 1.0, -1.0)
+
+    def init_raw(self, y, sample_weight):
+        return quantile_constant(y, sample_weight, self.quantile)
+
+    def leaf_value(self, neg_g, y, raw, sample_weight):
+        """The weighted quantile of the leaf's residuals y - raw."""
+        return weighted_percentile(y - raw, sample_weight, 100 * self.quantile)
+
+
+class PinballLoss(AbsoluteError):
+    """The quantile loss: q (y - raw) where y >= raw, else (1 - q)(raw - y). Its best constant is y's q-quantile."""
+
+    def __init__(self, quantile):
+        self.quantile = quantile
+
+    def loss(self, y, raw):
+        d = y - raw[:, 0]
+        return np.where(d >= 0, self.quantile * d, (1 - self.quantile) * -d)
+
+    def gradient(self, y, raw):
+        return np.where(y[:, None] >= raw, -self.quantile, 1 - self.quantile)
+
+
+class HuberLoss(HalfSquaredError):
+    """0.5 r^2 for |r| <= delta, else delta (|r| - delta / 2), with r = y - raw; gradient clipped at +-delta.
+    Boosting resets ``delta`` before each stage to the ``quantile`` of the current absolute residuals
+    (``set_delta``), so only the largest (1 - quantile) of them are treated as outliers."""
+
+    factor, updates_leaves = 1.0, True
+
+    def __init__(self, quantile, delta=0.5):
+        self.quantile, self.delta = quantile, delta
+
+    def set_delta(self, y, raw, sample_weight):
+        self.delta = float(weighted_percentile(np.abs(y - raw[:, 0]), sample_weight, 100 * self.quantile))
+
+    def loss(self, y, raw):
+        abserr = np.abs(y - raw[:, 0])
+        return np.where(abserr <= self.delta, 0.5 * abserr ** 2, self.delta * (abserr - 0.5 * self.delta))
+
+    def gradient(self, y, raw):
+        res = raw - y[:, None]
+        return np.where(np.abs(res) <= self.delta, res, np.where(res >= 0, self.delta, -self.delta))
+
+    def init_raw(self, y, sample_weight):
+        return quantile_constant(y, sample_weight, 0.5)  # the median, whatever ``quantile`` picks delta by
+
+    def leaf_value(self, neg_g, y, raw, sample_weight):
+        """Friedman's one-step Huber estimate (before his algorithm 4): the median of the residuals plus the
+        mean of their deviations from it, each clipped to +-delta."""
+        residual = y - raw
+        median = weighted_percentile(residual, sample_weight, 50)
+        diff = residual - median
+        return median + np.average(np.sign(diff) * np.minimum(self.delta, np.abs(diff)), weights=sample_weight)
 
 
 class HalfBinomialLoss(HalfSquaredError):
     """log(1 + e^raw) - y raw, the logistic loss of P(y=1) = expit(raw); one tree per stage."""
+
+    updates_leaves = True
 
     def loss(self, y, raw):
         return log1pexp(raw[:, 0]) - y * raw[:, 0]
@@ -87,23 +190,57 @@ class HalfBinomialLoss(HalfSquaredError):
         eps = np.finfo(np.float64).eps
         return logit(np.clip(class_prior(y, 2, sample_weight)[1:], eps, 1 - eps))
 
+    def link(self, proba):
+        """P(y = 1), (n,) -> (n, 1) raw scores: the logit."""
+        return logit(proba).reshape(-1, 1)
+
     def proba(self, raw):
         proba = np.empty((raw.shape[0], 2))
         proba[:, 1] = expit(raw[:, 0])
         proba[:, 0] = 1 - proba[:, 1]
         return proba
 
-    def newton_step(self, neg_g, y, sample_weight):
+    def leaf_value(self, neg_g, y, raw, sample_weight):
         """A leaf's Newton step: mean(y - p) / mean(p (1 - p)) (Friedman 2001, algorithm 5)."""
         prob = y - neg_g
         return _safe_divide(np.average(neg_g, weights=sample_weight),
                             np.average(prob * (1 - prob), weights=sample_weight))
 
 
+class ExponentialLoss(HalfBinomialLoss):
+    """AdaBoost's y e^-raw + (1 - y) e^raw with P(y=1) = expit(2 raw) (Friedman, Hastie & Tibshirani 2000):
+    boosting with it is AdaBoost. One tree per stage; reported as is (``factor`` 1)."""
+
+    factor = 1.0
+
+    def loss(self, y, raw):
+        e = np.exp(raw[:, 0])
+        return y / e + (1 - y) * e
+
+    def gradient(self, y, raw):
+        e = np.exp(raw[:, 0])
+        return (-y / e + (1 - y) * e)[:, None]
+
+    def init_raw(self, y, sample_weight):
+        """Half the logit of the class prior."""
+        return 0.5 * super().init_raw(y, sample_weight)
+
+    def link(self, proba):
+        return 0.5 * super().link(proba)
+
+    def proba(self, raw):
+        return super().proba(2.0 * raw)
+
+    def leaf_value(self, neg_g, y, raw, sample_weight):
+        """The Newton step: the Hessian is e^-raw for y = 1 and e^raw for y = 0, i.e. +-neg_g."""
+        return _safe_divide(np.average(neg_g, weights=sample_weight),
+                            np.average(np.where(y == 0, -neg_g, neg_g), weights=sample_weight))
+
+
 class HalfMultinomialLoss(HalfSquaredError):
     """log(sum_k e^raw_k) - raw_y; one tree per class and stage. scikit-learn reports it as is (``factor`` 1)."""
 
-    factor, is_multiclass = 1.0, True
+    factor, is_multiclass, updates_leaves = 1.0, True, True
 
     def __init__(self, n_classes):
         self.n_trees = self.n_classes = n_classes
@@ -117,17 +254,20 @@ class HalfMultinomialLoss(HalfSquaredError):
         return exps / total[:, None] - (y[:, None] == np.arange(raw.shape[1]))
 
     def init_raw(self, y, sample_weight):
-        """The symmetric multinomial logit of the class prior: log(p_k) minus the mean of log(p)."""
+        """The symmetric multinomial logit of the class prior."""
         eps = np.finfo(np.float64).eps
-        prior = np.clip(class_prior(y, self.n_classes, sample_weight), eps, 1 - eps)[None, :]
-        gmean = np.exp(np.mean(np.log(prior), axis=1))
-        return np.log(prior / gmean[:, None])[0]
+        return self.link(np.clip(class_prior(y, self.n_classes, sample_weight), eps, 1 - eps)[None, :])[0]
+
+    def link(self, proba):
+        """(n, K) probabilities -> (n, K) raw scores: log(p_k) minus the mean of log(p) over the classes."""
+        gmean = np.exp(np.mean(np.log(proba), axis=1))
+        return np.log(proba / gmean[:, None])
 
     def proba(self, raw):
         exps = np.exp(raw - np.max(raw, axis=1)[:, None])
         return exps / np.sum(exps, axis=1)[:, None]
 
-    def newton_step(self, neg_g, y, sample_weight):
+    def leaf_value(self, neg_g, y, raw, sample_weight):
         """Friedman's multiclass step, with his (K - 1) / K factor, kept by scikit-learn."""
         prob = y - neg_g
         numerator = np.average(neg_g, weights=sample_weight) * ((self.n_classes - 1) / self.n_classes)

@@ -70,6 +70,9 @@ class TreeEnsemble:
 def boosted(model):
     """Gradient boosting as one ensemble per raw output (one per class for multiclass, else one):
     output k = init_raw_[k] + learning_rate * sum of stage trees [:, k]."""
+    if model.init_raw_ is None:
+        raise ValueError(f"model: expected gradient boosting that starts from a constant (init None or 'zero'), got "
+                         f"init={type(model.init).__name__}: its per-row start is not a tree to explain")
     stages = np.asarray(model.estimators_)  # (n_stages, trees per stage)
     init = np.broadcast_to(np.asarray(model.init_raw_, dtype=np.float64), (stages.shape[1],))
     return [TreeEnsemble([tree.tree_ for tree in stages[:, k]], [model.learning_rate] * len(stages), init[k])

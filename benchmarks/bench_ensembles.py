@@ -5,7 +5,7 @@ without n_jobs). Cases: a full-depth CART fit on breast_cancer and on digits (th
 scratch within 3x of scikit-learn), CART fit and predict against n_samples on digits tiled with
 jitter (so the cost's growth shows), a 20-tree random forest, gradient boosting (50 stages of
 depth-3 trees: binary on breast_cancer, 10 trees a stage on digits), its staged prediction, and
-AdaBoost (SAMME, 50 stumps), and the histogram GBM on Fashion-MNIST as a table (784 pixel
+AdaBoost (SAMME, 50 stumps; AdaBoost.R2 on diabetes, 50 depth-3 trees), and the histogram GBM on Fashion-MNIST as a table (784 pixel
 columns; the issue's goal: within 2x of scikit-learn's HistGradientBoosting). Both sides fit the same data
 with the same seed and grow the same trees (the parity suite proves it), so the times compare
 like with like. ``dtype`` is ignored: trees read X as float32 on both sides.
@@ -14,10 +14,12 @@ import numpy as np
 from sklearn import datasets
 from sklearn.ensemble import HistGradientBoostingClassifier
 
+from reference.projects.ensembles import adaboost as ref_adaboost
 from reference.projects.ensembles import boosting as ref_boosting
 from reference.projects.ensembles import forest as ref_forest
 from reference.projects.ensembles import tree as ref_tree
 from scratch.datasets.images import load_fashion_mnist
+from scratch.projects.ensembles import adaboost as scr_adaboost
 from scratch.projects.ensembles import boosting as scr_boosting
 from scratch.projects.ensembles import forest as scr_forest
 from scratch.projects.ensembles import hist as scr_hist
@@ -57,15 +59,18 @@ def boosting_cases(quick):
     """Gradient boosting and AdaBoost fits, and gradient boosting's staged predict, both twins on the same seed."""
     n_stages = 10 if quick else 50
     found = []
-    for name, kind, params in (("breast_cancer", "GradientBoostingClassifier", {"n_estimators": n_stages}),
-                               ("digits", "GradientBoostingClassifier", {"n_estimators": n_stages // 5}),
-                               ("breast_cancer", "AdaBoostClassifier", {"n_estimators": n_stages})):
+    boosting, adaboost = (scr_boosting, ref_boosting), (scr_adaboost, ref_adaboost)
+    for name, kind, params, modules in (
+            ("breast_cancer", "GradientBoostingClassifier", {"n_estimators": n_stages}, boosting),
+            ("digits", "GradientBoostingClassifier", {"n_estimators": n_stages // 5}, boosting),
+            ("breast_cancer", "AdaBoostClassifier", {"n_estimators": n_stages}, adaboost),
+            ("diabetes", "AdaBoostRegressor", {"n_estimators": n_stages}, adaboost)):
         X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
 
         def fit(module, kind=kind, params=params, X=X, y=y):
             return lambda: getattr(module, kind)(random_state=0, **params).fit(X, y)
         label = f"{kind} fit {name} ({params['n_estimators']} stages)"
-        found.append(Case(label, f"{X.shape[0]} x {X.shape[1]}", fit(scr_boosting), fit(ref_boosting)))
+        found.append(Case(label, f"{X.shape[0]} x {X.shape[1]}", fit(modules[0]), fit(modules[1])))
     X, y = datasets.load_breast_cancer(return_X_y=True)
     fitted = [module.GradientBoostingClassifier(n_estimators=n_stages, random_state=0).fit(X, y)
               for module in (scr_boosting, ref_boosting)]

@@ -26,6 +26,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from scratch.projects.bayesopt import gp as bayesopt_gp
+from scratch.projects.ensembles import adaboost as ensembles_adaboost
 from scratch.projects.ensembles import boosting as ensembles_boosting
 from scratch.projects.ensembles import forest as ensembles_forest
 from scratch.projects.ensembles import tree as ensembles_tree
@@ -214,12 +215,13 @@ BaggingClassifier = _ensemble_adapter(ensembles_forest.BaggingClassifier)
 BaggingRegressor = _ensemble_adapter(ensembles_forest.BaggingRegressor)
 GradientBoostingClassifier = _ensemble_adapter(ensembles_boosting.GradientBoostingClassifier)
 GradientBoostingRegressor = _ensemble_adapter(ensembles_boosting.GradientBoostingRegressor)
-AdaBoostClassifier = _ensemble_adapter(ensembles_boosting.AdaBoostClassifier)
+AdaBoostClassifier = _ensemble_adapter(ensembles_adaboost.AdaBoostClassifier)
+AdaBoostRegressor = _ensemble_adapter(ensembles_adaboost.AdaBoostRegressor)
 ENSEMBLE_ESTIMATORS = [DecisionTreeClassifier(), DecisionTreeRegressor(), RandomForestClassifier(n_estimators=5),
                        RandomForestRegressor(n_estimators=5), ExtraTreesClassifier(n_estimators=5),
                        BaggingClassifier(n_estimators=5), BaggingRegressor(n_estimators=5),
                        GradientBoostingClassifier(n_estimators=5), GradientBoostingRegressor(n_estimators=5),
-                       AdaBoostClassifier(n_estimators=5)]
+                       AdaBoostClassifier(n_estimators=5), AdaBoostRegressor(n_estimators=5)]
 # Not yet run: VotingClassifier, StackingClassifier and StackingRegressor. Through this adapter (members given as
 # scratch trees) about 50 checks fail for them, mostly input validation that the meta-estimators leave to their
 # members (empty data, NaN, 1-d X, complex data, sparse input, y None or 2-d, n_features_in_, pickling).

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import scipy.sparse
 
-from scratch.projects.ensembles.boosting import AdaBoostClassifier, GradientBoostingClassifier, GradientBoostingRegressor
+from scratch.projects.ensembles.adaboost import AdaBoostClassifier, AdaBoostRegressor
+from scratch.projects.ensembles.boosting import GradientBoostingClassifier, GradientBoostingRegressor
 from scratch.projects.ensembles.checks import NotFittedError
 from scratch.projects.ensembles.forest import BaggingClassifier, BaggingRegressor, ExtraTreesClassifier, RandomForestClassifier, RandomForestRegressor
 from scratch.projects.ensembles.hist import HistGradientBoostingClassifier, HistGradientBoostingRegressor
@@ -206,6 +207,14 @@ CASES = [
              r"requires y to be passed, but the target y is None"),
     BadInput("AdaBoost predict before fit", lambda: AdaBoostClassifier().predict(X), NotFittedError, "fit",
              r"This AdaBoostClassifier instance is not fitted yet"),
+    BadInput("AdaBoost.R2 unknown loss", fit(AdaBoostRegressor(loss="huber"), X, y * 1.0), ValueError, "loss",
+             r"must be a str among \{'linear', 'square', 'exponential'\}. Got 'huber'"),
+    BadInput("AdaBoost.R2 string targets", fit(AdaBoostRegressor(), X, np.array(list("abcdef"))), ValueError, "y",
+             r"expected numbers"),
+    BadInput("AdaBoost.R2 predict before fit", lambda: AdaBoostRegressor().predict(X), NotFittedError, "fit",
+             r"This AdaBoostRegressor instance is not fitted yet"),
+    BadInput("AdaBoost.R2 wrong n_features", predict(AdaBoostRegressor(n_estimators=2), np.ones((2, 3))), ValueError,
+             "X", r"but AdaBoostRegressor is expecting 2 features"),
     # histogram gradient boosting
     BadInput("HGB NaN in X (no missing-value support yet)", fit(HistGradientBoostingClassifier(), with_nan), ValueError,
              "X", r"expected finite values, got nan"),

@@ -17,11 +17,13 @@ import numpy as np
 from sklearn import datasets, metrics
 from tqdm import tqdm
 
+from reference.projects.ensembles import adaboost as ref_adaboost
 from reference.projects.ensembles import boosting as ref_boosting
 from reference.projects.ensembles import forest as ref_forest
 from reference.projects.ensembles import inspection as ref_inspection
 from reference.projects.ensembles import stacking as ref_stacking
 from reference.projects.ensembles import tree as ref_tree
+from scratch.projects.ensembles import adaboost as scr_adaboost
 from scratch.projects.ensembles import boosting as scr_boosting
 from scratch.projects.ensembles import forest as scr_forest
 from scratch.projects.ensembles import inspection as scr_inspection
@@ -51,7 +53,8 @@ def models(regression, n_estimators):
         return {"decision tree": ("DecisionTreeRegressor", {}),
                 "bagging": ("BaggingRegressor", {"n_estimators": n_estimators}),
                 "random forest": ("RandomForestRegressor", {"n_estimators": n_estimators, "max_features": 0.33}),
-                "gradient boosting": ("GradientBoostingRegressor", {"n_estimators": n_estimators})}
+                "gradient boosting": ("GradientBoostingRegressor", {"n_estimators": n_estimators}),
+                "AdaBoost.R2": ("AdaBoostRegressor", {"n_estimators": n_estimators})}
     return {"decision tree": ("DecisionTreeClassifier", {}),
             "bagging": ("BaggingClassifier", {"n_estimators": n_estimators}),
             "random forest": ("RandomForestClassifier", {"n_estimators": n_estimators}),
@@ -60,7 +63,8 @@ def models(regression, n_estimators):
             "AdaBoost (SAMME)": ("AdaBoostClassifier", {"n_estimators": n_estimators})}
 
 
-MODULES = {"scratch": (scr_tree, scr_forest, scr_boosting), "sklearn": (ref_tree, ref_forest, ref_boosting)}
+MODULES = {"scratch": (scr_tree, scr_forest, scr_boosting, scr_adaboost),
+           "sklearn": (ref_tree, ref_forest, ref_boosting, ref_adaboost)}
 
 
 def make(side, kind, params, seed=0):
@@ -241,8 +245,8 @@ def stacking(name, splits, regression, settings, out_dir):
     n = settings["n_estimators"]
     kind = "Regressor" if regression else "Classifier"
     result = {}
-    for side, (tree, forest, boosting), module in (("scratch", MODULES["scratch"], scr_stacking),
-                                                   ("sklearn", MODULES["sklearn"], ref_stacking)):
+    for side, (tree, forest, boosting, _), module in (("scratch", MODULES["scratch"], scr_stacking),
+                                                      ("sklearn", MODULES["sklearn"], ref_stacking)):
         members = [("tree", getattr(tree, f"DecisionTree{kind}")(max_depth=4, random_state=0)),
                    ("forest", getattr(forest, f"RandomForest{kind}")(n_estimators=n, random_state=0)),
                    ("boosting", getattr(boosting, f"GradientBoosting{kind}")(n_estimators=n, random_state=0))]

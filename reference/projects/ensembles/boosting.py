@@ -1,4 +1,4 @@
-"""Boosting, the reference: scikit-learn's gradient boosting and AdaBoost under the scratch classes'
+"""Gradient boosting, the reference: scikit-learn's under the scratch classes'
 names and constructor arguments. Twin of scratch/projects/ensembles/boosting.py.
 """
 from sklearn import ensemble
@@ -30,9 +30,3 @@ class GradientBoostingRegressor(ensemble.GradientBoostingRegressor):
                          max_features=max_features, alpha=alpha, max_leaf_nodes=max_leaf_nodes,
                          warm_start=warm_start, validation_fraction=validation_fraction,
                          n_iter_no_change=n_iter_no_change, tol=tol, ccp_alpha=ccp_alpha)
-
-
-class AdaBoostClassifier(ensemble.AdaBoostClassifier):
-    def __init__(self, estimator=None, n_estimators=50, learning_rate=1.0, random_state=None):
-        super().__init__(estimator=estimator, n_estimators=n_estimators, learning_rate=learning_rate,
-                         random_state=random_state)

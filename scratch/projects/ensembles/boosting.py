@@ -1,12 +1,14 @@
-"""Gradient boosting (Friedman 2001): GradientBoostingClassifier (binary and multiclass log loss)
-and GradientBoostingRegressor (squared error), with shrinkage, row subsampling (stochastic
+"""Gradient boosting (Friedman 2001): GradientBoostingClassifier (binary and multiclass log loss,
+binary exponential loss) and GradientBoostingRegressor (squared error, absolute error, Huber,
+quantile), with an initial estimator or constant, warm starts, shrinkage, row subsampling (stochastic
 gradient boosting, Friedman 2002), out-of-bag improvements and early stopping on a held-out split.
 
 Stage m fits one regression tree per class (one for regression and binary) to the negative
-gradient of the loss at the current raw predictions F, then replaces each leaf's value by a
-Newton step on that leaf's rows (for squared error the tree's mean already is the step) and
-adds ``learning_rate`` times it: F_m = F_{m-1} + nu * h_m. F_0 is the best constant (the mean,
-or the logit of the class prior). The trees are the scratch ``DecisionTreeRegressor`` (their
+gradient of the loss at the current raw predictions F, then replaces each leaf's value by the
+loss's own step on that leaf's rows (a Newton step, or the weighted median or quantile of the
+residuals; for squared error the tree's mean already is the step) and adds ``learning_rate``
+times it: F_m = F_{m-1} + nu * h_m. F_0 is the best constant (the mean, median or quantile, or the
+logit of the class prior), zero, or an ``init`` estimator's predictions through the loss's link. The trees are the scratch ``DecisionTreeRegressor`` (their
 ``tree_`` the same ``cart.Tree`` every estimator here uses), held in ``estimators_`` (n_stages,
 n_trees_per_stage) as scikit-learn holds them; the model is ``init_raw_`` plus
 ``learning_rate`` times the sum of their leaf values.
@@ -32,16 +34,8 @@ from scratch.projects.ensembles.checks import (
     validate_params,
 )
 from scratch.projects.ensembles.inspection import r2_score
-from scratch.projects.ensembles.losses import (
-    AbsoluteError,
-    ExponentialLoss,
-    HalfBinomialLoss,
-    HalfMultinomialLoss,
-    HalfSquaredError,
-    HuberLoss,
-    PinballLoss,
-)
-from scratch.projects.ensembles.tree import _TREE_PARAMS, DecisionTreeClassifier, DecisionTreeRegressor, Estimator
+from scratch.projects.ensembles.losses import AbsoluteError, ExponentialLoss, HalfBinomialLoss, HalfMultinomialLoss, HalfSquaredError, HuberLoss, PinballLoss
+from scratch.projects.ensembles.tree import _TREE_PARAMS, DecisionTreeRegressor, Estimator
 
 _GB_PARAMS = {
     "learning_rate": [Interval(float, 0.0, None), Interval(int, 0, None)],
@@ -412,132 +406,3 @@ class GradientBoostingRegressor(BaseGradientBoosting):
 
     def score(self, X, y):
         return r2_score(np.asarray(y, dtype=np.float64), self.predict(X))
-
-
-class AdaBoostClassifier(Estimator):
-    """AdaBoost with SAMME (Zhu, Zou, Rosset and Hastie 2009), the multiclass generalisation of
-    Freund and Schapire's AdaBoost: each estimator (a stump by default) is fitted to the current
-    sample weights; its weighted error e gives it the vote alpha = learning_rate * (log((1 - e) / e)
-    + log(K - 1)), and the rows it got wrong have their weights multiplied by e^alpha. Boosting stops
-    early on a perfect estimator, or drops one no better than chance. Follows scikit-learn's
-    AdaBoostClassifier step for step (weights renormalised each round, clipped at machine epsilon)."""
-
-    def __init__(self, estimator=None, n_estimators=50, learning_rate=1.0, random_state=None):
-        self.estimator, self.n_estimators, self.learning_rate = estimator, n_estimators, learning_rate
-        self.random_state = random_state
-
-    def fit(self, X, y, sample_weight=None):
-        validate_params(self, {"n_estimators": [Interval(int, 1, None)],
-                               "learning_rate": [Interval(float, 0.0, None, closed="neither")],
-                               "estimator": [Options(None), Estimator],
-                               "random_state": _TREE_PARAMS["random_state"]})
-        X = check_X(X, self)
-        self.n_features_in_ = X.shape[1]
-        if y is None:
-            raise ValueError("y: expected class labels, got None (requires y to be passed, but the target y is None)")
-        self.classes_, labels = check_classes(y, X.shape[0])
-        y = self.classes_[labels]  # 1-d, as the members return their predictions
-        self.n_classes_ = n_classes = len(self.classes_)
-        weights = check_sample_weight(sample_weight, X.shape[0]).copy()
-        weights /= weights.sum()
-        base = self.estimator or DecisionTreeClassifier(max_depth=1)
-        rng = check_random_state(self.random_state)
-        eps, zero = np.finfo(np.float64).eps, weights == 0.0
-        self.estimators_ = []
-        self.estimator_weights_ = np.zeros(self.n_estimators)
-        self.estimator_errors_ = np.ones(self.n_estimators)
-        for iboost in range(self.n_estimators):
-            weights = np.clip(weights, a_min=eps, a_max=None)
-            weights[zero] = 0.0
-            member = type(base)(**base.get_params())
-            if "random_state" in member.get_params():
-                member.random_state = rng.randint(np.iinfo(np.int32).max)  # one seed per member, in order
-            member.fit(X, y, sample_weight=weights)
-            self.estimators_.append(member)
-            incorrect = member.predict(X) != y
-            error = np.mean(np.average(incorrect, weights=weights, axis=0))
-            if error <= 0:  # a perfect member: it alone decides
-                self.estimator_weights_[iboost], self.estimator_errors_[iboost] = 1.0, 0.0
-                break
-            if error >= 1.0 - 1.0 / n_classes:  # no better than chance: dropped, and boosting ends
-                self.estimators_.pop()
-                if not self.estimators_:
-                    raise ValueError(f"estimator: expected a first member better than chance, got a weighted error "
-                                     f"of {error:.4g} (BaseClassifier in AdaBoostClassifier ensemble is worse than "
-                                     f"random, ensemble can not be fit.)")
-                break
-            alpha = self.learning_rate * (np.log((1.0 - error) / error) + np.log(n_classes - 1.0))
-            self.estimator_weights_[iboost], self.estimator_errors_[iboost] = alpha, error
-            if iboost == self.n_estimators - 1:
-                break
-            weights = np.exp(np.log(weights) + alpha * incorrect * (weights > 0))  # only positive weights grow
-            total = np.sum(weights)
-            if not np.isfinite(total) or total <= 0:
-                break
-            weights /= total
-        return self
-
-    def _votes(self, member, weight, X):
-        """A member's vote (n, K): +alpha for the class it predicts, -alpha / (K - 1) for the others."""
-        hit = (member.predict(X) == self.classes_[:, None]).T
-        return np.where(hit, weight, -1 / (self.n_classes_ - 1) * weight)
-
-    def _finish(self, votes, norm):
-        if self.n_classes_ == 2:
-            votes = votes / norm
-            votes[:, 0] *= -1
-            return votes.sum(axis=1)
-        return votes / norm
-
-    def decision_function(self, X):
-        check_fitted(self, "estimators_")
-        X = check_X(X, self, n_features=self.n_features_in_)
-        votes = 0
-        for member, weight in zip(self.estimators_, self.estimator_weights_):
-            votes = votes + self._votes(member, weight, X)
-        return self._finish(votes, self.estimator_weights_.sum())
-
-    def staged_decision_function(self, X):
-        check_fitted(self, "estimators_")
-        X = check_X(X, self, n_features=self.n_features_in_)
-        votes, norm = None, 0.0
-        for member, weight in zip(self.estimators_, self.estimator_weights_):
-            norm += weight
-            vote = self._votes(member, weight, X)
-            votes = vote if votes is None else votes + vote
-            yield self._finish(votes, norm)
-
-    def _labels(self, decision):
-        return self.classes_.take(decision > 0 if self.n_classes_ == 2 else np.argmax(decision, axis=1), axis=0)
-
-    def _proba(self, decision):
-        """softmax(f / (K - 1)); for two classes f is the one score, read as (-f, f) / 2."""
-        decision = np.vstack([-decision, decision]).T / 2 if self.n_classes_ == 2 else decision / (self.n_classes_ - 1)
-        exps = np.exp(decision - np.max(decision, axis=1)[:, None])
-        return exps / np.sum(exps, axis=1)[:, None]
-
-    def predict(self, X):
-        return self._labels(self.decision_function(X))
-
-    def staged_predict(self, X):
-        for decision in self.staged_decision_function(X):
-            yield self._labels(decision)
-
-    def predict_proba(self, X):
-        return self._proba(self.decision_function(X))
-
-    def staged_predict_proba(self, X):
-        for decision in self.staged_decision_function(X):
-            yield self._proba(decision)
-
-    def score(self, X, y):
-        return float(np.mean(self.predict(X) == np.asarray(y)))
-
-    @property
-    def feature_importances_(self):
-        """The members' MDI weighted by their votes."""
-        check_fitted(self, "estimators_")
-        total = 0
-        for weight, member in zip(self.estimator_weights_, self.estimators_):
-            total = total + weight * member.feature_importances_
-        return total / self.estimator_weights_.sum()

@@ -27,8 +27,9 @@ counts included) and, for regression, integer-valued targets. Fractional sums (g
 fits trees to gradients, AdaBoost to fractional weights) depend on their order, so then the
 ``best`` splitter keeps scikit-learn's in-place sample order (``Splitter.in_place``): a node's
 rows in the order scikit-learn's array holds them, its totals summed row after row in that order,
-the left sums of each candidate as a running sum along the sorted column, and the children's
-order as scikit-learn's swap partition leaves it (``swap_partition``). That order is fixed when
+the left sums of each candidate as a running sum along the sorted column (from the node's total
+backward where scikit-learn's criterion takes that shorter way past a run of ties), and the
+children's order as scikit-learn's swap partition leaves it (``swap_partition``). That order is fixed when
 feature values are distinct; among tied values it is whatever scikit-learn's introsort left,
 which is not emulated, so with ties the last bits may still differ.
 """
@@ -346,8 +347,7 @@ class Splitter:
         if not len(g):
             return None, n_total
         if self.in_place:  # scikit-learn's running sums along each sorted column
-            left = np.cumsum(self.criterion.stats[:, rows], axis=2)[:, feature, g]
-            w_left = np.cumsum(self.weights[rows], axis=1)[feature, g]
+            left, w_left = self._running_left_sums(rows, feature, g, stats)
         else:
             left, w_left = self._left_sums(rows, gap, feature, g)  # (K, C), (C,)
         total, weight, _ = stats
@@ -363,6 +363,43 @@ class Splitter:
         threshold = float(values[j, p]) / 2.0 + float(values[j, p + 1]) / 2.0
         return self._finish(node, constant, visited[j], threshold, impurity, stats, left[:, c], w_left[c],
                             rows[-1]), n_total
+
+    def _running_left_sums(self, rows, feature, g, stats):
+        """Class sums (K, C) and weights (C,) left of each candidate cut, as scikit-learn's criterion
+        ``update`` reaches them, row by row in sorted order. It moves from the last cut to the next from
+        the nearer end: forward, adding the rows between them, or, when fewer rows lie beyond the new cut
+        than between the two cuts (a long run of tied values), from the node's total backward,
+        subtracting the rows from the last down to the cut (``reverse_reset``). The rounding follows the
+        path taken, so each forward stretch is one running sum from its own start: a segment per
+        column, plus one per backward move (at most about log2(n) of them per column)."""
+        n = rows.shape[1]
+        total, weight, _ = stats
+        stats_rows, w_rows = self.criterion.stats[:, rows], self.weights[rows]  # (K, m, n), (m, n)
+        pos = g + 1  # rows left of each cut
+        first = np.r_[True, feature[1:] != feature[:-1]]  # a column's first cut starts from 0 (reset)
+        before = np.where(first, 0, np.r_[0, pos[:-1]])
+        backward = pos - before > n - pos  # a column's first cut too, when it lies past the middle
+        if not backward.any():
+            return np.cumsum(stats_rows, axis=2)[:, feature, g], np.cumsum(w_rows, axis=1)[feature, g]
+        starts = first | backward  # each forward stretch's first cut (from 0, or from a backward move)
+        segment = np.cumsum(starts) - 1  # (C,) the stretch of every cut
+        seg_feature, seg_start = feature[starts], np.where(backward, pos, 0)[starts]
+        # a backward move's value: the total minus the rows n-1 down to the cut, subtracted one by one
+        back_sums = np.cumsum(np.concatenate([np.broadcast_to(total[:, None, None], (len(total), rows.shape[0], 1)),
+                                              -stats_rows[:, :, ::-1]], axis=2), axis=2)  # (K, m, n+1)
+        back_w = np.cumsum(np.concatenate([np.full((rows.shape[0], 1), weight), -w_rows[:, ::-1]], axis=1), axis=1)
+        seg_base = np.where(seg_start > 0, back_sums[:, seg_feature, n - seg_start], 0.0)  # (K, S)
+        seg_w_base = np.where(seg_start > 0, back_w[seg_feature, n - seg_start], 0.0)
+        # each stretch: its base, then its column's rows from its start on (zeros past the end)
+        index = seg_start[:, None] + np.arange(n)  # (S, n)
+        inside = index < n
+        index = np.minimum(index, n - 1)
+        seg_rows = np.where(inside, stats_rows[:, seg_feature[:, None], index], 0.0)  # (K, S, n)
+        seg_w_rows = np.where(inside, w_rows[seg_feature[:, None], index], 0.0)
+        runs = np.cumsum(np.concatenate([seg_base[:, :, None], seg_rows], axis=2), axis=2)  # (K, S, n+1)
+        w_runs = np.cumsum(np.concatenate([seg_w_base[:, None], seg_w_rows], axis=1), axis=1)
+        step = pos - seg_start[segment]  # rows added since the stretch began
+        return runs[:, segment, step], w_runs[segment, step]
 
     def _left_sums(self, rows, gap, feature, g):
         """Class sums (K, C) and weights (C,) left of each candidate cut.

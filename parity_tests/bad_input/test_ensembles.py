@@ -158,6 +158,13 @@ CASES = [
     BadInput("hard voting has no probabilities",
              predict(VotingClassifier([("t", DecisionTreeClassifier())]), X, "predict_proba"), AttributeError,
              "voting", r"predict_proba is not available when voting='hard'"),
+    BadInput("voting y None", fit(VotingClassifier([("t", DecisionTreeClassifier())]), X, None), ValueError, "y",
+             r"requires y to be passed, but the target y is None"),
+    BadInput("voting X 1-d", fit(VotingClassifier([("t", DecisionTreeClassifier())]), X[:, 0]), ValueError, "X",
+             r"expected a 2-d array"),
+    BadInput("voting wrong n_features", predict(VotingClassifier([("t", DecisionTreeClassifier())], voting="soft"),
+                                                np.ones((2, 3)), "predict_proba"), ValueError, "X",
+             r"but VotingClassifier is expecting 2 features"),
     BadInput("voting predict before fit", lambda: VotingClassifier([("t", DecisionTreeClassifier())]).predict(X),
              NotFittedError, "fit", r"This VotingClassifier instance is not fitted yet"),
     # boosting

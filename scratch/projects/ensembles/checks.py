@@ -99,12 +99,15 @@ def validate_params(estimator, constraints):
                                     f"{type(estimator).__name__} must be {expected}. Got {value!r} instead.)")
 
 
-def check_X(X, estimator, n_features=None):
-    """X as a C-contiguous float32 array (n_samples, n_features), as the trees read it."""
+def check_X(X, estimator, n_features=None, float32=True):
+    """X as a C-contiguous float32 array (n_samples, n_features), as the trees read it (``float32`` False:
+    checked but left in its float type, for meta-estimators whose members read it their own way)."""
     if scipy.sparse.issparse(X):
         raise TypeError(f"X: expected a dense array, got a scipy.sparse {type(X).__name__} (Sparse data was passed "
                         f"for X, but dense data is required. Use '.toarray()' to convert to a dense numpy array.)")
     X = check_features(X, "X", n_features=n_features, estimator=type(estimator).__name__)
+    if not float32:
+        return X
     X32 = np.ascontiguousarray(X, dtype=np.float32)
     if not np.isfinite(X32).all():  # finite float64 beyond float32's range
         raise ValueError(f"X: expected values within float32's range, got {np.max(np.abs(X))} (Input X contains "

@@ -30,6 +30,7 @@ from scratch.projects.bayesopt import gp as bayesopt_gp
 from scratch.projects.ensembles import adaboost as ensembles_adaboost
 from scratch.projects.ensembles import boosting as ensembles_boosting
 from scratch.projects.ensembles import forest as ensembles_forest
+from scratch.projects.ensembles import stacking as ensembles_stacking
 from scratch.projects.ensembles import tree as ensembles_tree
 from scratch.projects.ensembles import voting as ensembles_voting
 from scratch.projects.nlp import linear_models
@@ -221,6 +222,8 @@ GradientBoostingRegressor = _ensemble_adapter(ensembles_boosting.GradientBoostin
 AdaBoostClassifier = _ensemble_adapter(ensembles_adaboost.AdaBoostClassifier)
 AdaBoostRegressor = _ensemble_adapter(ensembles_adaboost.AdaBoostRegressor)
 VotingClassifier = _ensemble_adapter(ensembles_voting.VotingClassifier)
+StackingClassifier = _ensemble_adapter(ensembles_stacking.StackingClassifier)
+StackingRegressor = _ensemble_adapter(ensembles_stacking.StackingRegressor)
 _VOTERS = [("shallow", ensembles_tree.DecisionTreeClassifier(max_depth=2, random_state=0)),
            ("deep", ensembles_tree.DecisionTreeClassifier(random_state=0))]
 ENSEMBLE_ESTIMATORS = [DecisionTreeClassifier(), DecisionTreeRegressor(), RandomForestClassifier(n_estimators=5),
@@ -228,7 +231,11 @@ ENSEMBLE_ESTIMATORS = [DecisionTreeClassifier(), DecisionTreeRegressor(), Random
                        BaggingClassifier(n_estimators=5), BaggingRegressor(n_estimators=5),
                        GradientBoostingClassifier(n_estimators=5), GradientBoostingRegressor(n_estimators=5),
                        AdaBoostClassifier(n_estimators=5), AdaBoostRegressor(n_estimators=5),
-                       VotingClassifier(_VOTERS), VotingClassifier(_VOTERS, voting="soft")]
+                       VotingClassifier(_VOTERS), VotingClassifier(_VOTERS, voting="soft"),
+                       StackingClassifier([(f"est{i}", ensembles_tree.DecisionTreeClassifier(max_depth=3, random_state=i))
+                                           for i in (1, 2)], cv=3),
+                       StackingRegressor([(f"est{i}", ensembles_tree.DecisionTreeRegressor(max_depth=3, random_state=i))
+                                          for i in (1, 2)], cv=3)]  # scikit-learn's own test instances
 # Not yet run: StackingClassifier and StackingRegressor. Through this adapter (members given as scratch trees) about
 # 19 checks fail for each: sample weights (scikit-learn's routes them to the members and the meta-learner; scratch's
 # stacking takes none yet), input validation left to the members (empty data, a wrong number of rows, y None or 2-d,

@@ -1,9 +1,10 @@
 """Input checks on scikit-learn's conventions, shared by the non-neural estimators (Projects 3, 14
 and 15): X converted as ``check_array`` converts it (``check_features``), y as a classifier's
-targets (``check_target``), and scikit-learn's two warnings under their names. Anything that cannot
+targets (``check_target``), sample weights (``check_sample_weight``), and scikit-learn's two warnings under their names. Anything that cannot
 be converted is refused naming the argument, what was expected and what came; the messages carry
 scikit-learn's wording too, so its estimator checks recognise them.
 """
+import numbers
 import warnings
 
 import numpy as np
@@ -135,3 +136,28 @@ def check_target(y, n_samples):
 def check_labels(X, y):
     """y (n_samples,) class labels (see ``check_target``) -> (classes_, class index of each sample)."""
     return np.unique(check_target(y, X.shape[0]), return_inverse=True)
+
+
+def check_sample_weight(sample_weight, n_samples):
+    """(n_samples,) float64 weights: ones when None; finite and non-negative, not all zero."""
+    if sample_weight is None:
+        return np.ones(n_samples)
+    if isinstance(sample_weight, numbers.Real) and not isinstance(sample_weight, bool):
+        return np.full(n_samples, float(sample_weight))
+    weights = np.asarray(sample_weight)
+    if weights.shape != (n_samples,):
+        raise ValueError(f"sample_weight: expected shape ({n_samples},), got {weights.shape} "
+                         f"(sample_weight.shape == {weights.shape}, expected ({n_samples},)!)")
+    if weights.dtype.kind not in "biuf":
+        raise TypeError(f"sample_weight: expected numbers, got dtype {weights.dtype}")
+    weights = weights.astype(np.float64)
+    if not np.isfinite(weights).all():
+        raise ValueError("sample_weight: expected finite weights, got NaN or inf (Input sample_weight contains NaN "
+                         "or infinity.)")
+    if (weights < 0).any():
+        raise ValueError(f"sample_weight: expected non-negative weights, got {weights.min()} (Negative values in data "
+                         f"passed to `sample_weight`)")
+    if not (weights > 0).any():
+        raise ValueError("sample_weight: expected a positive total weight, got all zeros (Sample weights must "
+                         "contain at least one non-zero number.)")
+    return weights

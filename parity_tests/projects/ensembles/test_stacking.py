@@ -42,21 +42,29 @@ def stacking_data(draw):
 
 
 @settings(max_examples=max(10, settings().max_examples // 4))
-@given(data=stacking_data(), regression=st.booleans(), passthrough=st.booleans(), seed=st.integers(0, 2**20))
-def test_stacking_is_exact(data, regression, passthrough, seed):
+@given(data=stacking_data(), regression=st.booleans(), passthrough=st.booleans(), weighted=st.booleans(),
+       seed=st.integers(0, 2**20))
+def test_stacking_is_exact(data, regression, passthrough, weighted, seed):
+    """With ``weighted``, sample weights reach every member's fits (a fold's rows' share in each fold) and the
+    meta-learner's, as scikit-learn routes them."""
     X, y, cv = data
     X_new = X[::-1] * 0.9 + 0.05
+    # integer weights for the classifier: the meta-tree splits the out-of-fold probabilities, which take few values,
+    # and with fractional weights the sums over those ties follow introsort's order (see test_boosting's docstring)
+    draw = np.random.default_rng(seed)
+    weights = draw.uniform(0.5, 2.0, len(y)) if regression else draw.integers(1, 4, len(y)).astype(np.float64)
+    weights = {"sample_weight": weights} if weighted else {}
     if regression:
         y = X[:, 0] * 2.0 + np.cos(X[:, -1])
-        scratch = scr.StackingRegressor(members(SCRATCH, True, seed), cv=cv, passthrough=passthrough).fit(X, y)
-        reference = ref.StackingRegressor(members(REFERENCE, True, seed), cv=cv, passthrough=passthrough).fit(X, y)
+        scratch = scr.StackingRegressor(members(SCRATCH, True, seed), cv=cv, passthrough=passthrough).fit(X, y, **weights)
+        reference = ref.StackingRegressor(members(REFERENCE, True, seed), cv=cv, passthrough=passthrough).fit(X, y, **weights)
     else:
         labels = np.array(["x", "y", "z"])[y]
         final = {"max_depth": 3, "random_state": seed}
         scratch = scr.StackingClassifier(members(SCRATCH, False, seed), scr_tree.DecisionTreeClassifier(**final),
-                                         cv=cv, passthrough=passthrough).fit(X, labels)
+                                         cv=cv, passthrough=passthrough).fit(X, labels, **weights)
         reference = ref.StackingClassifier(members(REFERENCE, False, seed), ref_tree.DecisionTreeClassifier(**final),
-                                           cv=cv, passthrough=passthrough).fit(X, labels)
+                                           cv=cv, passthrough=passthrough).fit(X, labels, **weights)
         assert scratch.stack_method_ == reference.stack_method_
         # the meta-learner saw the same out-of-fold features: node for node the same tree
         np.testing.assert_array_equal(scratch.final_estimator_.tree_.threshold, reference.final_estimator_.tree_.threshold)

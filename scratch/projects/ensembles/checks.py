@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse
 
 from scratch.text import NotFittedError
-from scratch.validation import check_column, check_features, check_target
+from scratch.validation import check_column, check_features, check_sample_weight, check_target
 
 __all__ = [
     "HasMethods",
@@ -139,31 +139,6 @@ def check_classes(y, n_samples):
         raise ValueError(f"y: expected at least 2 classes, got 1 class only ({classes[0]!r}): Classifier can't train "
                          f"when only one class is present.")
     return classes, encoded
-
-
-def check_sample_weight(sample_weight, n_samples):
-    """(n_samples,) float64 weights: ones when None; finite and non-negative, not all zero."""
-    if sample_weight is None:
-        return np.ones(n_samples)
-    if isinstance(sample_weight, numbers.Real) and not isinstance(sample_weight, bool):
-        return np.full(n_samples, float(sample_weight))
-    weights = np.asarray(sample_weight)
-    if weights.shape != (n_samples,):
-        raise ValueError(f"sample_weight: expected shape ({n_samples},), got {weights.shape} "
-                         f"(sample_weight.shape == {weights.shape}, expected ({n_samples},)!)")
-    if weights.dtype.kind not in "biuf":
-        raise TypeError(f"sample_weight: expected numbers, got dtype {weights.dtype}")
-    weights = weights.astype(np.float64)
-    if not np.isfinite(weights).all():
-        raise ValueError("sample_weight: expected finite weights, got NaN or inf (Input sample_weight contains NaN "
-                         "or infinity.)")
-    if (weights < 0).any():
-        raise ValueError(f"sample_weight: expected non-negative weights, got {weights.min()} (Negative values in data "
-                         f"passed to `sample_weight`)")
-    if not (weights > 0).any():
-        raise ValueError("sample_weight: expected a positive total weight, got all zeros (Sample weights must "
-                         "contain at least one non-zero number.)")
-    return weights
 
 
 def check_fitted(estimator, attribute):

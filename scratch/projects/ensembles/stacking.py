@@ -11,7 +11,7 @@ import copy
 
 import numpy as np
 
-from scratch.projects.ensembles.checks import Interval, Options, check_classes, check_fitted, check_X, check_y, validate_params
+from scratch.projects.ensembles.checks import Interval, Options, check_classes, check_fitted, check_sample_weight, check_X, check_y, validate_params
 from scratch.projects.ensembles.inspection import r2_score
 from scratch.projects.ensembles.tree import Estimator
 from scratch.projects.nlp.linear_models import LogisticRegression
@@ -48,11 +48,14 @@ class Ridge(Estimator):
     def __init__(self, alpha=1.0):
         self.alpha = alpha
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
+        """With ``sample_weight`` w: sum_i w_i (y_i - x_i b - c)^2 + alpha ||b||^2, on the weighted means."""
         X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
-        mean_x, mean_y = X.mean(axis=0), y.mean()
+        w = np.ones(len(y)) if sample_weight is None else sample_weight
+        mean_x, mean_y = np.average(X, axis=0, weights=w), np.average(y, weights=w)
         Xc = X - mean_x
-        self.coef_ = np.linalg.solve(Xc.T @ Xc + self.alpha * np.eye(X.shape[1]), Xc.T @ (y - mean_y))
+        self.coef_ = np.linalg.solve(Xc.T @ (w[:, None] * Xc) + self.alpha * np.eye(X.shape[1]),
+                                     Xc.T @ (w * (y - mean_y)))
         self.intercept_ = mean_y - mean_x @ self.coef_
         return self
 
@@ -60,8 +63,22 @@ class Ridge(Estimator):
         return np.asarray(X, dtype=np.float64) @ self.coef_ + self.intercept_
 
 
-_PARAMS = {"cv": [Interval(int, 2, None)], "passthrough": [bool],
+_PARAMS = {"cv": [Interval(int, 2, None), list], "passthrough": [bool],
            "stack_method": [Options("auto", "predict_proba", "decision_function", "predict")]}
+
+
+def _fit_weighted(estimator, X, y, sample_weight):
+    """``estimator.fit`` with the weights if there are any (all estimators here take them; one that does not
+    is refused, naming it)."""
+    if sample_weight is None:
+        return estimator.fit(X, y)
+    try:
+        return estimator.fit(X, y, sample_weight=sample_weight)
+    except TypeError as error:
+        if "sample_weight" not in str(error):
+            raise
+        raise TypeError(f"sample_weight: expected estimators whose fit takes sample_weight, got "
+                        f"{type(estimator).__name__}, which does not ({error})") from error
 
 
 class BaseStacking(Estimator):
@@ -87,29 +104,52 @@ class BaseStacking(Estimator):
             return predictions[:, 1:]  # P(class 1) alone: the two columns are collinear
         return predictions
 
-    def _fit(self, X, targets, labels_for_folds):
+    def _validated(self, X, y, sample_weight):
+        """(X, y, weights or None) checked before anything is fitted: the meta-estimator refuses bad input itself."""
         validate_params(self, _PARAMS)
         if not isinstance(self.estimators, list) or not self.estimators:
             raise ValueError(f"estimators: expected a non-empty list of (name, estimator) pairs, got {self.estimators!r}")
         X = self._checked(X, reset=True)
-        folds = kfold_test_rows(X.shape[0], self.cv, labels_for_folds)
-        everything = np.arange(X.shape[0])
+        if y is None:
+            raise ValueError("y: expected targets, got None (requires y to be passed, but the target y is None)")
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, X.shape[0])
+        return X, y, sample_weight
+
+    def _fit(self, X, targets, labels_for_folds, sample_weight):
+        """Out-of-fold meta-features, the members refitted on every row, then the meta-learner; ``sample_weight``
+        goes to every fit, a fold's rows' share to a fold's (scikit-learn routes it so)."""
+        folds = self._folds(X.shape[0], labels_for_folds)
         self.stack_method_ = [self._method(estimator) for _, estimator in self.estimators]
         meta = []
         for (_, estimator), method in zip(self.estimators, self.stack_method_):
             out_of_fold = None
-            for test in folds:  # a loop over folds: each member refitted k times
-                train = np.setdiff1d(everything, test)
-                member = self._clone(estimator).fit(X[train], targets[train])
+            for train, test in folds:  # a loop over folds: each member refitted k times
+                member = _fit_weighted(self._clone(estimator), X[train], targets[train],
+                                       None if sample_weight is None else sample_weight[train])
                 part = np.asarray(getattr(member, method)(X[test]), dtype=np.float64)
                 if out_of_fold is None:
                     out_of_fold = np.empty((X.shape[0],) + part.shape[1:])
                 out_of_fold[test] = part
             meta.append(self._columns(out_of_fold, method))
-        self.estimators_ = [self._clone(estimator).fit(X, targets) for _, estimator in self.estimators]
+        self.estimators_ = [_fit_weighted(self._clone(estimator), X, targets, sample_weight)
+                            for _, estimator in self.estimators]
         self.named_estimators_ = dict(zip([name for name, _ in self.estimators], self.estimators_))
-        self.final_estimator_ = self._clone(self._final()).fit(self._meta(meta, X), targets)
+        self.final_estimator_ = _fit_weighted(self._clone(self._final()), self._meta(meta, X), targets, sample_weight)
         return self
+
+    def _folds(self, n_samples, labels):
+        """(train rows, test rows) per fold: k-fold for an int ``cv``, else the given pairs, whose test rows must
+        cover every row exactly once (each row's meta-feature comes from the one fold that held it out)."""
+        if not isinstance(self.cv, list):
+            everything = np.arange(n_samples)
+            return [(np.setdiff1d(everything, test), test) for test in kfold_test_rows(n_samples, self.cv, labels)]
+        folds = [(np.asarray(train, dtype=np.intp), np.asarray(test, dtype=np.intp)) for train, test in self.cv]
+        tested = np.sort(np.concatenate([test for _, test in folds]))
+        if not np.array_equal(tested, np.arange(n_samples)):
+            raise ValueError(f"cv: expected (train, test) pairs whose test rows partition the {n_samples} rows, got "
+                             f"test rows that do not (cross_val_predict only works for partitions)")
+        return folds
 
     def _checked(self, X, reset=False):
         """X as float64 (the members read it as they do; passthrough hands it on unrounded), checked as the trees
@@ -137,16 +177,21 @@ class StackingClassifier(BaseStacking):
     def _final(self):
         return self.final_estimator or LogisticRegression()
 
-    def fit(self, X, y):
-        self.classes_, encoded = check_classes(y, len(y))
-        return self._fit(X, encoded, encoded)
+    def fit(self, X, y, sample_weight=None):
+        X, y, sample_weight = self._validated(X, y, sample_weight)
+        self.classes_, encoded = check_classes(y, X.shape[0])
+        if sample_weight is not None and np.count_nonzero(np.bincount(encoded, sample_weight)) < 2:
+            raise ValueError("sample_weight: expected positive weight on at least 2 classes, got 1 (y contains 1 "
+                             "class after sample_weight trimmed classes with zero weights)")
+        return self._fit(X, encoded, encoded, sample_weight)
 
     def predict(self, X):
         meta = self.transform(X)  # checks the fit first
         return self.classes_[np.asarray(self.final_estimator_.predict(meta)).astype(np.intp)]
 
     def predict_proba(self, X):
-        return self.final_estimator_.predict_proba(self.transform(X))
+        meta = self.transform(X)  # checks the fit first
+        return self.final_estimator_.predict_proba(meta)
 
     def score(self, X, y):
         return float(np.mean(self.predict(X) == np.asarray(y)))
@@ -164,11 +209,13 @@ class StackingRegressor(BaseStacking):
     def _final(self):
         return self.final_estimator or Ridge()
 
-    def fit(self, X, y):
-        return self._fit(X, check_y(y, len(y)), None)
+    def fit(self, X, y, sample_weight=None):
+        X, y, sample_weight = self._validated(X, y, sample_weight)
+        return self._fit(X, check_y(y, X.shape[0]), None, sample_weight)
 
     def predict(self, X):
-        return np.asarray(self.final_estimator_.predict(self.transform(X)))
+        meta = self.transform(X)  # checks the fit first
+        return np.asarray(self.final_estimator_.predict(meta))
 
     def score(self, X, y):
         return r2_score(np.asarray(y, dtype=np.float64), self.predict(X))

@@ -23,7 +23,7 @@ from scipy.special import log_softmax, logsumexp
 
 from scratch.plumbing import check_bool, check_int, check_real
 from scratch.text import NotFittedError
-from scratch.validation import ConvergenceWarning, DataConversionWarning, check_features, check_labels, check_target  # noqa: F401
+from scratch.validation import ConvergenceWarning, DataConversionWarning, check_features, check_labels, check_sample_weight, check_target  # noqa: F401
 
 
 def _require_fit(estimator, X):
@@ -66,26 +66,33 @@ class LogisticRegression(_Classifier):
         dcoef = np.asarray((self._X.T @ grad).T)  # (K, N) @ (N, F) -> (K, F), X sparse or dense
         return dcoef, grad.sum(axis=0) if self.fit_intercept else np.zeros(grad.shape[1])
 
-    def loss_and_grad(self, theta, X, Y):
-        """The objective mean CE + ||coef||^2 / (2 C n) at flat parameters ``theta`` and its gradient."""
+    def loss_and_grad(self, theta, X, Y, sample_weight=None):
+        """The objective mean CE + ||coef||^2 / (2 C n) at flat parameters ``theta`` and its gradient. With
+        ``sample_weight`` w, as scikit-learn: sum_i w_i CE_i / sum(w) + ||coef||^2 / (2 C sum(w))."""
         n, num_classes = Y.shape
         self._unpack(theta, num_classes, X.shape[1])
         self._X = X
         logits = self.forward(X)
         log_p = log_softmax(logits, axis=1)
-        penalty = 1.0 / (self.C * n)
-        loss = -np.sum(Y * log_p) / n + 0.5 * penalty * np.sum(self.coef_ ** 2)
-        dcoef, dintercept = self.backward((np.exp(log_p) - Y) / n)  # softmax + CE backward, mean over N
+        if sample_weight is None:
+            penalty = 1.0 / (self.C * n)
+            loss = -np.sum(Y * log_p) / n + 0.5 * penalty * np.sum(self.coef_ ** 2)
+            dcoef, dintercept = self.backward((np.exp(log_p) - Y) / n)  # softmax + CE backward, mean over N
+        else:
+            total = np.sum(sample_weight)
+            penalty = 1.0 / (self.C * total)
+            loss = -np.sum(sample_weight[:, None] * Y * log_p) / total + 0.5 * penalty * np.sum(self.coef_ ** 2)
+            dcoef, dintercept = self.backward(sample_weight[:, None] * (np.exp(log_p) - Y) / total)
         return loss, np.concatenate([(dcoef + penalty * self.coef_).ravel(), dintercept])
 
     def _unpack(self, theta, num_classes, n_features):
         self.coef_ = theta[:num_classes * n_features].reshape(num_classes, n_features)
         self.intercept_ = theta[num_classes * n_features:]
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit on X (N, F), any array-like or scipy.sparse matrix (see ``check_features``), and y (N,)
-        class labels (see ``check_target``); returns self. Warns (ConvergenceWarning) when L-BFGS
-        stops before converging, as scikit-learn does."""
+        class labels (see ``check_target``), each row weighted by ``sample_weight`` if given; returns
+        self. Warns (ConvergenceWarning) when L-BFGS stops before converging, as scikit-learn does."""
         check_real(self.C, "C", 0, np.inf, low_open=True, expected="a positive number")
         tol = check_real(self.tol, "tol", 0, np.inf, expected="a number >= 0")
         max_iter = check_int(self.max_iter, "max_iter", 0)
@@ -94,10 +101,12 @@ class LogisticRegression(_Classifier):
         classes, index = check_labels(X, y)
         if len(classes) < 2:
             raise ValueError(f"y: expected at least 2 classes, got 1 class ({classes.tolist()[0]!r})")
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, X.shape[0])
         Y = np.eye(len(classes))[index]  # (N, K) one-hot
         theta = np.zeros(len(classes) * (X.shape[1] + 1))
         # scikit-learn's lbfgs settings: gradient tolerance tol, function tolerance 64 eps
-        result = minimize(self.loss_and_grad, theta, args=(X, Y), jac=True, method="L-BFGS-B",
+        result = minimize(self.loss_and_grad, theta, args=(X, Y, sample_weight), jac=True, method="L-BFGS-B",
                           options={"maxiter": max_iter, "gtol": tol, "ftol": 64 * np.finfo(float).eps})
         if result.status == 1:
             warnings.warn(f"lbfgs failed to converge after {result.nit} iteration(s): {result.message}. Increase "

@@ -20,6 +20,7 @@ Adebayo et al. (2018): the layers re-initialised one by one from the top, and ho
 still resembles the trained model's (rank correlation). A map that survives the randomisation
 explains the input, not the model. Writes PNGs and metrics.json into the output folder.
 """
+import textwrap
 import time
 
 import numpy as np
@@ -366,27 +367,42 @@ def lime_superpixels(model, images, labels, settings, out_dir, name):
     return {"block": block, "local_r2": [float(v) for v in scores]}
 
 
+def reinitialise(layer, rng):
+    """A Linear or Conv2d drawn anew as at initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and
+    bias; a normalisation layer's scale and shift back to 1 and 0."""
+    weight, bias = layer.weight.data, None if layer.bias is None else layer.bias.data
+    if weight.ndim == 1:
+        weight[...] = 1.0
+        if bias is not None:
+            bias[...] = 0.0
+        return
+    bound = 1.0 / np.sqrt(weight[0].size)  # fan_in: inputs (times the kernel's cells) per output
+    weight[...] = rng.uniform(-bound, bound, weight.shape)
+    if bias is not None:
+        bias[...] = rng.uniform(-bound, bound, bias.shape)
+
+
 def cascading_randomisation(model, trained, maps, out_dir, name, progress):
     """Adebayo et al. (2018): re-initialise the layers from the output down, one more each step, and
-    measure each map's Spearman rank correlation with the trained model's (mean over images). A layer's
-    new weights are drawn around its trained mean with its trained spread (a batch norm's scales stay
-    near 1: drawn around 0 they would silence every channel behind them). A map that has become
-    constant (no gradient reaches the input) has no ranks: its correlation is NaN, counted in the report."""
+    measure each map's Spearman rank correlation with the trained model's (mean over images). A layer is
+    put back to a fresh layer's state: weights and biases drawn as at initialisation (uniform within
+    1/sqrt(fan_in)), a batch norm's scale and shift back to 1 and 0. A map that has become constant (no
+    gradient reaches the input) has no ranks: its correlation is NaN in the report."""
     layers = [m for m in (list(model.features) + list(model.classifier))[::-1] if hasattr(m, "weight")]  # output first
     rng = np.random.default_rng(1)
     names, curves = ["trained"], {method: [1.0] for method in trained}
     for layer in tqdm(layers, desc=f"{name}: randomising layers", disable=not progress):
-        weight = layer.weight.data
-        weight[...] = rng.normal(float(weight.mean()), float(weight.std()) + 1e-3, weight.shape)
+        reinitialise(layer, rng)
         now = maps(model)
         names.append(type(layer).__name__ + f" {len(names)}")
         for method in trained:
             rho = [stats.spearmanr(np.abs(a).ravel(), np.abs(b).ravel())[0] for a, b in zip(trained[method], now[method])]
             curves[method].append(float(np.nanmean(rho)))
     steps = list(range(len(names)))
+    order = textwrap.fill(" > ".join(names[1:]), 70)
     plots.curves({method: (steps, values) for method, values in curves.items()}, out_dir / f"{name}_sanity_check.png",
-                 f"{name}: cascading randomisation ({' > '.join(names[1:])})", "layers re-initialised, from the top",
-                 "rank correlation with the trained map")
+                 f"{name}: cascading randomisation (Adebayo et al. 2018)",
+                 f"layers re-initialised, from the output down:\n{order}", "rank correlation with the trained map")
     return {"layers": names, "rank_correlation": curves}
 
 

@@ -69,7 +69,7 @@ PROJECTS = {project.name: project for project in (
             ("digits", "fashion-mnist"), ("model.py", "train.py"), library_twins=()),
     Project("ensembles", 14, "Ensembles: trees, bagging, forests, boosting and stacking, bit-exact against scikit-learn",
             ("breast-cancer", "diabetes", "wine", "digits"),
-            ("tree.py", "forest.py", "boosting.py", "hist.py", "stacking.py", "inspection.py", "voting.py"),
+            ("tree.py", "forest.py", "boosting.py", "adaboost.py", "hist.py", "stacking.py", "inspection.py", "voting.py"),
             library_twins=()),
     Project("bayesopt", 15, "Hyperparameter optimisation with Bayesian optimisation: Gaussian processes",
             ("branin", "hartmann6", "co2", "digits-mlp"), ("kernels.py", "gp.py", "acquisition.py"), library_twins=()),

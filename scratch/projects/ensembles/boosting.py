@@ -140,9 +140,7 @@ class BaseGradientBoosting(Estimator):
                                  f"warm_start==True)")
             begin, estimators, train_score = len(self.estimators_), list(self.estimators_), list(self.train_score_)
             oob_scores = list(getattr(self, "oob_scores_", np.zeros(begin)))
-            raw = self._initial_raw(X)
-            for trees in estimators:
-                self._add_stage(trees, X, raw)
+            raw = self._raw(X)  # the scores so far, summed as predict sums them
         else:
             self._fit_init(X, y, weights if weights_given else None)
             begin, estimators, train_score, oob_scores = 0, [], [], []
@@ -272,12 +270,15 @@ class BaseGradientBoosting(Estimator):
         check_fitted(self, "estimators_")
         return check_X(X, self, n_features=self.n_features_in_)
 
-    def _raw_predict(self, X):
-        X = self._checked(X)
+    def _raw(self, X):
+        """The raw scores (n, K) of checked X: the start plus every stage, in order."""
         raw = self._initial_raw(X)
         for trees in self.estimators_:
             self._add_stage(trees, X, raw)
         return raw
+
+    def _raw_predict(self, X):
+        return self._raw(self._checked(X))
 
     def _staged_raw_predict(self, X):
         X = self._checked(X)

@@ -19,6 +19,7 @@ from .core import Case
 ROWS = (1, 50, 1024)
 IN_FEATURES, HIDDEN = 9, (32, 16)  # the gapminder scorer
 DRIFT_SIZES = {False: (3486, 2115), True: (800, 500)}  # gapminder's training and monitoring rows
+LARGE_KS_SIZES = {False: (200_000, 50_000), True: (20_000, 5_000)}  # past the exact count: the Kolmogorov distribution
 
 
 def predict_case(rows, dtype, rng):
@@ -38,8 +39,10 @@ def drift_cases(quick, rng):
     reference, current = rng.normal(size=n1), rng.normal(0.3, 1.2, size=n2)
     shares = drift.binned_shares(reference, current, fill_empty=False)
     size = f"{n1} vs {n2}"
+    large = [rng.normal(size=n) for n in LARGE_KS_SIZES[quick]]
     return [drift_case(name, args, size) for name, args in (("psi", (reference, current)), ("ks_2samp", (reference, current)),
-                                                              ("wasserstein_distance", (reference, current)), ("jensenshannon", shares))]
+                                                              ("wasserstein_distance", (reference, current)), ("jensenshannon", shares))] + [
+        drift_case("ks_2samp", large, " vs ".join(map(str, LARGE_KS_SIZES[quick])))]
 
 
 def cases(dtype=np.float32, quick=False, seed=0):

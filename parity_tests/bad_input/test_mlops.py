@@ -5,7 +5,7 @@ argument, what was expected and what came. The server's 4xx answers are tested w
 import numpy as np
 import pytest
 
-from scratch.projects.mlops import checkpoint, data, drift
+from scratch.projects.mlops import checkpoint, data, drift, kolmogorov
 from scratch.projects.mlops.config import GateConfig, MonitorConfig
 from scratch.projects.mlops.scorer import Scorer
 from twins.parity import BadInput, assert_bad_input
@@ -32,8 +32,9 @@ CASES = [
     BadInput("2-d sample", lambda: drift.ks_2samp(x, x.reshape(5, 6)), ValueError, "current", r"1-d sample, got shape \(5, 6\)"),
     BadInput("NaN in a sample", lambda: drift.wasserstein_distance(np.r_[x, np.nan], x), ValueError, "u_values", "expected finite values, got 1 NaN"),
     BadInput("strings as numbers", lambda: drift.psi(np.array(["a", "b"]), x), TypeError, "reference", "expected real numbers, got dtype <U1"),
-    BadInput("KS beyond the exact limit", lambda: drift.ks_2samp(np.zeros(10_001), x), ValueError, "reference, current",
-             "at most 10000 samples each for the exact p-value, got 10001 and 30"),
+    BadInput("Kolmogorov n of 0", lambda: kolmogorov.kolmogorov_sf(0, 0.1), ValueError, "n", "positive integer, got 0"),
+    BadInput("Kolmogorov n not whole", lambda: kolmogorov.kolmogorov_sf(2.5, 0.1), ValueError, "n", "positive integer, got 2.5"),
+    BadInput("Kolmogorov x NaN", lambda: kolmogorov.kolmogorov_sf(10, float("nan")), ValueError, "x", "finite real number, got nan"),
     BadInput("JS of different lengths", lambda: drift.jensenshannon(np.ones(3), np.ones(4)), ValueError, "q", r"shape of p \(3,\), got \(4,\)"),
     BadInput("JS negative weight", lambda: drift.jensenshannon(np.array([1.0, -1.0, 1.0]), np.ones(3)), ValueError, "p", "non-negative weights"),
     BadInput("JS base 1", lambda: drift.jensenshannon(np.ones(3), np.ones(3), base=1), ValueError, "base", "other than 1, got 1"),

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from scipy import spatial, stats
 
-from scratch.projects.mlops.drift import CATEGORY_LIMIT, EMPTY_SHARE, check_ks_samples, check_sample
+from scratch.projects.mlops.drift import CATEGORY_LIMIT, EMPTY_SHARE, check_sample
 
 
 def fill_zeros(shares):
@@ -43,9 +43,8 @@ def psi(reference, current, categorical=False):
 
 
 def ks_2samp(reference, current):
-    """scipy.stats.ks_2samp, two-sided, exact: (D, p-value)."""
-    reference, current = check_ks_samples(reference, current)
-    result = stats.ks_2samp(reference, current, method="exact")
+    """scipy.stats.ks_2samp, two-sided, its default method ('auto'): (D, p-value)."""
+    result = stats.ks_2samp(check_sample(reference, "reference"), check_sample(current, "current"))
     return float(result.statistic), float(result.pvalue)
 
 

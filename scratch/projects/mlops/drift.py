@@ -5,7 +5,8 @@ evidently/legacy/calculations/stattests): a numerical feature with more than 20 
 values is cut into Sturges bins over the pooled sample; otherwise each distinct value is a bin.
 An empty bin's share becomes 1e-4, or the smallest non-empty share / 1e6 when that is <= 1e-4,
 so that PSI's logarithm stays finite. The others equal SciPy's functions: the two-sample KS test
-(its exact two-sided p-value, by counting lattice paths), the 1-d Wasserstein distance, the
+(its exact two-sided p-value by counting lattice paths up to 10,000 samples a side, the
+Kolmogorov distribution of kolmogorov.py beyond), the 1-d Wasserstein distance, the
 Jensen-Shannon distance and Pearson's chi-square test.
 Twin of reference/projects/mlops/drift.py, which calls SciPy (and ports Evidently's binning to pandas).
 """
@@ -13,9 +14,11 @@ import math
 
 import numpy as np
 
+from scratch.projects.mlops.kolmogorov import kolmogorov_sf
+
 CATEGORY_LIMIT = 20  # Evidently: a numerical feature with at most this many distinct values is binned by value
 EMPTY_SHARE = 1e-4  # Evidently's share for an empty bin
-EXACT_KS_LIMIT = 10_000  # as SciPy's 'auto': the exact p-value up to this sample size
+EXACT_KS_LIMIT = 10_000  # as SciPy's 'auto': the exact p-value up to this many samples per side, the asymptotic beyond
 
 
 def check_sample(values, name, numeric=True):
@@ -30,15 +33,6 @@ def check_sample(values, name, numeric=True):
         if not np.isfinite(values).all():
             raise ValueError(f"{name}: expected finite values, got {int(np.sum(~np.isfinite(values)))} NaN or inf")
     return values
-
-
-def check_ks_samples(reference, current):
-    """Both samples checked, and small enough for the exact p-value (SciPy's 'auto' limit)."""
-    reference, current = check_sample(reference, "reference"), check_sample(current, "current")
-    if max(reference.size, current.size) > EXACT_KS_LIMIT:
-        raise ValueError(f"reference, current: expected at most {EXACT_KS_LIMIT} samples each for the exact p-value, "
-                         f"got {reference.size} and {current.size}")
-    return reference, current
 
 
 def sturges_edges(values):
@@ -91,17 +85,20 @@ def psi(reference, current, categorical=False):
 
 
 def ks_2samp(reference, current):
-    """Two-sample Kolmogorov-Smirnov test, two-sided: (D, p-value) as scipy.stats.ks_2samp's 'exact'
-    method (its default up to 10,000 samples). D is the largest gap between the empirical CDFs; the
-    p-value is the share of the C(n1+n2, n1) orderings of the pooled sample whose gap reaches D."""
-    reference, current = check_ks_samples(reference, current)
+    """Two-sample Kolmogorov-Smirnov test, two-sided: (D, p-value) as scipy.stats.ks_2samp's default.
+    D is the largest gap between the empirical CDFs. Up to 10,000 samples a side the p-value is exact:
+    the share of the C(n1+n2, n1) orderings of the pooled sample whose gap reaches D. Beyond, it is
+    the one-sample tail P(D_m >= D) at the effective size m = round(n1 n2 / (n1 + n2)) (kolmogorov.py)."""
+    reference, current = check_sample(reference, "reference"), check_sample(current, "current")
     n1, n2 = reference.size, current.size
     pooled = np.concatenate([reference, current])
     cdf1 = np.searchsorted(np.sort(reference), pooled, side="right") / n1
     cdf2 = np.searchsorted(np.sort(current), pooled, side="right") / n2
-    statistic = float(np.max(np.abs(cdf1 - cdf2)))
+    if max(n1, n2) > EXACT_KS_LIMIT:
+        statistic = float(np.max(np.abs(cdf1 - cdf2)))
+        return statistic, float(np.clip(kolmogorov_sf(round(n1 * n2 / (n1 + n2)), statistic), 0, 1))
     g = math.gcd(n1, n2)
-    h = int(np.round(statistic * (n1 // g) * n2))  # D in units of 1 / lcm(n1, n2)
+    h = int(np.round(np.max(np.abs(cdf1 - cdf2)) * (n1 // g) * n2))  # D in units of 1 / lcm(n1, n2)
     if h == 0:
         return h / ((n1 // g) * n2), 1.0
     return h / ((n1 // g) * n2), float(np.clip(_outside_probability(n1, n2, g, h), 0, 1))

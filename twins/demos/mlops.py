@@ -21,19 +21,10 @@ from scratch.projects.mlops.config import GAPMINDER_FEATURES, MONITOR_YEARS, Gat
 from twins import plots
 from twins.demos.common import save_report
 from twins.mlops import pipeline, tracking
+from twins.mlops.pipeline import wait_for
 
 QUICK_EPOCHS = {"gapminder": 40, "digits": 8, "fashion-mnist": 3}
 BATCH_ROWS = 50  # rows per batched request in the traffic
-
-
-def wait_for(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise TimeoutError(f"{what}: not within {timeout:.0f} s")
 
 
 def send_traffic(url, X):

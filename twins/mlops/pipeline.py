@@ -235,22 +235,51 @@ def start_server(tracking_uri, model_name, work_dir, port=None, workers=1, shado
     return process, url
 
 
-def wait_ready(process, url, work_dir, timeout=60.0):
-    """Poll /ready until it answers 200; stop the server and raise when it exits or the time is up."""
+def wait_for(condition, timeout=30.0, what="the condition"):
+    """Poll ``condition`` every 0.2 s until it returns something true, and return that; a TimeoutError naming ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise TimeoutError(f"{what}: not within {timeout:.0f} s")
+
+
+def wait_ready(process, url, work_dir, timeout=60.0, path="/ready", name="twins serve"):
+    """Poll ``path`` until it answers 200; stop the server and raise when it exits or the time is up."""
     import httpx
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"twins serve exited with status {process.returncode}; see {Path(work_dir) / 'server.log'}")
+            raise RuntimeError(f"{name} exited with status {process.returncode}; see {Path(work_dir) / 'server.log'}")
         try:
-            if httpx.get(url + "/ready", timeout=1.0).status_code == 200:
+            if httpx.get(url + path, timeout=1.0).status_code == 200:
                 return url
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
     stop_server(process)
-    raise TimeoutError(f"twins serve: not ready within {timeout:.0f} s; see {Path(work_dir) / 'server.log'}")
+    raise TimeoutError(f"{name}: not ready within {timeout:.0f} s; see {Path(work_dir) / 'server.log'}")
+
+
+def start_tracking_server(folder, port=None, timeout=120.0):
+    """A real MLflow tracking server on loopback, `mlflow server` in a subprocess: the SQLite store
+    folder/mlflow.db behind it, artifacts proxied into folder/artifacts. (process, its http:// URI)
+    once /health answers; stop it with stop_server."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    from twins.mlops import tracking
+
+    tracking.empty_store(folder / "mlflow.db")
+    port = port or free_port()
+    command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", tracking.sqlite_uri(folder),
+               "--artifacts-destination", str(folder / "artifacts"), "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    with open(folder / "server.log", "ab") as log:
+        process = subprocess.Popen(command, cwd=folder, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    return process, wait_ready(process, url, folder, timeout, path="/health", name="mlflow server")
 
 
 def stop_server(process, timeout=15.0):

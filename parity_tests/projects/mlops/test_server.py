@@ -14,17 +14,9 @@ import pytest
 
 from scratch.projects.mlops.scorer import Scorer
 from twins.mlops import pipeline, tracking
+from twins.mlops.pipeline import wait_for
 
 TOKEN = "test-token"
-
-
-def wait_for(condition, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    raise AssertionError(f"not within {timeout} s: {condition.__doc__ or condition}")
 
 
 @pytest.fixture(scope="module")

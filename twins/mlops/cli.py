@@ -11,6 +11,7 @@ twins/cli.py (one call). Heavy imports (MLflow, FastAPI) wait until a command ru
 import argparse
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -74,8 +75,14 @@ def cmd_serve(args):
     os.environ.update({"MLOPS_MODEL": args.model, "MLOPS_TRACKING_URI": args.tracking_uri, "MLOPS_CACHE_DIR": str(cache),
                        "MLOPS_POLL_SECONDS": str(args.poll_seconds), "MLOPS_SHADOW": "1" if args.shadow else "0",
                        "MLOPS_LOG": str(args.log or ""), "MLOPS_MAX_BODY": str(args.max_body)})
-    uvicorn.run("twins.mlops.server:app_from_env", factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_level="warning", timeout_graceful_shutdown=5)
+    if args.workers > 1:  # the workers' Prometheus values meet in files there (server.Metrics), a fresh folder per start
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="mlops-prometheus-")
+    try:
+        uvicorn.run("twins.mlops.server:app_from_env", factory=True, host=args.host, port=args.port, workers=args.workers,
+                    log_level="warning", timeout_graceful_shutdown=5)
+    finally:
+        if args.workers > 1:
+            shutil.rmtree(os.environ.pop("PROMETHEUS_MULTIPROC_DIR"), ignore_errors=True)
     return 0
 
 

@@ -13,8 +13,8 @@ def _e(value):
 
 def latency_percentiles(metrics):
     """p50/p95/p99 in ms from the latency histogram's buckets (the bucket's upper edge)."""
-    samples = metrics.latency.collect()[0].samples
-    buckets = [(float(s.labels["le"]), s.value) for s in samples if s.name.endswith("_bucket")]
+    buckets = [(float(labels["le"]), value) for name, labels, value in metrics.samples("mlops_predict_latency_seconds")
+               if name.endswith("_bucket")]
     total = buckets[-1][1] if buckets else 0
     if not total:
         return {q: None for q in ("p50", "p95", "p99")}
@@ -24,7 +24,7 @@ def latency_percentiles(metrics):
 def render(model_name, state, metrics, drift_rows):
     """The page for the server's state (its model and the gate results of its run), its metrics and the drift rows."""
     loaded = state.model
-    rows = int(metrics.rows._value.get())
+    rows = int(sum(value for name, _, value in metrics.samples("mlops_predicted_rows") if name.endswith("_total")))
     rate = rows / max(time.time() - state.started, 1e-9)
     lat = latency_percentiles(metrics)
     gates = loaded.gates if loaded else []

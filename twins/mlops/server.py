@@ -148,21 +148,51 @@ def read_log(path):
 
 
 class Metrics:
+    """The server's Prometheus metrics. With several uvicorn workers (`twins serve --workers N` sets
+    PROMETHEUS_MULTIPROC_DIR) each worker writes its values to files there and every scrape merges
+    them, so /metrics and the dashboard show the whole server whichever worker answers: counters
+    and histograms summed, gauges by the mode given per gauge over the live workers."""
+
     def __init__(self):
         self.registry = CollectorRegistry()
+        self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
         r = self.registry
+
+        def gauge(name, documentation, mode):
+            return Gauge(name, documentation, registry=r, **({"multiprocess_mode": mode} if self.multiprocess else {}))
+
         self.requests = Counter("mlops_requests_total", "HTTP requests by path and status", ["path", "status"], registry=r)
         self.latency = Histogram("mlops_predict_latency_seconds", "time to score one /predict request", registry=r,
                                  buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0))
         self.rows = Counter("mlops_predicted_rows_total", "rows scored", registry=r)
-        self.version = Gauge("mlops_model_version", "the served registry version", registry=r)
-        self.ready = Gauge("mlops_ready", "1 when the champion alias is the served version", registry=r)
+        self.version = gauge("mlops_model_version", "the served registry version", "livemostrecent")
+        self.ready = gauge("mlops_ready", "1 when the champion alias is the served version (every worker's)", "livemin")
         self.reloads = Counter("mlops_reloads_total", "model reloads by outcome", ["outcome"], registry=r)
         self.shadow_rows = Counter("mlops_shadow_rows_total", "rows scored by the torch shadow", registry=r)
         self.shadow_disagreements = Counter("mlops_shadow_disagreements_total", "rows where the shadow disagrees", registry=r)
-        self.shadow_rate = Gauge("mlops_shadow_disagreement_rate", "disagreeing rows / shadow rows", registry=r)
-        self.shadow_max_diff = Gauge("mlops_shadow_max_abs_difference", "largest |scratch - torch| score seen", registry=r)
+        self.shadow_rate = gauge("mlops_shadow_disagreement_rate", "disagreeing rows / shadow rows (the worst worker's)", "livemax")
+        self.shadow_max_diff = gauge("mlops_shadow_max_abs_difference", "largest |scratch - torch| score seen", "livemax")
         self.shadow_dropped = Counter("mlops_shadow_dropped_total", "batches the shadow queue had no room for", registry=r)
+
+    def snapshot(self):
+        """The registry to read: this process's, or every worker's merged from the multiprocess folder."""
+        if not self.multiprocess:
+            return self.registry
+        from prometheus_client import multiprocess
+        merged = CollectorRegistry()
+        multiprocess.MultiProcessCollector(merged)
+        return merged
+
+    def samples(self, name):
+        """[(sample name, labels, value)] of the metric family ``name`` in the snapshot."""
+        return [(sample.name, sample.labels, sample.value) for family in self.snapshot().collect() if family.name == name
+                for sample in family.samples]
+
+    def close(self):
+        """A worker going away: its live gauges leave the merge."""
+        if self.multiprocess:
+            from prometheus_client import multiprocess
+            multiprocess.mark_process_dead(os.getpid())
 
 
 class Shadow:
@@ -319,7 +349,8 @@ def create_app(model_name, tracking_uri, cache_dir, poll_seconds=2.0, shadow=Fal
 
     @app.get("/health")
     def health():
-        return {"status": "ok", "uptime_s": time.time() - state.started, "pid": os.getpid(), "torch_imported": "torch" in sys.modules}
+        return {"status": "ok", "uptime_s": time.time() - state.started, "pid": os.getpid(), "torch_imported": "torch" in sys.modules,
+                "rows_scored_by_this_worker": int(metrics.rows._value.get())}
 
     @app.get("/ready")
     def ready():
@@ -336,7 +367,7 @@ def create_app(model_name, tracking_uri, cache_dir, poll_seconds=2.0, shadow=Fal
 
     @app.get("/metrics")
     def prometheus():
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(metrics.snapshot()), media_type=CONTENT_TYPE_LATEST)
 
     @app.post("/admin/reload")
     def reload(authorization: str | None = Header(default=None)):
@@ -351,6 +382,7 @@ def create_app(model_name, tracking_uri, cache_dir, poll_seconds=2.0, shadow=Fal
 
     KNOWN_PATHS = {"/predict", "/health", "/ready", "/version", "/metrics", "/admin/reload", "/dashboard"}
     app.router.on_shutdown.append(lambda: shadow_process.close() if shadow_process else None)
+    app.router.on_shutdown.append(metrics.close)
     return app
 
 

@@ -30,6 +30,7 @@ from scratch.projects.bayesopt import gp as bayesopt_gp
 from scratch.projects.ensembles import adaboost as ensembles_adaboost
 from scratch.projects.ensembles import boosting as ensembles_boosting
 from scratch.projects.ensembles import forest as ensembles_forest
+from scratch.projects.ensembles import hist as ensembles_hist
 from scratch.projects.ensembles import stacking as ensembles_stacking
 from scratch.projects.ensembles import tree as ensembles_tree
 from scratch.projects.ensembles import voting as ensembles_voting
@@ -224,6 +225,8 @@ AdaBoostRegressor = _ensemble_adapter(ensembles_adaboost.AdaBoostRegressor)
 VotingClassifier = _ensemble_adapter(ensembles_voting.VotingClassifier)
 StackingClassifier = _ensemble_adapter(ensembles_stacking.StackingClassifier)
 StackingRegressor = _ensemble_adapter(ensembles_stacking.StackingRegressor)
+HistGradientBoostingClassifier = _ensemble_adapter(ensembles_hist.HistGradientBoostingClassifier)
+HistGradientBoostingRegressor = _ensemble_adapter(ensembles_hist.HistGradientBoostingRegressor)
 _VOTERS = [("shallow", ensembles_tree.DecisionTreeClassifier(max_depth=2, random_state=0)),
            ("deep", ensembles_tree.DecisionTreeClassifier(random_state=0))]
 ENSEMBLE_ESTIMATORS = [DecisionTreeClassifier(), DecisionTreeRegressor(), RandomForestClassifier(n_estimators=5),
@@ -235,11 +238,9 @@ ENSEMBLE_ESTIMATORS = [DecisionTreeClassifier(), DecisionTreeRegressor(), Random
                        StackingClassifier([(f"est{i}", ensembles_tree.DecisionTreeClassifier(max_depth=3, random_state=i))
                                            for i in (1, 2)], cv=3),
                        StackingRegressor([(f"est{i}", ensembles_tree.DecisionTreeRegressor(max_depth=3, random_state=i))
-                                          for i in (1, 2)], cv=3)]  # scikit-learn's own test instances
-# Not yet run: StackingClassifier and StackingRegressor. Through this adapter (members given as scratch trees) about
-# 19 checks fail for each: sample weights (scikit-learn's routes them to the members and the meta-learner; scratch's
-# stacking takes none yet), input validation left to the members (empty data, a wrong number of rows, y None or 2-d,
-# data that is not an array), and predict before fit.
+                                          for i in (1, 2)], cv=3),
+                       HistGradientBoostingClassifier(max_iter=5), HistGradientBoostingRegressor(max_iter=5)]
+# scikit-learn's own test instances, the histogram GBMs shortened as its forests are
 # The one check scikit-learn's own forests and bagging are listed as failing (sklearn/utils/_test_common/
 # instance_generator.py, PER_ESTIMATOR_XFAIL_CHECKS), failing here for the same reason: a bootstrap draws rows, so a
 # weight of 2 is not the same as a repeated row (the draws differ), nor a weight of 0 as a removed row.

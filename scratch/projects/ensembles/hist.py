@@ -19,8 +19,9 @@ from scratch.projects.ensembles.boosting import train_validation_split
 from scratch.projects.ensembles.cart import TREE_UNDEFINED, Tree
 from scratch.projects.ensembles.checks import Interval, Options, check_classes, check_fitted, check_random_state, check_X, check_y, validate_params
 from scratch.projects.ensembles.inspection import r2_score
-from scratch.projects.ensembles.losses import HalfBinomialLoss, HalfMultinomialLoss, HalfSquaredError
+from scratch.projects.ensembles.losses import HalfBinomialLoss, HalfMultinomialLoss, HalfSquaredError, weighted_percentile
 from scratch.projects.ensembles.tree import Estimator
+from scratch.validation import check_sample_weight
 
 _HGB_PARAMS = {
     "learning_rate": [Interval(float, 0.0, None, closed="neither")], "max_iter": [Interval(int, 1, None)],
@@ -33,17 +34,21 @@ _HGB_PARAMS = {
 ALMOST_INF = 1e300  # scikit-learn's cap on thresholds (+inf is reserved for splits on missing values)
 
 
-def bin_thresholds(column, max_bins):
-    """The increasing thresholds (at most max_bins - 1) that cut one feature's non-missing values into bins."""
-    column = np.sort(column[~np.isnan(column)])
+def bin_thresholds(column, max_bins, sample_weight=None):
+    """The increasing thresholds (at most max_bins - 1) that cut one feature's non-missing values into bins;
+    with ``sample_weight``, rows of weight 0 are left out and the percentiles are weighted."""
+    keep = ~np.isnan(column) if sample_weight is None else ~np.isnan(column) & (sample_weight != 0)
+    column = column[keep]
     distinct = np.unique(column).astype(np.float64)
     if len(distinct) <= 1:
         return np.asarray([], dtype=np.float64)
+    percentiles = np.linspace(0, 100, num=max_bins + 1)[1:-1]
     if len(distinct) <= max_bins:
         thresholds = (distinct[:-1] + distinct[1:]) * 0.5  # midpoints (the mean of each sliding pair)
+    elif sample_weight is None:
+        thresholds = np.unique(np.percentile(np.sort(column), percentiles, method="averaged_inverted_cdf"))
     else:
-        percentiles = np.linspace(0, 100, num=max_bins + 1)[1:-1]
-        thresholds = np.unique(np.percentile(column, percentiles, method="averaged_inverted_cdf"))
+        thresholds = np.unique(weighted_percentile(column, sample_weight[keep], percentiles, average=True))
     return np.minimum(thresholds, ALMOST_INF)
 
 
@@ -53,14 +58,18 @@ class BinMapper:
     def __init__(self, n_bins=256, subsample=int(2e5), random_state=None):
         self.n_bins, self.subsample, self.random_state = n_bins, subsample, random_state
 
-    def fit(self, X):
+    def fit(self, X, sample_weight=None):
+        """With more rows than ``subsample``, thresholds come from a draw of rows with replacement (with
+        probabilities proportional to ``sample_weight`` when given, which the draw then stands for)."""
         validate_params(self, {"n_bins": [Interval(int, 3, 256)], "subsample": [Interval(int, 1, None)]})
         X = np.asarray(X, dtype=np.float64)
         rng = check_random_state(self.random_state)
         if self.subsample is not None and X.shape[0] > self.subsample:
-            X = X.take(rng.choice(X.shape[0], self.subsample, replace=True), axis=0)
+            p = None if sample_weight is None else sample_weight / np.sum(sample_weight)
+            X = X.take(rng.choice(X.shape[0], self.subsample, p=p, replace=True), axis=0)
+            sample_weight = None
         self.missing_values_bin_idx_ = self.n_bins - 1
-        self.bin_thresholds_ = [bin_thresholds(X[:, f], self.n_bins - 1) for f in range(X.shape[1])]
+        self.bin_thresholds_ = [bin_thresholds(X[:, f], self.n_bins - 1, sample_weight) for f in range(X.shape[1])]
         self.n_bins_non_missing_ = np.array([len(t) + 1 for t in self.bin_thresholds_], dtype=np.uint32)
         return self
 
@@ -203,22 +212,25 @@ class _Grower:
 
 
 class BaseHistGradientBoosting(Estimator):
-    def _fit(self, X, y, labels):
-        validate_params(self, _HGB_PARAMS)
-        X = check_X(X, self).astype(np.float64)  # refuses NaN and inf: no missing-value support yet
-        self.n_features_in_ = X.shape[1]
+    def _fit(self, X, y, sample_weight, labels):
+        """``sample_weight`` scales each row's gradient and hessian (squared error's hessians become the
+        weights), the starting value, the binning's percentiles and the early-stopping scores; leaf sizes
+        (``min_samples_leaf``) still count rows, as scikit-learn's do."""
         rng = check_random_state(self.random_state)
         seed = rng.randint(np.iinfo(np.uint32).max, dtype="u8")
         early = self.early_stopping if self.early_stopping != "auto" else X.shape[0] > 10000
+        weights, weights_val = sample_weight, None
         if early:
             train, val = train_validation_split(X.shape[0], self.validation_fraction, int(seed) % 2**32, labels)
             X, X_val, y, y_val = X[train], X[val], y[train], y[val]
-        mapper = BinMapper(n_bins=self.max_bins + 1, random_state=int(seed) % 2**32).fit(X)
+            if sample_weight is not None:
+                weights, weights_val = sample_weight[train], sample_weight[val]
+        mapper = BinMapper(n_bins=self.max_bins + 1, random_state=int(seed) % 2**32).fit(X, weights)
         self.bin_thresholds_ = mapper.bin_thresholds_
         binned = mapper.transform(X)  # (n, F) uint8
         binned_T, codes = np.ascontiguousarray(binned.T), flat_codes(binned)
         loss = self._loss
-        self.init_raw_ = loss.init_raw(y, None)
+        self.init_raw_ = loss.init_raw(y, weights)
         raw = np.tile(self.init_raw_, (X.shape[0], 1))
         params = {name: getattr(self, name) for name in ("max_leaf_nodes", "max_depth", "min_samples_leaf",
                                                           "l2_regularization", "learning_rate")}
@@ -226,7 +238,7 @@ class BaseHistGradientBoosting(Estimator):
         self.estimators_, self.train_score_, self.validation_score_ = [], [], []
         val_raw = np.tile(self.init_raw_, (X_val.shape[0], 1)) if early else None
         for _ in range(self.max_iter):
-            gradients, hessians = self._gradients(y, raw)
+            gradients, hessians = self._gradients(y, raw, weights)
             stage = []
             for k in range(loss.n_trees):
                 grower = _Grower(binned_T, codes, mapper.n_bins_non_missing_, gradients[:, k],
@@ -235,11 +247,11 @@ class BaseHistGradientBoosting(Estimator):
                 raw[:, k] += tree.value[tree.apply(X), 0, 0]
                 stage.append(tree)
             self.estimators_.append(stage)
-            self.train_score_.append(-loss.mean(y, raw, None))
+            self.train_score_.append(-loss.mean(y, raw, weights))
             if early:
                 for k, tree in enumerate(stage):
                     val_raw[:, k] += tree.value[tree.apply(X_val), 0, 0]
-                self.validation_score_.append(-loss.mean(y_val, val_raw, None))
+                self.validation_score_.append(-loss.mean(y_val, val_raw, weights_val))
                 scores = self.validation_score_
                 if len(scores) > self.n_iter_no_change:  # stop when no recent score beats an older one by tol
                     reference = scores[-self.n_iter_no_change - 1] + self.tol
@@ -248,20 +260,22 @@ class BaseHistGradientBoosting(Estimator):
         self.n_iter_ = len(self.estimators_)
         return self
 
-    def _gradients(self, y, raw):
-        """(gradients, hessians) (n, K), gradients rounded to float32 as scikit-learn stores them; hessians None
-        when they are constant ones (squared error), as scikit-learn's ``constant_hessian``."""
+    def _gradients(self, y, raw, sample_weight):
+        """(gradients, hessians) (n, K), each times the row's weight, then rounded to float32 as scikit-learn
+        stores them; hessians None when they are constant ones (squared error without weights), as
+        scikit-learn's ``constant_hessian``."""
         loss = self._loss
-        gradients = loss.gradient(y, raw).astype(np.float32).astype(np.float64)
+        weight = 1.0 if sample_weight is None else sample_weight[:, None]
+        gradients = (loss.gradient(y, raw) * weight).astype(np.float32).astype(np.float64)
         if isinstance(loss, HalfSquaredError) and not isinstance(loss, (HalfBinomialLoss, HalfMultinomialLoss)):
-            return gradients, None
+            return gradients, None if sample_weight is None else np.tile(weight, (1, gradients.shape[1])).astype(np.float32).astype(np.float64)
         proba = loss.proba(raw)
         proba = proba[:, 1:] if proba.shape[1] == 2 and raw.shape[1] == 1 else proba
-        return gradients, (proba * (1 - proba)).astype(np.float32).astype(np.float64)
+        return gradients, (proba * (1 - proba) * weight).astype(np.float32).astype(np.float64)
 
     def _raw_predict(self, X):
         check_fitted(self, "estimators_")
-        X = check_X(X, self, n_features=self.n_features_in_).astype(np.float64)
+        X = check_X(X, self, n_features=self.n_features_in_, float32=False).astype(np.float64)  # thresholds are in float64
         raw = np.tile(self.init_raw_, (X.shape[0], 1))
         for stage in self.estimators_:
             for k, tree in enumerate(stage):
@@ -279,9 +293,14 @@ class HistGradientBoostingRegressor(BaseHistGradientBoosting):
         self.early_stopping, self.validation_fraction = early_stopping, validation_fraction
         self.n_iter_no_change, self.tol, self.random_state = n_iter_no_change, tol, random_state
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
+        validate_params(self, _HGB_PARAMS)
+        X = check_X(X, self, float32=False).astype(np.float64)  # refuses NaN and inf: no missing-value support yet
+        self.n_features_in_ = X.shape[1]
+        y = check_y(y, X.shape[0])
+        weights = None if sample_weight is None else check_sample_weight(sample_weight, X.shape[0])
         self._loss = HalfSquaredError()
-        return self._fit(X, check_y(y, len(y)), None)
+        return self._fit(X, y, weights, None)
 
     def predict(self, X):
         return self._raw_predict(X)[:, 0]
@@ -291,17 +310,25 @@ class HistGradientBoostingRegressor(BaseHistGradientBoosting):
 
 
 class HistGradientBoostingClassifier(HistGradientBoostingRegressor):
-    def fit(self, X, y):
-        self.classes_, labels = check_classes(y, len(y))
+    def fit(self, X, y, sample_weight=None):
+        validate_params(self, _HGB_PARAMS)
+        X = check_X(X, self, float32=False).astype(np.float64)  # refuses NaN and inf: no missing-value support yet
+        self.n_features_in_ = X.shape[1]
+        self.classes_, labels = check_classes(y, X.shape[0])
+        weights = None if sample_weight is None else check_sample_weight(sample_weight, X.shape[0])
+        if weights is not None and np.count_nonzero(np.bincount(labels, weights)) < 2:
+            raise ValueError("sample_weight: expected positive weight on at least 2 classes, got 1 (y contains 1 "
+                             "class after sample_weight trimmed classes with zero weights)")
         self._loss = HalfBinomialLoss() if len(self.classes_) == 2 else HalfMultinomialLoss(len(self.classes_))
-        return self._fit(X, labels.astype(np.float64), labels)
+        return self._fit(X, labels.astype(np.float64), weights, labels)
 
     def predict_proba(self, X):
         raw = self._raw_predict(X)  # checks the fit first
         return self._loss.proba(raw)
 
     def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # checks the fit before classes_ is read
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def score(self, X, y):
         return float(np.mean(self.predict(X) == np.asarray(y)))

@@ -53,17 +53,30 @@ def softmax_terms(raw):
     return top, exps, total
 
 
-def weighted_percentile(values, sample_weight, percentile_rank):
+def weighted_percentile(values, sample_weight, percentile_rank, average=False):
     """The smallest value whose cumulative weight reaches ``percentile_rank`` percent of the total (the
-    "inverted cdf"; scikit-learn's ``_weighted_percentile``): NaN when every weight is 0."""
+    "inverted cdf"; scikit-learn's ``_weighted_percentile``): NaN when every weight is 0. ``average``: the
+    "averaged inverted cdf", the mean of that value and the next one with weight when the rank lands exactly
+    on a step of the cumulative weight (NumPy's method of that name when the weights are equal).
+    ``percentile_rank`` may be an array of ranks: one sort serves them all."""
     if np.all(sample_weight == 0):
         return np.nan
+    ranks = np.asarray(percentile_rank, dtype=np.float64)
     order = np.argsort(values)
-    cdf = np.cumsum(sample_weight[order])  # (n,) cumulative weight in value order
-    rank = percentile_rank / 100 * cdf[-1]
-    if rank == 0:  # rank 0 skips leading zero weights
-        rank = np.nextafter(rank, rank + 1)
-    return values[order[min(np.searchsorted(cdf, rank), len(values) - 1)]]
+    sorted_weights = sample_weight[order]
+    cdf = np.cumsum(sorted_weights)  # (n,) cumulative weight in value order
+    rank = np.atleast_1d(ranks / 100 * cdf[-1])
+    rank[rank == 0] = np.nextafter(0.0, 1.0)  # rank 0 skips leading zero weights
+    last = len(values) - 1
+    at = np.minimum(np.searchsorted(cdf, rank), last)  # (R,) cdf[at - 1] < rank <= cdf[at]
+    found = values[order[at]]
+    if average:
+        on_step = ~(cdf[at] - rank > np.finfo(np.float64).eps)
+        after = np.minimum(at + 1, last)
+        next_weighted = np.searchsorted(cdf, cdf[at], side="right")  # past any zero weights after ``at``
+        after = np.where(sorted_weights[after] == 0, np.where(next_weighted > last, at, next_weighted), after)
+        found = np.where(on_step, (found + values[order[after]]) / 2, found)
+    return found if ranks.ndim else found[0]
 
 
 def quantile_constant(y, sample_weight, quantile):

@@ -7,7 +7,7 @@ time, and whether the twins' trees are identical node for node. Then the lesson 
 the bias-variance decomposition of one deep tree, bagging and a forest over repeated bootstrap
 fits (variance falls, bias stays); the out-of-bag error against the number of trees; MDI
 against permutation importance; one shallow tree drawn; gradient boosting's staged test loss at
-several learning rates, both twins; a stacking classifier (or regressor) over the tree, forest and
+several learning rates, both twins; the histogram GBM beside LightGBM and XGBoost; a stacking classifier (or regressor) over the tree, forest and
 boosting members with its meta-learner's weights. Writes PNGs and metrics.json into the output folder.
 """
 import time
@@ -20,12 +20,14 @@ from tqdm import tqdm
 from reference.projects.ensembles import adaboost as ref_adaboost
 from reference.projects.ensembles import boosting as ref_boosting
 from reference.projects.ensembles import forest as ref_forest
+from reference.projects.ensembles import hist as ref_hist
 from reference.projects.ensembles import inspection as ref_inspection
 from reference.projects.ensembles import stacking as ref_stacking
 from reference.projects.ensembles import tree as ref_tree
 from scratch.projects.ensembles import adaboost as scr_adaboost
 from scratch.projects.ensembles import boosting as scr_boosting
 from scratch.projects.ensembles import forest as scr_forest
+from scratch.projects.ensembles import hist as scr_hist
 from scratch.projects.ensembles import inspection as scr_inspection
 from scratch.projects.ensembles import stacking as scr_stacking
 from scratch.projects.ensembles import tree as scr_tree
@@ -54,17 +56,34 @@ def models(regression, n_estimators):
                 "bagging": ("BaggingRegressor", {"n_estimators": n_estimators}),
                 "random forest": ("RandomForestRegressor", {"n_estimators": n_estimators, "max_features": 0.33}),
                 "gradient boosting": ("GradientBoostingRegressor", {"n_estimators": n_estimators}),
-                "AdaBoost.R2": ("AdaBoostRegressor", {"n_estimators": n_estimators})}
+                "AdaBoost.R2": ("AdaBoostRegressor", {"n_estimators": n_estimators}),
+                "histogram GBM": ("HistGradientBoostingRegressor", {"max_iter": n_estimators})}
     return {"decision tree": ("DecisionTreeClassifier", {}),
             "bagging": ("BaggingClassifier", {"n_estimators": n_estimators}),
             "random forest": ("RandomForestClassifier", {"n_estimators": n_estimators}),
             "extra trees": ("ExtraTreesClassifier", {"n_estimators": n_estimators}),
             "gradient boosting": ("GradientBoostingClassifier", {"n_estimators": n_estimators}),
-            "AdaBoost (SAMME)": ("AdaBoostClassifier", {"n_estimators": n_estimators})}
+            "AdaBoost (SAMME)": ("AdaBoostClassifier", {"n_estimators": n_estimators}),
+            "histogram GBM": ("HistGradientBoostingClassifier", {"max_iter": n_estimators})}
 
 
-MODULES = {"scratch": (scr_tree, scr_forest, scr_boosting, scr_adaboost),
-           "sklearn": (ref_tree, ref_forest, ref_boosting, ref_adaboost)}
+MODULES = {"scratch": (scr_tree, scr_forest, scr_boosting, scr_adaboost, scr_hist),
+           "sklearn": (ref_tree, ref_forest, ref_boosting, ref_adaboost, ref_hist)}
+
+
+def peers(regression, n_estimators, seed=0):
+    """What users pick in practice beside the histogram GBM, set as scikit-learn's defaults are: LightGBM and
+    XGBoost (hist, leaf-wise to 31 leaves), learning rate 0.1, 255 bins, 20 rows per leaf, no L2 penalty."""
+    import lightgbm
+    import xgboost
+
+    common = {"n_estimators": n_estimators, "learning_rate": 0.1, "random_state": seed, "n_jobs": 1}
+    lgbm = {"num_leaves": 31, "min_child_samples": 20, "reg_lambda": 0.0, "max_bin": 255, "verbose": -1}
+    xgb = {"tree_method": "hist", "grow_policy": "lossguide", "max_leaves": 31, "max_depth": 0, "max_bin": 256,
+           "reg_lambda": 0.0}
+    if regression:
+        return {"LightGBM": lightgbm.LGBMRegressor(**common, **lgbm), "XGBoost": xgboost.XGBRegressor(**common, **xgb)}
+    return {"LightGBM": lightgbm.LGBMClassifier(**common, **lgbm), "XGBoost": xgboost.XGBClassifier(**common, **xgb)}
 
 
 def make(side, kind, params, seed=0):
@@ -95,6 +114,10 @@ def trees_of(model):
 
 
 def identical_trees(a, b):
+    """"k/n" trees equal node for node; "-" for models without scikit-learn's node arrays (the histogram GBM's
+    predictors)."""
+    if not all(hasattr(tree, "tree_") for tree in trees_of(a) + trees_of(b)):
+        return "-"
     same = [all(np.array_equal(getattr(s.tree_, k), getattr(r.tree_, k)) for k in NODE_ARRAYS)
             for s, r in zip(trees_of(a), trees_of(b))]
     return f"{sum(same)}/{len(same)}"
@@ -117,6 +140,13 @@ def compare_models(name, splits, regression, settings, progress):
             fitted[side] = (model, output)
         row["identical_outputs"] = bool(np.array_equal(fitted["scratch"][1], fitted["sklearn"][1]))
         row["identical_trees"] = identical_trees(fitted["scratch"][0], fitted["sklearn"][0])
+        if label == "histogram GBM":
+            for peer, model in peers(regression, settings["n_estimators"]).items():
+                start = time.perf_counter()
+                model.fit(X, y)
+                fit_seconds = time.perf_counter() - start
+                row[peer], _ = scores(model, X_test, y_test, regression)
+                row[peer]["fit_seconds"] = fit_seconds
         table[label] = row
     return table
 
@@ -245,7 +275,7 @@ def stacking(name, splits, regression, settings, out_dir):
     n = settings["n_estimators"]
     kind = "Regressor" if regression else "Classifier"
     result = {}
-    for side, (tree, forest, boosting, _), module in (("scratch", MODULES["scratch"], scr_stacking),
+    for side, (tree, forest, boosting, *_), module in (("scratch", MODULES["scratch"], scr_stacking),
                                                       ("sklearn", MODULES["sklearn"], ref_stacking)):
         members = [("tree", getattr(tree, f"DecisionTree{kind}")(max_depth=4, random_state=0)),
                    ("forest", getattr(forest, f"RandomForest{kind}")(n_estimators=n, random_state=0)),
@@ -347,7 +377,7 @@ def summary(report):
         lines.append(f"  {'model':<19}{'side':<9}" + "".join(f"{h:>10}" for h in head)
                      + f"{'fit s':>9}{'predict s':>11}  identical trees / outputs")
         for label, row in result["models"].items():
-            for side in ("scratch", "sklearn"):
+            for side in [side for side in ("scratch", "sklearn", "LightGBM", "XGBoost") if side in row]:
                 cells = row[side]
                 values = (cells["r2"], cells["rmse"]) if regression else (cells["accuracy"], cells["log_loss"],
                                                                           cells["roc_auc"])

@@ -68,7 +68,7 @@ PROJECTS = {project.name: project for project in (
     Project("autoencoder", 13, "Autoencoders for dimensionality reduction: dense, convolutional, denoising and variational",
             ("digits", "fashion-mnist"), ("model.py", "train.py"), library_twins=()),
     Project("ensembles", 14, "Ensembles: trees, bagging, forests, boosting and stacking, bit-exact against scikit-learn",
-            ("breast-cancer", "diabetes", "wine", "digits"),
+            ("breast-cancer", "diabetes", "wine", "digits", "fashion-mnist"),
             ("tree.py", "forest.py", "boosting.py", "adaboost.py", "hist.py", "stacking.py", "inspection.py", "voting.py"),
             library_twins=()),
     Project("bayesopt", 15, "Hyperparameter optimisation with Bayesian optimisation: Gaussian processes",

@@ -32,3 +32,14 @@ def test_quick_demo_writes_every_deliverable(tmp_path, capsys):
     assert report["models"]["gradient boosting"]["scratch"]["accuracy"] > 0.9
     assert report["stacking"]["scratch"]["accuracy"] > 0.9
     assert "identical trees" in capsys.readouterr().out
+
+
+def test_quick_fashion_mnist_table_of_the_histogram_gbm(tmp_path):
+    """`--dataset fashion-mnist`: the histogram GBM on pixel columns, beside scikit-learn, LightGBM and XGBoost."""
+    out = tmp_path / "ensembles"
+    assert main(["run", "ensembles", "--quick", "--no-progress", "--dataset", "fashion-mnist", "--out", str(out)]) == 0
+    table = json.loads((out / "metrics.json").read_text())["fashion-mnist"]["histogram_gbm"]
+    assert table["samples"] == {"train": 2000, "test": 500} and table["features"] == 784
+    assert table["scratch"]["n_iter"] == table["sklearn"]["n_iter"] == 3
+    assert abs(table["scratch"]["accuracy"] - table["sklearn"]["accuracy"]) <= 0.02  # pixel ties: not bit-equal
+    assert all(table[side]["accuracy"] > 0.7 for side in ("scratch", "sklearn", "LightGBM", "XGBoost"))

@@ -84,11 +84,11 @@ class BinMapper:
 
 
 def flat_codes(binned):
-    """(n, F) int32 ids of each row's (bin, feature) cells in a (bins, F) histogram: bin * F + feature.
+    """(n, F) integer ids of each row's (bin, feature) cells in a (bins, F) histogram: bin * F + feature.
 
     Computed once per fit; every node's histograms are then one gather of its rows and one ``bincount``."""
     n_features = binned.shape[1]
-    return binned.astype(np.int32) * np.int32(n_features) + np.arange(n_features, dtype=np.int32)  # (n, F)
+    return binned.astype(np.intp) * n_features + np.arange(n_features, dtype=np.intp)  # (n, F), bincount's own dtype
 
 
 def histograms(codes, rows, gradients, hessians, n_bins):
@@ -97,16 +97,18 @@ def histograms(codes, rows, gradients, hessians, n_bins):
     ``codes`` from ``flat_codes``. Bins run down the rows so that the cumulative sums over bins, done for all
     features at once, add whole contiguous rows. ``hessians`` None means constant ones (squared error): the
     hessian histogram is then the count, and no third ``bincount`` is needed. Each cell sums its rows in the
-    order of ``rows``, whatever the layout, so the sums are the same to the bit."""
+    order of ``rows``, whatever the layout, so the sums are the same to the bit. ``rows`` None: every row."""
     n_features = codes.shape[1]
-    ids = codes[rows].astype(np.intp).ravel()  # (n * F,): row after row, each row's F cells; bincount's dtype,
-    # cast once here rather than inside each of the bincounts
+    every_row = rows is None  # the root: no gather
+    ids = (codes if every_row else codes[rows]).ravel()  # (n * F,): row after row, each row's F cells
+    g = gradients if every_row else gradients[rows]
+    h = hessians if every_row or hessians is None else hessians[rows]
     size = n_bins * n_features
     out = np.empty((3, n_bins, n_features))
     out[2] = np.bincount(ids, minlength=size).reshape(n_bins, n_features)  # counts, exact in float64
-    out[0] = np.bincount(ids, weights=np.repeat(gradients[rows], n_features), minlength=size).reshape(n_bins, -1)
+    out[0] = np.bincount(ids, weights=np.repeat(g, n_features), minlength=size).reshape(n_bins, -1)
     out[1] = out[2] if hessians is None else np.bincount(
-        ids, weights=np.repeat(hessians[rows], n_features), minlength=size).reshape(n_bins, n_features)
+        ids, weights=np.repeat(h, n_features), minlength=size).reshape(n_bins, n_features)
     return out
 
 
@@ -174,7 +176,8 @@ class _Grower:
         return node
 
     def grow(self, rows):
-        root = self._node(rows, self._histograms(rows), 0)
+        """``rows``: every row of the fit, in order (its histograms need no gather)."""
+        root = self._node(rows, histograms(self.codes, None, self.g, self.h, self.n_rows_hist), 0)
         nodes, leaves = [root], [root]
         while len(leaves) < self.p["max_leaf_nodes"]:
             best = max(leaves, key=lambda node: node["gain"])  # ties: the first leaf made

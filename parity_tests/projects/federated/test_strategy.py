@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 from flwr.app import Array, ArrayRecord, Message, Metadata, MetricRecord, RecordDict
 from flwr.server.strategy.aggregate import aggregate
+from flwr.serverapp.strategy import FedAdam as FlowerFedAdam
 from flwr.serverapp.strategy import FedAvg as FlowerFedAvg
+from flwr.serverapp.strategy import FedYogi as FlowerFedYogi
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -91,6 +93,28 @@ def test_server_optimisers_follow_reddi_et_al(name):
         v = 0.99 * v + 0.01 * d * d if name == "fedadam" else v - 0.01 * d * d * np.sign(v - d * d)
         w = w + 0.1 * m / (np.sqrt(v) + 1e-3)
         assert_close(x["w"], np.array([w]), f"{name} weight", 1e-12, 1e-15)
+
+
+@settings(max_examples=15)
+@given(name=st.sampled_from(["fedadam", "fedyogi"]), num_clients=st.integers(1, 5), rounds=st.integers(1, 4),
+       eta=st.floats(0.01, 1.0), beta1=st.floats(0.0, 0.95), beta2=st.floats(0.5, 0.999), tau=st.floats(1e-4, 0.1), seed=seeds)
+def test_server_optimisers_step_as_flowers(name, num_clients, rounds, eta, beta1, beta2, tau, seed):
+    """Flower's FedAdam and FedYogi (flwr.serverapp.strategy) over several rounds on the same replies: the scratch
+    strategies with Flower's v from 0 and, for FedAdam, its bias-corrected step. Flower's strategy keeps the arrays
+    it sent in ``current_arrays`` (set by configure_train, which needs a Grid; set directly here)."""
+    ours = strategy.STRATEGIES[name](server_lr=eta, beta1=beta1, beta2=beta2, tau=tau, initial_v=0.0,
+                                     bias_correction=name == "fedadam")
+    theirs = {"fedadam": FlowerFedAdam, "fedyogi": FlowerFedYogi}[name](eta=eta, beta_1=beta1, beta_2=beta2, tau=tau)
+    global_state, _ = client_updates(seed, num_clients, np.float64)
+    ours.initialize(global_state)
+    for server_round in range(1, rounds + 1):
+        _, results = client_updates(seed + server_round, num_clients, np.float64)
+        theirs.current_arrays = {key: value.copy() for key, value in global_state.items()}
+        flower_arrays, _ = theirs.aggregate_train(server_round, [flower_reply(r) for r in results])
+        global_state = ours.aggregate(global_state, results)
+        for key, value in flower_arrays.items():
+            assert_close(global_state[key], value.numpy(), f"{name} {key}, round {server_round}", 1e-12, 1e-12)
+        global_state = {key: value.numpy() for key, value in flower_arrays.items()}  # both go on from Flower's state
 
 
 @settings(max_examples=15)

@@ -136,33 +136,54 @@ class Scaffold(FedAvg):
 
 class FedAdam(FedAvg):
     """Reddi et al.'s FedAdam: the pseudo-gradient d = FedAvg(results) - x drives a server Adam step
-    m = b1 m + (1 - b1) d, v = b2 v + (1 - b2) d^2, x += lr m / (sqrt(v) + tau), with v starting at tau^2."""
+    m = b1 m + (1 - b1) d, v = b2 v + (1 - b2) d^2, x += lr m / (sqrt(v) + tau), with v starting at tau^2.
+
+    Flower's FedAdam differs in two places, both available here: v starts at 0 (``initial_v=0.0``), and
+    the step is bias-corrected (``bias_correction=True``): lr sqrt(1 - b2^(t+1)) / (1 - b1^(t+1)) in round
+    t = 1, 2, ... (Flower counts the exponent from 2). FedAdam(initial_v=0.0, bias_correction=True) and
+    FedYogi(initial_v=0.0) step exactly as flwr.serverapp.strategy.FedAdam and FedYogi."""
     name = "fedadam"
 
-    def __init__(self, fraction=1.0, min_clients=1, server_lr=0.01, beta1=0.9, beta2=0.99, tau=1e-3):
+    def __init__(self, fraction=1.0, min_clients=1, server_lr=0.01, beta1=0.9, beta2=0.99, tau=1e-3, initial_v=None,
+                 bias_correction=False):
         super().__init__(fraction, min_clients)
         self.server_lr = check_real(server_lr, "server_lr", 0, math.inf, low_open=True, high_open=True,
                                     expected="a finite positive number")
         self.beta1 = check_real(beta1, "beta1", 0, 1, high_open=True)
         self.beta2 = check_real(beta2, "beta2", 0, 1, high_open=True)
         self.tau = check_real(tau, "tau", 0, math.inf, low_open=True, high_open=True, expected="a finite positive number")
+        self.initial_v = self.tau ** 2 if initial_v is None else check_real(
+            initial_v, "initial_v", 0, math.inf, high_open=True, expected="a finite number >= 0 (None: tau^2)")
+        if not isinstance(bias_correction, bool):
+            raise TypeError(f"bias_correction: expected True or False, got {bias_correction!r}")
+        self.bias_correction = bias_correction
         self.m = self.v = None
+        self.rounds = 0
 
     def initialize(self, global_state):
         self.m = {key: np.zeros_like(value) for key, value in global_state.items()}
-        self.v = {key: np.full_like(value, self.tau ** 2) for key, value in global_state.items()}
+        self.v = {key: np.full_like(value, self.initial_v) for key, value in global_state.items()}
+        self.rounds = 0
 
     def second_moment(self, v, d2):
         return self.beta2 * v + (1 - self.beta2) * d2
 
+    def step_size(self):
+        if not self.bias_correction:
+            return self.server_lr
+        t = self.rounds + 1.0  # Flower's exponent: the 1-based round plus one
+        return self.server_lr * math.sqrt(1 - self.beta2 ** t) / (1 - self.beta1 ** t)
+
     def aggregate(self, global_state, results, num_clients=None):
         average = super().aggregate(global_state, results)
+        self.rounds += 1
+        lr = self.step_size()
         new_state = {}
         for key, x in global_state.items():
             d = average[key] - x  # the pseudo-gradient, pointing where the clients went
             self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * d
             self.v[key] = self.second_moment(self.v[key], d * d)
-            new_state[key] = x + self.server_lr * self.m[key] / (np.sqrt(self.v[key]) + self.tau)
+            new_state[key] = x + lr * self.m[key] / (np.sqrt(self.v[key]) + self.tau)
         return new_state
 
 

@@ -4,8 +4,10 @@ weights, batches and noise (the MLP GAN on 8x8 digits, the DCGAN on Fashion-MNIS
 Writes into the output folder, per data set: a grid of samples per epoch from a fixed noise batch
 (scratch left, torch right) and a GIF of them, the last grid, the loss curves and D(x), D(G(z)) of
 both twins overlaid, and metrics.json: the last epoch's losses and probabilities, the epoch times,
-the float64 lockstep gap, and mode coverage (the classes a logistic-regression classifier trained on
-the real images sees in G's samples, against real test images and an untrained G), and a
+the float64 lockstep gap, mode coverage (the classes that Project 4's CNN, trained on the real
+images, sees in G's samples, against real test images and an untrained G), FID, KID and
+precision/recall in that CNN's penultimate features (the floor: real training images; the start:
+an untrained G), a
 memorisation check (each sample's nearest training image), and latent interpolations. On digits the
 conditional pair trains too: a grid of class x samples per twin, and how often the classifier
 names the class that G was asked for.
@@ -24,6 +26,7 @@ from reference.bridge import twin_pair
 from reference.projects.gan import model as torch_gan
 from reference.projects.gan import train as torch_train
 from scratch import datasets
+from scratch.projects.gan import evaluation
 from scratch.projects.gan import model as scratch_gan
 from scratch.projects.gan import train as scratch_train
 from scratch.projects.gan.config import CONFIGS, sample_noise, scale_images
@@ -34,6 +37,8 @@ QUICK_EPOCHS = {"digits": 15, "fashion-mnist": 2}
 CONDITIONAL = ("digits",)  # the data sets that also train the conditional pair (cheap on digits; an hour more on Fashion-MNIST)
 GRID = (4, 8)  # rows, columns of each twin's sample grid
 COVERAGE_SAMPLES, COVERAGE_SHARE = 2000, 0.05  # a class is covered when it holds >= 5% of the samples
+JUDGE_IMAGES = 20000  # the CNN judge trains on at most this many real training images
+JUDGE_EPOCHS = {"digits": {False: 30, True: 15}, "fashion-mnist": {False: 4, True: 2}}  # by quick
 TWINS = {"scratch": (scratch_gan, scratch_train), "torch": (torch_gan, torch_train)}
 TITLES = {"mlp": "MLP GAN", "dcgan": "DCGAN"}
 
@@ -132,12 +137,59 @@ def adversarial_curves(means, path, title):
     return path
 
 
-def coverage_classifier(X, y, seed):
-    """Logistic regression on the real training images (at most 10,000): the judge of which class a sample resembles."""
-    from sklearn.linear_model import LogisticRegression
+class CNNJudge:
+    """Project 4's scratch CNN trained on real training images in G's [-1, 1] range (at most JUDGE_IMAGES, a tenth
+    held out for its early stopping, no augmentation): the judge of which class a sample resembles, and its
+    penultimate layer the feature space of FID, KID and precision/recall. No pretrained Inception network is
+    available offline, so the FID here is "FID with our CNN", comparable only within this project."""
 
-    keep = np.random.default_rng(seed).permutation(len(X))[:10_000]
-    return LogisticRegression(max_iter=300).fit(X[keep].reshape(len(keep), -1), y[keep])
+    def __init__(self, name, X, y, seed, quick):
+        from scratch import training
+        from scratch.projects.cnn.config import CONFIGS as CNN_CONFIGS
+        from scratch.projects.cnn.model import CNN
+
+        self.size, self.training = IMAGE_SIZE[name], training
+        config = dataclasses.replace(CNN_CONFIGS[name], num_epochs=JUDGE_EPOCHS[name][quick], augment=False, seed=seed)
+        keep = np.random.default_rng(seed).permutation(len(X))[:JUDGE_IMAGES]
+        images, labels = self.images(X[keep]), y[keep]
+        cut = len(keep) * 9 // 10
+        self.model = CNN(in_channels=1, num_classes=len(CLASS_NAMES[name]), image_size=self.size, dtype=np.float32,
+                         rng=np.random.default_rng(seed), **config.architecture())
+        training.fit(self.model, images[:cut], labels[:cut], images[cut:], labels[cut:], config)
+
+    def images(self, images):
+        return np.asarray(images, dtype=np.float32).reshape(len(images), 1, self.size, self.size)
+
+    def predict(self, images):
+        return self.training.predict(self.model, self.images(images))
+
+    def score(self, images, y):
+        return float(np.mean(self.predict(images) == y))
+
+    def features(self, images, batch_size=1000):
+        """(N, hidden) activations after the hidden layer's ReLU, in eval mode."""
+        self.model.eval()
+        head = self.model.classifier
+        out = []
+        for start in range(0, len(images), batch_size):
+            h = self.model.features(self.images(images[start:start + batch_size]))
+            for index in range(len(head) - 1):  # all but the last Linear: Flatten, Linear, ReLU (Dropout is off in eval)
+                h = head[index](h)
+            out.append(h)
+        return np.concatenate(out)
+
+
+def sample_quality(judge, reference, candidates):
+    """FID, KID and precision/recall (k = 3) of each candidate set of images against ``reference`` (real test
+    images), all in the judge's feature space."""
+    real = judge.features(reference)
+    rows = {}
+    for label, images in candidates.items():
+        features = judge.features(images)
+        precision, recall = evaluation.precision_recall(real, features, k=3)
+        rows[label] = {"fid": evaluation.frechet_distance(real, features), "kid": evaluation.kernel_distance(real, features),
+                       "precision": precision, "recall": recall, "samples": len(images)}
+    return rows
 
 
 def mode_coverage(classifier, images, num_classes):
@@ -175,13 +227,17 @@ def train_and_report(name, out_dir, num_epochs=None, progress=True, quick=False)
     rng = np.random.default_rng(config.seed + 100)  # the demo's own noise: grids and coverage
     fixed_z = sample_noise(rng, GRID[0] * GRID[1], config.latent_dim, np.float32)
     coverage_z = sample_noise(rng, COVERAGE_SAMPLES, config.latent_dim, np.float32)
-    classifier = coverage_classifier(X, y, config.seed)
+    classifier = CNNJudge(name, X, y, config.seed, quick)
     classes = CLASS_NAMES[name]
+    untrained = scratch_train.sample(G, coverage_z)
+    quality_size = min(COVERAGE_SAMPLES, len(X_test))
     report = {"dataset": name, "config": dataclasses.asdict(config), "samples": {"train": len(X), "test": len(X_test)},
-              "coverage_classifier": {"model": "logistic regression on real training pixels",
-                                      "test_accuracy": float(classifier.score(X_test.reshape(len(X_test), -1), y_test))},
+              "coverage_classifier": {"model": "Project 4's scratch CNN on real training images (its penultimate layer: "
+                                               "the features of FID, KID and precision/recall)",
+                                      "test_accuracy": classifier.score(X_test, y_test)},
               "coverage": {"real test images": mode_coverage(classifier, X_test, len(classes)),
-                           "untrained G": mode_coverage(classifier, scratch_train.sample(G, coverage_z), len(classes))}}
+                           "untrained G": mode_coverage(classifier, untrained, len(classes))}}
+    candidates = {"floor: real training images": X[:quality_size], "start: untrained G": untrained[:quality_size]}
     grids, histories, means = {"scratch": [], "torch": []}, {}, {}
     steps_per_epoch = -(-len(X) // config.batch_size)
     for side, generator, discriminator in (("scratch", G, D), ("torch", twin_G, twin_D)):
@@ -194,7 +250,11 @@ def train_and_report(name, out_dir, num_epochs=None, progress=True, quick=False)
                         "median_epoch_seconds": float(np.median(histories[side]["epoch_time"])),
                         "last_epoch": {key: float(values[-1]) for key, values in means[side].items()},
                         "per_epoch": {key: values.tolist() for key, values in means[side].items()}}
-        report["coverage"][f"{side} G"] = mode_coverage(classifier, train.sample(generator, coverage_z), len(classes))
+        samples = train.sample(generator, coverage_z)
+        report["coverage"][f"{side} G"] = mode_coverage(classifier, samples, len(classes))
+        candidates[f"{side} G"] = samples[:quality_size]
+    report["quality"] = sample_quality(classifier, X_test[:quality_size], candidates)
+    report["fid_scratch_over_torch"] = report["quality"]["scratch G"]["fid"] / report["quality"]["torch G"]["fid"]
     report["max_history_gap_float32"] = max(float(np.max(np.abs(np.subtract(histories["scratch"][key], histories["torch"][key]))))
                                             for key in scratch_train.HISTORY_KEYS)
     report["lockstep_float64"] = lockstep_gap(config, X, size)
@@ -303,6 +363,8 @@ def summary(report):
         memorised = result["memorisation"]
         lines.append(f"  nearest training image, median RMS distance: G's samples {memorised['median_rms_distance_samples']:.3f}, "
                      f"real test images {memorised['median_rms_distance_real_test']:.3f}")
+        lines.append("  against real test images, in the CNN judge's features (FID with our CNN, KID, precision, recall): " + "; ".join(
+            f"{label} {q['fid']:.2f}, {q['kid']:.4f}, {q['precision']:.2f}, {q['recall']:.2f}" for label, q in result["quality"].items()))
         lines.append(f"  classes covered: real test images {coverage['real test images']['classes_covered']}/10, "
                      f"untrained G {coverage['untrained G']['classes_covered']}/10")
         if "conditional" in result:

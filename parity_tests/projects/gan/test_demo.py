@@ -17,7 +17,11 @@ def test_quick_run_writes_grids_curves_and_metrics(tmp_path, capsys):
     report = json.loads((out / "metrics.json").read_text())["digits"]
     assert report["scratch"]["epochs"] == 3 and len(report["torch"]["per_epoch"]["D_G_z"]) == 3
     assert report["lockstep_float64"]["max_weight_gap"] < 1e-10 and report["lockstep_float64"]["max_history_gap"] < 1e-10
-    assert report["coverage"]["real test images"]["classes_covered"] == 10
+    assert report["coverage"]["real test images"]["classes_covered"] == 10 and report["coverage_classifier"]["test_accuracy"] > 0.8
+    quality = report["quality"]  # in the CNN judge's features: the floor far below an untrained G, the twins alike
+    assert quality["floor: real training images"]["fid"] < 0.1 * quality["start: untrained G"]["fid"]
+    assert quality["floor: real training images"]["precision"] > 0.5 and quality["start: untrained G"]["recall"] < 0.1
+    assert abs(report["fid_scratch_over_torch"] - 1) < 0.1
     assert 0 <= report["conditional"]["scratch"]["asked_class_share"] <= 1
     assert report["memorisation"]["median_rms_distance_real_test"] > 0
     assert "classes covered" in capsys.readouterr().out

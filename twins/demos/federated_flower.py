@@ -2,7 +2,8 @@
 strategies behind a Flower ``ServerApp``, talking in Flower messages of NumPy arrays.
 
 - The ClientApp loads only its own shard (its ``partition-id`` of the split every process draws
-  from the same seed), runs scratch's ``local_update`` on project 2's scratch MLP, and replies
+  from the same seed), runs scratch's ``local_update`` on project 2's scratch MLP (DP-SGD's
+  ``dp_local_update`` when the spec names a ``dp_noise_multiplier``), and replies
   with its weights, its example count and loss, and (SCAFFOLD) its control variate's change,
   keeping its own variate c_i in the node's ``context.state``.
 - The ServerApp waits for the clients (and fails naming the numbers when too few come), asks
@@ -23,7 +24,7 @@ from flwr.app import Array, ArrayRecord, ConfigRecord, Context, Message, MetricR
 from flwr.clientapp import ClientApp
 from flwr.serverapp import Grid, ServerApp
 
-from scratch.projects.federated import client, data
+from scratch.projects.federated import client, data, privacy
 from scratch.projects.federated.config import ClientConfig, FederatedConfig
 from scratch.projects.federated.federation import Server, client_rng
 from scratch.projects.federated.strategy import ClientResult
@@ -87,8 +88,13 @@ def make_client_app():
             own = from_record(context.state["control"]) if "control" in context.state else {k: np.zeros_like(v) for k, v in c.items()}
             control = (c, own)
         config = ClientConfig.from_dict(message.content["client"])
-        state, loss, new_control = client.local_update(model, X, y, global_state, config,
-                                                       client_rng(spec["seed"], int(message.content["round"]["round"]), partition), control)
+        rng = client_rng(spec["seed"], int(message.content["round"]["round"]), partition)
+        if spec.get("dp_noise_multiplier") is not None:  # DP-FedAvg: DP-SGD on this node's shard, nothing else leaves it
+            state, loss = privacy.dp_local_update(model, X, y, global_state, config, rng, float(spec["dp_noise_multiplier"]),
+                                                  float(spec["dp_max_grad_norm"]))
+            new_control = None
+        else:
+            state, loss, new_control = client.local_update(model, X, y, global_state, config, rng, control)
         reply = RecordDict({"arrays": to_record(state),
                             "metrics": MetricRecord({"num-examples": len(X), "loss": loss, "partition-id": partition})})
         if new_control is not None:

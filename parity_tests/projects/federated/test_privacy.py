@@ -107,3 +107,38 @@ def test_dp_client_without_noise_or_clipping_is_a_full_batch_client(local_epochs
     plain_state, _, _ = client.local_update(model, X, y, start, ClientConfig(local_epochs, None, 0.3), rng)
     for name, value in plain_state.items():
         assert_close(dp_state[name], value, f"{name} after the DP round", *tolerance(np.float64, "train"))
+
+
+@pytest.mark.parametrize("noise_multiplier", [None, 1.1])
+def test_the_flower_client_app_runs_dp_sgd_when_the_spec_asks(noise_multiplier):
+    """The ClientApp (called in-process with the Message the ServerApp sends): with ``dp_noise_multiplier`` in the
+    spec it replies with dp_local_update's weights for its round's rng, otherwise with local_update's."""
+    import time
+
+    from flwr.app import ConfigRecord, Context, Message, Metadata, RecordDict
+
+    from scratch.projects.federated.federation import client_rng
+    from twins.demos import federated_flower as flower
+
+    spec = {"dataset": "digits", "quick": True, "split": "iid", "alpha": 0.5, "num_clients": 4, "seed": 3, "hidden_sizes": (16,),
+            "in_features": 64, "dp_noise_multiplier": noise_multiplier, "dp_max_grad_norm": 0.8}
+    model = flower.make_model(spec, 64)
+    global_state = client.numpy_state(model)
+    config = ClientConfig(local_epochs=1, batch_size=16, lr=0.1)
+    content = {"arrays": flower.to_record(global_state), "client": ConfigRecord(config.to_dict()), "round": ConfigRecord({"round": 2}),
+               "spec": flower.spec_record({key: value for key, value in spec.items() if value is not None})}
+    metadata = Metadata(run_id=1, message_id="m", src_node_id=0, dst_node_id=1, reply_to_message_id="", group_id="2",
+                        created_at=time.time(), ttl=60.0, message_type="train")
+    message = Message(RecordDict(content), metadata=metadata)
+    context = Context(run_id=1, node_id=1, node_config={"partition-id": 2}, state=RecordDict(), run_config={})
+    reply = flower.make_client_app()(message, context)
+    X, y = flower.client_data("digits", True, "iid", 4, 3, 0.5, 2)
+    rng = client_rng(3, 2, 2)
+    if noise_multiplier is None:
+        expected, _, _ = client.local_update(flower.make_model(spec, 64), X, y, global_state, config, rng)
+    else:
+        expected, _ = privacy.dp_local_update(flower.make_model(spec, 64), X, y, global_state, config, rng, noise_multiplier, 0.8)
+    replied = flower.from_record(reply.content["arrays"])
+    for key, value in expected.items():
+        np.testing.assert_array_equal(replied[key], value, err_msg=key)
+    assert int(reply.content["metrics"]["num-examples"]) == len(X)

@@ -24,7 +24,7 @@ from scratch.projects.federated.federation import run_federation
 from scratch.projects.mlp.model import MLP
 from twins import plots
 from twins.demos.common import run_datasets, save_report
-from twins.demos.federated_deploy import RUN_CONFIG, in_process_federation, run_deployment
+from twins.demos.federated_deploy import RUN_CONFIG, federation_from, in_process_federation, run_deployment
 from twins.demos.federated_flower import run_flower_simulation
 from twins.demos.gan import single_threaded
 from twins.parity import make_twins
@@ -298,13 +298,21 @@ def deploy_dataset(name, out_dir, num_rounds=None, quick=False):
     state, history = run_deployment(out_dir / f"{name}_deployment", **{key.replace("-", "_"): value for key, value in overrides.items()})
     local = in_process_federation({**RUN_CONFIG, **overrides})
     gap = max(float(np.max(np.abs(state[key] - local.global_state[key]))) for key in local.global_state)
+    spec, config = federation_from({**RUN_CONFIG, **overrides})  # the same apps on the simulation engine: its round latency
+    X_test, y_test = data.load(name, quick)[2:]
+    start = time.perf_counter()
+    simulated = run_flower_simulation(spec, config, strategy.FedAvg(config.fraction, config.min_clients), test=(X_test, y_test))
+    simulation = {"round_seconds": simulated.history["round_time"], "wall_seconds": time.perf_counter() - start,
+                  "max_weight_gap_vs_in_process": max(float(np.max(np.abs(simulated.global_state[key] - local.global_state[key])))
+                                                      for key in local.global_state)}
     rounds = list(range(1, overrides["rounds"] + 1))
     plots.curves({"deployment": (rounds, history["test_accuracy"]), "in-process": (rounds, local.history["test_accuracy"])},
                  out_dir / f"{name}_deployment.png", f"FedAvg on {overrides['num-clients']} SuperNodes ({name}, {overrides['split']} split)",
                  "round", "test accuracy")
     return {"dataset": name, "deployment": {**overrides, "test_accuracy": history["test_accuracy"], "clients": history["clients"],
                                             "round_seconds": history["round_time"], "wall_seconds": history["wall_seconds"],
-                                            "max_weight_gap_vs_in_process": gap}}
+                                            "max_weight_gap_vs_in_process": gap},
+            "simulation": simulation}
 
 
 def run(out_dir, dataset_names=("digits",), num_epochs=None, progress=True, quick=False, flower=True, deploy=False, **_):
@@ -326,6 +334,11 @@ def summary(report):
             lines.append(f"{name}: FedAvg on {deployment['num-clients']} SuperNodes, {deployment['rounds']} rounds in "
                          f"{deployment['wall_seconds']:.1f} s: test accuracy {deployment['test_accuracy'][-1]:.3f}, "
                          f"weight gap to the in-process federation {deployment['max_weight_gap_vs_in_process']:.1e}")
+            if "simulation" in result:  # the same apps on Flower's simulation engine
+                simulation = result["simulation"]
+                lines.append("  round seconds, deployment / simulation: " + ", ".join(
+                    f"{a:.1f} / {b:.1f}" for a, b in zip(deployment["round_seconds"], simulation["round_seconds"]))
+                    + f"; simulation's weight gap to the in-process federation {simulation['max_weight_gap_vs_in_process']:.1e}")
             continue
         lines.append(f"{name}: final test accuracy (mean over seeds) after {result['settings']['num_rounds']} rounds")
         for split, by_strategy in result["results"].items():

@@ -90,3 +90,27 @@ def test_folds_are_scikit_learns(n, n_splits, n_classes, seed):
         warnings.simplefilter("ignore", UserWarning)  # a class with fewer rows than folds: scikit-learn warns
         for mine, theirs in zip(scr.kfold_test_rows(n, n_splits, y), StratifiedKFold(n_splits).split(np.zeros(n), y)):
             np.testing.assert_array_equal(mine, theirs[1])
+
+
+@settings(max_examples=max(5, settings().max_examples // 10))
+@given(n=st.integers(30, 120), n_features=st.integers(1, 5), seed=st.integers(0, 2**20))
+def test_default_meta_learner_for_two_classes_is_scikit_learns_binomial_one(n, n_features, seed):
+    """Two classes: scikit-learn's default meta-learner is binomial logistic regression (C = 1); the scratch one is
+    softmax with C = 0.5, which is the same model (stacking.py's _final). Fitted to convergence on the same
+    features, both give the same probabilities; the stack itself then predicts as scikit-learn's."""
+    from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+
+    from scratch.projects.nlp.linear_models import LogisticRegression
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, n_features))
+    y = (X @ rng.normal(size=n_features) + rng.normal(0, 1.0, n) > 0).astype(int)
+    if len(np.unique(y)) < 2:
+        y[:2] = [0, 1]
+    ours = LogisticRegression(C=0.5, tol=1e-12, max_iter=2000).fit(X, y)
+    theirs = SkLogisticRegression(C=1.0, tol=1e-12, max_iter=2000).fit(X, y)
+    assert_close(ours.predict_proba(X), theirs.predict_proba(X), "binomial C = 1 as softmax C = 0.5", rtol=1e-5, atol=1e-6)
+    stack = scr.StackingClassifier(members(SCRATCH, False, seed), cv=3).fit(X, y)
+    reference = ref.StackingClassifier(members(REFERENCE, False, seed), cv=3).fit(X, y)
+    assert stack.final_estimator_.C == 0.5
+    assert_close(stack.predict_proba(X), reference.predict_proba(X), "stack with the default meta-learner", rtol=1e-2, atol=2e-3)

@@ -175,7 +175,14 @@ class StackingClassifier(BaseStacking):
         self.stack_method, self.passthrough = stack_method, passthrough
 
     def _final(self):
-        return self.final_estimator or LogisticRegression()
+        """The meta-learner; by default a logistic regression. scikit-learn's is binomial for two classes (one
+        weight vector w, penalty |w|^2 / 2C); the scratch one is always softmax (rows w0, w1 for two classes).
+        Only w1 - w0 matters to the softmax, and for a given difference the penalty (|w0|^2 + |w1|^2) / 2C is
+        least at w0 = -w1, where it is |w1 - w0|^2 / 4C: the binomial model with C doubled. So C = 0.5 here is
+        scikit-learn's binomial model with C = 1, and the two fit the same probabilities."""
+        if self.final_estimator is not None:
+            return self.final_estimator
+        return LogisticRegression(C=0.5 if len(self.classes_) == 2 else 1.0)
 
     def fit(self, X, y, sample_weight=None):
         X, y, sample_weight = self._validated(X, y, sample_weight)

@@ -3,10 +3,14 @@ or MLOPS_SLOW=1): `twins mlops load` trains and promotes a gapminder scorer in a
 serves it with 1 and then 2 uvicorn workers and runs headless Locust against each. Every request
 kind is reported with its count, failures, rate and latency percentiles, and none fails."""
 import json
+import os
+
+import pytest
 
 from twins.cli import main
 
-from .test_faults import slow
+slow = pytest.mark.skipif(os.environ.get("HYPOTHESIS_PROFILE") != "thorough" and os.environ.get("MLOPS_SLOW") != "1",
+                          reason="slow (two servers, two Locust runs): HYPOTHESIS_PROFILE=thorough or MLOPS_SLOW=1")
 
 
 @slow

@@ -99,7 +99,7 @@ def _rescaled(matrix, exponent):
 
 def pelz_good_cdf(n, x):
     """P(D_n <= x) ~ K0(z) + K1(z)/sqrt(n) + K2(z)/n + K3(z)/n^1.5, z = x sqrt(n) (Pelz & Good, 1976,
-    in the small-z form of Simard & L'Ecuyer's eq. 4.x): sums over odd m = 2k - 1 of polynomials in m
+    written for small z as Simard & L'Ecuyer give it): sums over odd m = 2k - 1 of polynomials in m
     times exp(-pi^2 m^2 / (8 z^2)), and two over all k of exp(-pi^2 k^2 / (2 z^2))."""
     z = x * math.sqrt(n)
     if math.pi ** 2 / (8 * z * z) > 700:  # every term underflows: the cdf is 0 to double precision

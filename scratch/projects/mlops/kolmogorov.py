@@ -5,8 +5,9 @@ D_n = sup |F_n - F| for n uniform draws. Its survival function P(D_n >= x) has n
 that is both exact and cheap everywhere, so ``kolmogorov_sf`` picks one per region of (n, n x^2),
 as Simard & L'Ecuyer (2011) recommend and SciPy's ``kstwo`` does:
 - the closed forms of Ruben & Gambino near x = 1/(2n) and x = 1;
-- twice the one-sided tail (exact when the two one-sided events cannot both happen, and closer
-  than rounding to the two-sided tail once n x^2 is large);
+- twice the one-sided tail (exact when the two one-sided events cannot both happen, x >= 0.5;
+  elsewhere off by the chance of crossing both bounds, which is small beside the tail once n x^2
+  is large, and the same approximation SciPy makes there);
 - Durbin's matrix (exact, the cost growing with n x);
 - Pelz & Good's expansion in 1/sqrt(n) for large n.
 Where SciPy uses Pomeranz's recursion (n <= 140, 0.754693 < n x^2 <= 4) this uses Durbin's

@@ -111,6 +111,15 @@ def scores(model, X_test, y_test, regression):
     return row, proba
 
 
+def fit_and_score(model, X, y, X_test, y_test, regression):
+    """Fit ``model``, then ``scores`` on the test rows with the fit's seconds added: (row, outputs)."""
+    start = time.perf_counter()
+    model.fit(X, y)
+    fit_seconds = time.perf_counter() - start
+    row, output = scores(model, X_test, y_test, regression)
+    return {**row, "fit_seconds": fit_seconds}, output
+
+
 def trees_of(model):
     return list(np.ravel(model.estimators_)) if hasattr(model, "estimators_") else [model]
 
@@ -134,21 +143,13 @@ def compare_models(name, splits, regression, settings, progress):
         fitted = {}
         for side in ("scratch", "sklearn"):
             model = make(side, kind, params)
-            start = time.perf_counter()
-            model.fit(X, y)
-            fit_seconds = time.perf_counter() - start
-            row[side], output = scores(model, X_test, y_test, regression)
-            row[side]["fit_seconds"] = fit_seconds
+            row[side], output = fit_and_score(model, X, y, X_test, y_test, regression)
             fitted[side] = (model, output)
         row["identical_outputs"] = bool(np.array_equal(fitted["scratch"][1], fitted["sklearn"][1]))
         row["identical_trees"] = identical_trees(fitted["scratch"][0], fitted["sklearn"][0])
         if label == "histogram GBM":
             for peer, model in peers(regression, settings["n_estimators"]).items():
-                start = time.perf_counter()
-                model.fit(X, y)
-                fit_seconds = time.perf_counter() - start
-                row[peer], _ = scores(model, X_test, y_test, regression)
-                row[peer]["fit_seconds"] = fit_seconds
+                row[peer], _ = fit_and_score(model, X, y, X_test, y_test, regression)
         table[label] = row
     return table
 
@@ -351,18 +352,12 @@ def fashion_mnist_table(quick, progress):
     X, y = images[:n_train].reshape(n_train, -1).astype(np.float64), labels[:n_train]
     X_test, y_test = test_images[:n_test].reshape(n_test, -1).astype(np.float64), test_labels[:n_test]
     report = {"samples": {"train": n_train, "test": n_test}, "features": X.shape[1], "max_iter": max_iter}
-    fitted = {}
     with threadpool_limits(1):
         for side in tqdm(("scratch", "sklearn"), desc="fashion-mnist: histogram GBM", disable=not progress):
             model = make(side, "HistGradientBoostingClassifier", {"max_iter": max_iter})
-            start = time.perf_counter()
-            model.fit(X, y)
-            report[side], fitted[side] = {"fit_seconds": time.perf_counter() - start, "n_iter": int(model.n_iter_)}, model
-            report[side] |= scores(model, X_test, y_test, False)[0]
+            report[side] = fit_and_score(model, X, y, X_test, y_test, False)[0] | {"n_iter": int(model.n_iter_)}
         for peer, model in peers(False, report["scratch"]["n_iter"]).items():
-            start = time.perf_counter()
-            model.fit(X, y)
-            report[peer] = {"fit_seconds": time.perf_counter() - start} | scores(model, X_test, y_test, False)[0]
+            report[peer] = fit_and_score(model, X, y, X_test, y_test, False)[0]
     return report
 
 

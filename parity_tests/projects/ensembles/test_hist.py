@@ -50,7 +50,7 @@ def test_weighted_binning_is_scikit_learns(X, n_bins, subsample, random_state, i
     assume(all(np.any(~np.isnan(X[:, f]) & (weights > 0)) for f in range(X.shape[1])))
     subsample = subsample or int(2e5)
     mine = hist.BinMapper(n_bins=n_bins, subsample=subsample, random_state=random_state).fit(X, weights)
-    theirs = _BinMapper(n_bins=n_bins, subsample=subsample, random_state=random_state).fit(X, sample_weight=weights)
+    theirs = _BinMapper(n_bins=n_bins, subsample=subsample, random_state=random_state).fit(X, weights)
     for f, (a, b) in enumerate(zip(mine.bin_thresholds_, theirs.bin_thresholds_)):
         np.testing.assert_array_equal(a, b, err_msg=f"feature {f}'s thresholds")
     np.testing.assert_array_equal(mine.transform(X), theirs.transform(X))

@@ -9,6 +9,10 @@ class BinMapper(_BinMapper):
     def __init__(self, n_bins=256, subsample=int(2e5), random_state=None):
         super().__init__(n_bins=n_bins, subsample=subsample, random_state=random_state)
 
+    def fit(self, X, sample_weight=None):
+        """The scratch twin's signature (scikit-learn's takes an unused y second)."""
+        return super().fit(X, sample_weight=sample_weight)
+
 
 def _hgb_init(cls):
     def __init__(self, learning_rate=0.1, max_iter=100, max_leaf_nodes=31, max_depth=None, min_samples_leaf=20,

@@ -25,6 +25,7 @@ from scratch.projects.ensembles.checks import (
     HasMethods,
     Interval,
     Options,
+    check_class_weights,
     check_classes,
     check_fitted,
     check_random_state,
@@ -326,10 +327,7 @@ class GradientBoostingClassifier(BaseGradientBoosting):
         self.classes_, labels = check_classes(y, X.shape[0])
         self.n_classes_ = len(self.classes_)
         if sample_weight is not None:
-            weights = check_sample_weight(sample_weight, X.shape[0])
-            if np.count_nonzero(np.bincount(labels, weights)) < 2:
-                raise ValueError("sample_weight: expected positive weight on at least 2 classes, got 1 (y contains 1 "
-                                 "class after sample_weight trimmed classes with zero weights)")
+            check_class_weights(labels, check_sample_weight(sample_weight, X.shape[0]))
         if self.loss == "exponential" and self.n_classes_ > 2:
             raise ValueError(f"loss: expected 'log_loss' with {self.n_classes_} classes (the exponential loss is "
                              f"binary), got 'exponential' (loss='exponential' is only suitable for a binary "

@@ -21,6 +21,7 @@ __all__ = [
     "NotFittedError",
     "Options",
     "check_X",
+    "check_class_weights",
     "check_classes",
     "check_fitted",
     "check_random_state",
@@ -139,6 +140,13 @@ def check_classes(y, n_samples):
         raise ValueError(f"y: expected at least 2 classes, got 1 class only ({classes[0]!r}): Classifier can't train "
                          f"when only one class is present.")
     return classes, encoded
+
+
+def check_class_weights(labels, sample_weight):
+    """Refuse weights that leave positive weight on fewer than two of the encoded ``labels``' classes."""
+    if sample_weight is not None and np.count_nonzero(np.bincount(labels, sample_weight)) < 2:
+        raise ValueError("sample_weight: expected positive weight on at least 2 classes, got 1 (y contains 1 "
+                         "class after sample_weight trimmed classes with zero weights)")
 
 
 def check_fitted(estimator, attribute):

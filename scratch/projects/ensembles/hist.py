@@ -17,7 +17,17 @@ import numpy as np
 
 from scratch.projects.ensembles.boosting import train_validation_split
 from scratch.projects.ensembles.cart import TREE_UNDEFINED, Tree
-from scratch.projects.ensembles.checks import Interval, Options, check_classes, check_fitted, check_random_state, check_X, check_y, validate_params
+from scratch.projects.ensembles.checks import (
+    Interval,
+    Options,
+    check_class_weights,
+    check_classes,
+    check_fitted,
+    check_random_state,
+    check_X,
+    check_y,
+    validate_params,
+)
 from scratch.projects.ensembles.inspection import r2_score
 from scratch.projects.ensembles.losses import HalfBinomialLoss, HalfMultinomialLoss, HalfSquaredError, weighted_percentile
 from scratch.projects.ensembles.tree import Estimator
@@ -215,6 +225,17 @@ class _Grower:
 
 
 class BaseHistGradientBoosting(Estimator):
+    def _checked_X(self, X):
+        """The parameters checked, X as float64 (NaN and inf refused: no missing-value support yet); sets n_features_in_."""
+        validate_params(self, _HGB_PARAMS)
+        X = check_X(X, self, float32=False).astype(np.float64)
+        self.n_features_in_ = X.shape[1]
+        return X
+
+    @staticmethod
+    def _checked_weights(sample_weight, X):
+        return None if sample_weight is None else check_sample_weight(sample_weight, X.shape[0])
+
     def _fit(self, X, y, sample_weight, labels):
         """``sample_weight`` scales each row's gradient and hessian (squared error's hessians become the
         weights), the starting value, the binning's percentiles and the early-stopping scores; leaf sizes
@@ -271,7 +292,7 @@ class BaseHistGradientBoosting(Estimator):
         weight = 1.0 if sample_weight is None else sample_weight[:, None]
         gradients = (loss.gradient(y, raw) * weight).astype(np.float32).astype(np.float64)
         if isinstance(loss, HalfSquaredError) and not isinstance(loss, (HalfBinomialLoss, HalfMultinomialLoss)):
-            return gradients, None if sample_weight is None else np.tile(weight, (1, gradients.shape[1])).astype(np.float32).astype(np.float64)
+            return gradients, None if sample_weight is None else weight.astype(np.float32).astype(np.float64)  # (n, 1)
         proba = loss.proba(raw)
         proba = proba[:, 1:] if proba.shape[1] == 2 and raw.shape[1] == 1 else proba
         return gradients, (proba * (1 - proba) * weight).astype(np.float32).astype(np.float64)
@@ -297,13 +318,10 @@ class HistGradientBoostingRegressor(BaseHistGradientBoosting):
         self.n_iter_no_change, self.tol, self.random_state = n_iter_no_change, tol, random_state
 
     def fit(self, X, y, sample_weight=None):
-        validate_params(self, _HGB_PARAMS)
-        X = check_X(X, self, float32=False).astype(np.float64)  # refuses NaN and inf: no missing-value support yet
-        self.n_features_in_ = X.shape[1]
+        X = self._checked_X(X)
         y = check_y(y, X.shape[0])
-        weights = None if sample_weight is None else check_sample_weight(sample_weight, X.shape[0])
         self._loss = HalfSquaredError()
-        return self._fit(X, y, weights, None)
+        return self._fit(X, y, self._checked_weights(sample_weight, X), None)
 
     def predict(self, X):
         return self._raw_predict(X)[:, 0]
@@ -314,14 +332,10 @@ class HistGradientBoostingRegressor(BaseHistGradientBoosting):
 
 class HistGradientBoostingClassifier(HistGradientBoostingRegressor):
     def fit(self, X, y, sample_weight=None):
-        validate_params(self, _HGB_PARAMS)
-        X = check_X(X, self, float32=False).astype(np.float64)  # refuses NaN and inf: no missing-value support yet
-        self.n_features_in_ = X.shape[1]
+        X = self._checked_X(X)
         self.classes_, labels = check_classes(y, X.shape[0])
-        weights = None if sample_weight is None else check_sample_weight(sample_weight, X.shape[0])
-        if weights is not None and np.count_nonzero(np.bincount(labels, weights)) < 2:
-            raise ValueError("sample_weight: expected positive weight on at least 2 classes, got 1 (y contains 1 "
-                             "class after sample_weight trimmed classes with zero weights)")
+        weights = self._checked_weights(sample_weight, X)
+        check_class_weights(labels, weights)
         self._loss = HalfBinomialLoss() if len(self.classes_) == 2 else HalfMultinomialLoss(len(self.classes_))
         return self._fit(X, labels.astype(np.float64), weights, labels)
 

@@ -11,7 +11,17 @@ import copy
 
 import numpy as np
 
-from scratch.projects.ensembles.checks import Interval, Options, check_classes, check_fitted, check_sample_weight, check_X, check_y, validate_params
+from scratch.projects.ensembles.checks import (
+    Interval,
+    Options,
+    check_class_weights,
+    check_classes,
+    check_fitted,
+    check_sample_weight,
+    check_X,
+    check_y,
+    validate_params,
+)
 from scratch.projects.ensembles.inspection import r2_score
 from scratch.projects.ensembles.tree import Estimator
 from scratch.projects.nlp.linear_models import LogisticRegression
@@ -187,9 +197,7 @@ class StackingClassifier(BaseStacking):
     def fit(self, X, y, sample_weight=None):
         X, y, sample_weight = self._validated(X, y, sample_weight)
         self.classes_, encoded = check_classes(y, X.shape[0])
-        if sample_weight is not None and np.count_nonzero(np.bincount(encoded, sample_weight)) < 2:
-            raise ValueError("sample_weight: expected positive weight on at least 2 classes, got 1 (y contains 1 "
-                             "class after sample_weight trimmed classes with zero weights)")
+        check_class_weights(encoded, sample_weight)
         return self._fit(X, encoded, encoded, sample_weight)
 
     def predict(self, X):

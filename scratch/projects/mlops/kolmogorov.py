@@ -19,6 +19,8 @@ import numpy as np
 
 SMALL_N = 140  # Simard & L'Ecuyer's split between the small-n and large-n regions
 DURBIN_MAX_N = 100_000
+STIRLING_ERROR_TABLE = np.array([0.0] + [math.lgamma(i + 1) - (i + 0.5) * math.log(i) + i - 0.5 * math.log(2 * math.pi)
+                                         for i in range(1, 16)])  # stirling_error(k) for k = 1..15 (index 0 unused)
 
 
 def log_factorial_over_power(n):
@@ -31,10 +33,9 @@ def stirling_error(k):
     Stirling's series above, where its sixth term is below 1e-16 of the value."""
     k = np.asarray(k, dtype=np.float64)
     small = np.minimum(k, 15).astype(np.int64)
-    table = np.array([0.0] + [math.lgamma(i + 1) - (i + 0.5) * math.log(i) + i - 0.5 * math.log(2 * math.pi) for i in range(1, 16)])
     inverse_square = 1 / (k * k)
     series = (1 / 12 - inverse_square * (1 / 360 - inverse_square * (1 / 1260 - inverse_square * (1 / 1680 - inverse_square / 1188)))) / k
-    return np.where(k <= 15, table[small], series)
+    return np.where(k <= 15, STIRLING_ERROR_TABLE[small], series)
 
 
 def smirnov_sf(n, x):
